@@ -1,0 +1,3 @@
+from surveil.cli.main import main
+
+raise SystemExit(main())

@@ -1,0 +1,71 @@
+"""A stamped frame and the one-slot mailbox that hands the newest one to analysis."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True, slots=True)
+class Frame:
+    """One decoded image and where and when it came from.
+
+    ``image`` is BGR as OpenCV gives it, passed by reference: readers must not
+    write into it. ``t_mono`` orders frames and measures rates; ``t_wall`` (Unix
+    seconds) is what gets stored and shown.
+    """
+
+    image: np.ndarray
+    camera_id: str
+    seq: int
+    t_mono: float
+    t_wall: float
+
+    @property
+    def size(self) -> tuple[int, int]:
+        """(width, height) in pixels."""
+        return self.image.shape[1], self.image.shape[0]
+
+
+class FrameMailbox:
+    """Holds the latest frame only. A put over an unread frame replaces it and counts a drop.
+
+    Capture never waits on analysis: this is where back-pressure turns into drops
+    an operator can see, instead of a queue that grows without bound.
+    """
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._frame: Frame | None = None
+        self._closed = False
+        self.puts = 0
+        self.drops = 0
+
+    def put(self, frame: Frame) -> None:
+        """Store ``frame``; never blocks."""
+        with self._cond:
+            if self._frame is not None:
+                self.drops += 1
+            self._frame = frame
+            self.puts += 1
+            self._cond.notify_all()
+
+    def take(self, timeout: float | None = None) -> Frame | None:
+        """Remove and return the latest frame, waiting up to ``timeout`` s; None if none came or closed."""
+        with self._cond:
+            self._cond.wait_for(lambda: self._frame is not None or self._closed, timeout)
+            frame, self._frame = self._frame, None
+            return frame
+
+    def peek(self) -> Frame | None:
+        """The latest frame without taking it (for a preview), or None."""
+        with self._cond:
+            return self._frame
+
+    def close(self) -> None:
+        """Wake every waiter; later takes return what is left, then None at once."""
+        with self._cond:
+            self._closed = True
+            self._cond.notify_all()

@@ -1,0 +1,29 @@
+"""``surveil demo``: the bundled clip as a camera, in a fresh data folder."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+from surveil.demo import run_demo
+from surveil.logs import setup_logging
+from surveil.paths import app_paths
+
+
+def register(sub) -> None:
+    """Add the ``demo`` subcommand."""
+    parser = sub.add_parser(
+        "demo", help="run on the bundled sample clip in a fresh data folder",
+        description="Play the bundled PETS 2009 walkway clip as a looping camera and report what is seen. "
+        "Stop with Ctrl-C.",
+    )
+    parser.add_argument("--seconds", type=float, default=None, help="stop after this many seconds")
+    parser.add_argument("--json", action="store_true", help="print JSON lines instead of text")
+    parser.set_defaults(run=run)
+
+
+def run(args) -> int:
+    """Set up folders and logging, then run the demo until stopped."""
+    paths = app_paths().ensure()
+    setup_logging(paths.log_dir, stderr_level=logging.INFO if args.verbose else logging.WARNING)
+    return run_demo(paths, args.seconds, args.json, sys.stdout)

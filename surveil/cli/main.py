@@ -1,0 +1,50 @@
+"""``surveil``: the command line. Each subcommand lives in its own module and registers itself here."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from surveil import __version__
+from surveil.cli import config_cmd, demo_cmd, probe_cmd
+from surveil.config import ConfigError
+
+logger = logging.getLogger(__name__)
+
+_COMMANDS = (probe_cmd, demo_cmd, config_cmd)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The whole command tree; each command module adds its own subparser."""
+    parser = argparse.ArgumentParser(
+        prog="surveil",
+        description="Surveillance event monitoring: cameras, alert rules in plain words, forensic review.",
+    )
+    parser.add_argument("--version", action="version", version=f"surveil {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="also print info messages on stderr")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for module in _COMMANDS:
+        module.register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; returns the process exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        # The desktop window arrives with the GUI issue; until then, say what there is.
+        parser.print_help()
+        return 0
+    try:
+        return int(args.run(args) or 0)
+    except ConfigError as exc:
+        print(f"surveil: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

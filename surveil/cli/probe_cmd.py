@@ -1,0 +1,30 @@
+"""``surveil probe SOURCE...``: what a file, stream or webcam is, as JSON."""
+
+from __future__ import annotations
+
+import json
+
+from surveil.capture import probe
+
+
+def register(sub) -> None:
+    """Add the ``probe`` subcommand."""
+    parser = sub.add_parser(
+        "probe", help="open sources once and print what they are (JSON)",
+        description="Open each source, decode a frame, and print codec, size, fps and frame count as JSON. "
+        "Exits 1 if any source did not open.",
+    )
+    parser.add_argument("sources", nargs="+", metavar="SOURCE", help="a file, rtsp:// or http(s):// URL, or webcam index")
+    parser.add_argument("--timeout", type=float, default=10.0, help="seconds to allow for opening (default 10)")
+    parser.add_argument("--decode-all", action="store_true", help="decode every frame of a file to find truncation")
+    parser.set_defaults(run=run)
+
+
+def run(args) -> int:
+    """Probe each source; one JSON object per line."""
+    failed = 0
+    for source in args.sources:
+        result = probe(source, timeout_s=args.timeout, decode_all=args.decode_all)
+        failed += not result.opened
+        print(json.dumps(result.to_dict()), flush=True)
+    return 1 if failed else 0

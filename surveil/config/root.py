@@ -1,0 +1,71 @@
+"""The whole configuration file."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field, field_validator
+
+from surveil.config.base import StrictModel
+from surveil.config.camera import CameraConfig
+from surveil.config.sections import ModelsConfig, RecordingConfig, StorageConfig
+
+SCHEMA_VERSION = 1
+
+
+class SurveilConfig(StrictModel):
+    """Everything the app needs to run: cameras, models, storage, recording and rules."""
+
+    schema_version: int = Field(
+        SCHEMA_VERSION, title="Schema version",
+        description="Version of this file's layout; older files are migrated when loaded.",
+    )
+    timezone: str | None = Field(
+        None, title="Time zone",
+        description="IANA time zone for schedules and local times (for example Europe/Paris); empty means the system's.",
+    )
+    cameras: list[CameraConfig] = Field(
+        default_factory=list, title="Cameras", description="The cameras to watch.",
+    )
+    models: ModelsConfig = Field(
+        default_factory=ModelsConfig, title="Models", description="Detector and CLIP settings.",
+    )
+    storage: StorageConfig = Field(
+        default_factory=StorageConfig, title="Storage", description="Event store location and retention.",
+    )
+    recording: RecordingConfig = Field(
+        default_factory=RecordingConfig, title="Recording", description="Event clip settings.",
+    )
+    # The rule model arrives with the rules issue; until then rules are kept as given.
+    rules: list[dict[str, Any]] = Field(
+        default_factory=list, title="Rules", description="Alert rules written in plain words.",
+    )
+
+    @field_validator("cameras")
+    @classmethod
+    def _unique_ids(cls, cameras: list[CameraConfig]) -> list[CameraConfig]:
+        seen: set[str] = set()
+        for camera in cameras:
+            if camera.id in seen:
+                raise ValueError(f"camera id '{camera.id}' is used twice")
+            seen.add(camera.id)
+        return cameras
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str | None) -> str | None:
+        if value:
+            from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+            try:
+                ZoneInfo(value)
+            except (ZoneInfoNotFoundError, ValueError):
+                raise ValueError(f"unknown time zone '{value}'") from None
+        return value
+
+    def camera(self, camera_id: str) -> CameraConfig:
+        """The camera with this id; KeyError names the ids that exist."""
+        for camera in self.cameras:
+            if camera.id == camera_id:
+                return camera
+        raise KeyError(f"no camera '{camera_id}' (have: {', '.join(c.id for c in self.cameras) or 'none'})")
