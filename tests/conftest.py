@@ -1,0 +1,49 @@
+"""Shared fixtures. Every test runs with SURVEIL_HOME in a temporary folder: no test touches
+the real user folders. Real footage comes from $SURVEIL_TEST_ASSETS (``.ci/run`` points it
+at ../shared); tests that need it skip with a reason where it is not set."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import pytest
+
+# Set before anything imports surveil or a library that writes settings (ultralytics, Qt):
+# subprocesses inherit these, so they stay out of the user's folders too.
+_SESSION_HOME = Path(tempfile.mkdtemp(prefix="surveil-tests-"))
+os.environ["SURVEIL_HOME"] = str(_SESSION_HOME / "home")
+os.environ["XDG_CONFIG_HOME"] = str(_SESSION_HOME / "xdg-config")
+os.environ["XDG_CACHE_HOME"] = str(_SESSION_HOME / "xdg-cache")
+os.environ["XDG_DATA_HOME"] = str(_SESSION_HOME / "xdg-data")
+os.environ["YOLO_CONFIG_DIR"] = str(_SESSION_HOME / "ultralytics")
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+ASSETS_ENV = "SURVEIL_TEST_ASSETS"
+
+
+@pytest.fixture(autouse=True)
+def surveil_home(tmp_path, monkeypatch) -> Path:
+    """A fresh SURVEIL_HOME for each test."""
+    home = tmp_path / "surveil-home"
+    monkeypatch.setenv("SURVEIL_HOME", str(home))
+    return home
+
+
+@pytest.fixture(scope="session")
+def assets() -> Path:
+    """The shared test assets folder (media/ and models/), or skip."""
+    value = os.environ.get(ASSETS_ENV, "")
+    if not value:
+        pytest.skip(f"{ASSETS_ENV} is not set: real footage and weights are not available here")
+    path = Path(value)
+    if not (path / "media").is_dir():
+        pytest.skip(f"{ASSETS_ENV}={value} has no media/ folder")
+    return path
+
+
+@pytest.fixture(scope="session")
+def media(assets) -> Path:
+    """The folder of real CCTV clips."""
+    return assets / "media"

@@ -1,0 +1,109 @@
+import threading
+import time
+
+import pytest
+
+from capture_helpers import camera, final_status, open_fds, wait_for
+from surveil.capture import CameraSource, SourceState
+from videos import write_video
+
+
+def _drain(source: CameraSource, frames: list, stop: threading.Event) -> threading.Thread:
+    def run():
+        while not stop.is_set():
+            frame = source.mailbox.take(timeout=0.05)
+            if frame is not None:
+                frames.append(frame)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return thread
+
+
+def test_file_plays_once_and_every_frame_is_stamped(tmp_path):
+    clip = write_video(tmp_path / "clip.avi", count=40, fps=200)
+    source = CameraSource(camera(str(clip), realtime=True))
+    frames, stop = [], threading.Event()
+    consumer = _drain(source, frames, stop)
+    before = time.time()
+    source.start()
+    status = final_status(source)
+    stop.set()
+    consumer.join(2)
+    assert status.state is SourceState.ENDED and "after 40 frames" in status.reason
+    assert source.frames_read == 40
+    seqs = [f.seq for f in frames]
+    assert seqs == sorted(set(seqs)) and seqs[-1] == 39
+    assert len(frames) + source.mailbox.drops == 40
+    assert all(b.t_mono >= a.t_mono for a, b in zip(frames, frames[1:]))
+    assert before <= frames[0].t_wall <= time.time()
+    assert {f.camera_id for f in frames} == {"cam"} and frames[0].size == (160, 120)
+
+
+def test_realtime_playback_keeps_the_files_frame_rate(tmp_path):
+    clip = write_video(tmp_path / "clip.avi", count=12, fps=20)
+    source = CameraSource(camera(str(clip), realtime=True))
+    start = time.monotonic()
+    source.start()
+    final_status(source)
+    # 12 frames at 20 fps cannot arrive in less than 11 frame periods.
+    assert time.monotonic() - start >= 11 / 20 * 0.9
+
+
+def test_loop_restarts_the_file_and_sequence_numbers_keep_counting(tmp_path):
+    clip = write_video(tmp_path / "clip.avi", count=10, fps=25)
+    source = CameraSource(camera(str(clip), loop=True, realtime=False))
+    source.start()
+    wait_for(lambda: source.frames_read > 35, 10, "three passes of the file")
+    assert source.status.state is SourceState.LIVE
+    assert source.stop() is True
+    assert source.status.state is SourceState.STOPPED
+    assert source.reconnects == 0
+
+
+def test_missing_file_fails_at_once_without_retrying(tmp_path):
+    source = CameraSource(camera(str(tmp_path / "gone.mp4")))
+    source.start()
+    status = final_status(source, timeout=5)
+    assert status.state is SourceState.FAILED
+    assert "file not found" in status.reason and "gone.mp4" in status.reason
+    assert source.reconnects == 0
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [(lambda: __import__("os").urandom(200_000), "not a video"), (lambda: b"", "file is empty")],
+    ids=["random-bytes", "empty"],
+)
+def test_unreadable_files_fail_with_a_reason(tmp_path, content, reason):
+    path = tmp_path / "bad.mp4"
+    path.write_bytes(content())
+    source = CameraSource(camera(str(path)))
+    source.start()
+    status = final_status(source, timeout=5)
+    assert status.state is SourceState.FAILED and reason in status.reason
+
+
+def test_truncated_mp4_ends_or_fails_with_a_reason_and_never_hangs(tmp_path):
+    clip = write_video(tmp_path / "full.mp4", count=60, fps=30, fourcc="mp4v")
+    data = clip.read_bytes()
+    cut = tmp_path / "cut.mp4"
+    cut.write_bytes(data[: len(data) // 2])
+    source = CameraSource(camera(str(cut), realtime=False))
+    source.start()
+    status = final_status(source, timeout=10)
+    assert status.state in (SourceState.ENDED, SourceState.FAILED)
+    assert "truncated" in status.reason, status.reason
+
+
+def test_stopping_sources_leaks_no_file_handles(tmp_path):
+    clip = write_video(tmp_path / "clip.avi", count=10, fps=25)
+    baseline = open_fds()
+    for _ in range(3):
+        sources = [CameraSource(camera(str(clip), id=f"c{i}", loop=True)) for i in range(4)]
+        for s in sources:
+            s.start()
+        wait_for(lambda: all(s.frames_read > 0 for s in sources), 10, "frames from every camera")
+        for s in reversed(sources):
+            assert s.stop() is True
+    assert open_fds() <= baseline
