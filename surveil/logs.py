@@ -20,6 +20,7 @@ class CredentialMaskingFilter(logging.Filter):
     """
 
     def filter(self, record: logging.LogRecord) -> bool:
+        """Mask the record in place; never drops it."""
         message = record.getMessage()
         masked = mask_credentials(message)
         if record.exc_info and not record.exc_text:

@@ -13,7 +13,6 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import cv2
-
 from videos import moving_square_frames
 
 BOUNDARY = b"surveilframe"

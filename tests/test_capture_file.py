@@ -2,10 +2,10 @@ import threading
 import time
 
 import pytest
-
 from capture_helpers import camera, final_status, open_fds, wait_for
-from surveil.capture import CameraSource, SourceState
 from videos import write_video
+
+from surveil.capture import CameraSource, SourceState
 
 
 def _drain(source: CameraSource, frames: list, stop: threading.Event) -> threading.Thread:
@@ -35,7 +35,7 @@ def test_file_plays_once_and_every_frame_is_stamped(tmp_path):
     seqs = [f.seq for f in frames]
     assert seqs == sorted(set(seqs)) and seqs[-1] == 39
     assert len(frames) + source.mailbox.drops == 40
-    assert all(b.t_mono >= a.t_mono for a, b in zip(frames, frames[1:]))
+    assert all(b.t_mono >= a.t_mono for a, b in zip(frames, frames[1:], strict=False))
     assert before <= frames[0].t_wall <= time.time()
     assert {f.camera_id for f in frames} == {"cam"} and frames[0].size == (160, 120)
 
@@ -103,7 +103,7 @@ def test_stopping_sources_leaks_no_file_handles(tmp_path):
         sources = [CameraSource(camera(str(clip), id=f"c{i}", loop=True)) for i in range(4)]
         for s in sources:
             s.start()
-        wait_for(lambda: all(s.frames_read > 0 for s in sources), 10, "frames from every camera")
+        wait_for(lambda sources=sources: all(s.frames_read > 0 for s in sources), 10, "frames from every camera")
         for s in reversed(sources):
             assert s.stop() is True
     assert open_fds() <= baseline

@@ -6,9 +6,9 @@ import sys
 import time
 
 import pytest
-
 from capture_helpers import camera, final_status, open_fds, state_seen, wait_for
 from streams import MjpegServer, SilentServer
+
 from surveil.capture import CameraSource, SourceState
 
 
@@ -108,7 +108,7 @@ def test_stream_sources_leak_no_sockets(mjpeg):
     for _ in range(3):
         source = CameraSource(camera(mjpeg.url))
         source.start()
-        wait_for(lambda: source.frames_read > 3, 10, "frames")
+        wait_for(lambda source=source: source.frames_read > 3, 10, "frames")
         assert source.stop() is True
     time.sleep(0.2)
     assert open_fds() <= baseline + 1  # the server's own accepted socket may linger a moment

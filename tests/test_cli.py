@@ -7,9 +7,9 @@ import time
 from pathlib import Path
 
 import pytest
+from videos import write_video
 
 import surveil
-from videos import write_video
 
 
 def _surveil(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:
@@ -71,7 +71,7 @@ CLIPS = {
 def test_probe_answers_for_every_shared_clip(media):
     code, results = _probe(*(str(media / name) for name in CLIPS))
     assert code == 0
-    for (name, (width, height, fps, count)), result in zip(CLIPS.items(), results):
+    for (name, (width, height, fps, count)), result in zip(CLIPS.items(), results, strict=True):
         assert result["opened"], name
         assert (result["width"], result["height"], result["frame_count"]) == (width, height, count), name
         assert result["fps"] == pytest.approx(fps, abs=0.01) and result["codec"] == "h264"

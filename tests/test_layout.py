@@ -70,7 +70,8 @@ def test_bundled_resources_are_found():
 
 def test_readme_shows_the_test_command_that_ci_runs():
     ci_lines = (ROOT / ".ci" / "run").read_text().splitlines()
-    command = ci_lines[ci_lines.index(next(l for l in ci_lines if l.startswith("# README test command"))) + 1]
+    marker = next(i for i, line in enumerate(ci_lines) if line.startswith("# README test command"))
+    command = ci_lines[marker + 1]
     assert command in (ROOT / "README.md").read_text()
 
 
@@ -84,3 +85,9 @@ def test_every_package_is_listed_for_the_wheel():
         for p in (ROOT / top).rglob("__init__.py")
     } | {"surveil_resources"}
     assert listed == on_disk
+
+
+def test_ruff_finds_nothing():
+    done = subprocess.run([sys.executable, "-m", "ruff", "check", "surveil", "ui", "tests"],
+                          cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr

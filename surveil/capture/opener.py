@@ -118,7 +118,7 @@ def _preflight(spec: SourceSpec, timeout_s: float) -> None:
 
 
 def _resolve(host: str, port: int, timeout_s: float) -> tuple[str, int]:
-    """getaddrinfo with a time limit: the C call has none, so it runs in a helper thread."""
+    """Getaddrinfo with a time limit: the C call has none, so it runs in a helper thread."""
     result: dict[str, object] = {}
 
     def lookup() -> None:

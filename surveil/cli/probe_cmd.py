@@ -14,7 +14,8 @@ def register(sub) -> None:
         description="Open each source, decode a frame, and print codec, size, fps and frame count as JSON. "
         "Exits 1 if any source did not open.",
     )
-    parser.add_argument("sources", nargs="+", metavar="SOURCE", help="a file, rtsp:// or http(s):// URL, or webcam index")
+    parser.add_argument("sources", nargs="+", metavar="SOURCE",
+                        help="a file, rtsp:// or http(s):// URL, or webcam index")
     parser.add_argument("--timeout", type=float, default=10.0, help="seconds to allow for opening (default 10)")
     parser.add_argument("--decode-all", action="store_true", help="decode every frame of a file to find truncation")
     parser.set_defaults(run=run)

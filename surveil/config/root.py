@@ -22,7 +22,8 @@ class SurveilConfig(StrictModel):
     )
     timezone: str | None = Field(
         None, title="Time zone",
-        description="IANA time zone for schedules and local times (for example Europe/Paris); empty means the system's.",
+        description="IANA time zone for schedules and local times (for example Europe/Paris); "
+        "empty means the system's.",
     )
     cameras: list[CameraConfig] = Field(
         default_factory=list, title="Cameras", description="The cameras to watch.",

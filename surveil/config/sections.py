@@ -80,7 +80,8 @@ class RecordingConfig(StrictModel):
     """Event clips."""
 
     clips_dir: Path | None = Field(
-        None, title="Clips folder", description="Where event clips are written; empty means 'clips' in the data folder.",
+        None, title="Clips folder",
+        description="Where event clips are written; empty means 'clips' in the data folder.",
     )
     pre_roll_s: float = Field(
         5.0, ge=0, le=60, title="Pre-roll (s)", description="Seconds of video kept before an event starts.",
@@ -89,5 +90,6 @@ class RecordingConfig(StrictModel):
         5.0, ge=0, le=120, title="Post-roll (s)", description="Seconds of video kept after an event ends.",
     )
     continuous: bool = Field(
-        False, title="Continuous recording", description="Also record every camera at a low rate, with its own retention.",
+        False, title="Continuous recording",
+        description="Also record every camera at a low rate, with its own retention.",
     )
