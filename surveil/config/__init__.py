@@ -3,6 +3,7 @@
 from surveil.config.camera import CameraConfig, ReconnectConfig
 from surveil.config.io import ConfigError, Problem, load_config, parse_config, save_config
 from surveil.config.root import SCHEMA_VERSION, SurveilConfig
+from surveil.config.vision import MotionConfig
 from surveil.config.sections import ClipConfig, DetectorConfig, ModelsConfig, RecordingConfig, StorageConfig
 
 __all__ = [
@@ -12,6 +13,7 @@ __all__ = [
     "ConfigError",
     "DetectorConfig",
     "ModelsConfig",
+    "MotionConfig",
     "Problem",
     "ReconnectConfig",
     "RecordingConfig",

@@ -8,6 +8,7 @@ from pydantic import Field, field_validator, model_validator
 
 from surveil.capture.spec import SourceSpecError, parse_source
 from surveil.config.base import StrictModel
+from surveil.config.vision import MotionConfig
 from surveil.redact import mask_credentials
 
 _CAMERA_ID = re.compile(r"^[a-z0-9][a-z0-9_\-]{0,63}$")
@@ -75,6 +76,10 @@ class CameraConfig(StrictModel):
     reconnect: ReconnectConfig = Field(
         default_factory=ReconnectConfig, title="Reconnection",
         description="How a stream that drops is retried.",
+    )
+    motion: MotionConfig = Field(
+        default_factory=MotionConfig, title="Motion gate",
+        description="When detection runs on this camera, and which regions to ignore.",
     )
 
     @field_validator("id")

@@ -28,6 +28,10 @@ class DetectorConfig(StrictModel):
     confidence: float = Field(
         0.35, ge=0.01, le=1.0, title="Confidence", description="Detections below this score are dropped.",
     )
+    classes: list[str] = Field(
+        default_factory=list, title="Classes",
+        description="Class names to keep (for example person, car); empty keeps every class the model knows.",
+    )
     image_size: int = Field(
         640, ge=128, le=1920, multiple_of=32, title="Input size (px)",
         description="The side of the square the detector sees; smaller is faster, larger finds small objects.",

@@ -1,0 +1,1 @@
+"""Seeing: motion gate, optical flow, detection, tracking, and the per-camera pipeline."""

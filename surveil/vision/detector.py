@@ -1,0 +1,104 @@
+"""Object detection behind a small interface: an ultralytics YOLO backend (PyTorch or OpenVINO)."""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from surveil.config.sections import DetectorConfig
+from surveil.resources import DEFAULT_DETECTOR
+from surveil.vision.detections import Detections
+from surveil.vision.runtime import configure_ultralytics, pick_device
+from surveil.vision.weights import WeightsNotFound, is_openvino_export, resolve_weights
+
+logger = logging.getLogger(__name__)
+
+
+class DetectorError(Exception):
+    """Weights that cannot be found or loaded, or a model that is not a detector."""
+
+
+class Detector(Protocol):
+    """What the pipeline needs from a detector; tests use a fake with the same shape."""
+
+    names: dict[int, str]
+
+    def detect(self, images: list[np.ndarray]) -> list[Detections]:
+        """One Detections per image, in order."""
+        ...
+
+
+class YoloDetector:
+    """Ultralytics YOLO from a ``.pt`` file or an OpenVINO export folder, chosen by the weights path.
+
+    An OpenVINO export with no ``openvino`` package installed falls back to the bundled
+    ``.pt`` with a warning, instead of ultralytics trying to pip-install it mid-run.
+    """
+
+    def __init__(self, config: DetectorConfig, cache_dir: Path):
+        self.config = config
+        self.path, self.backend = self._choose(config.weights, cache_dir)
+        self.device = "cpu" if self.backend == "openvino" else pick_device(config.device)
+        self.model = self._load(self.path)
+        self.names: dict[int, str] = {int(k): str(v) for k, v in self.model.names.items()}
+        self._classes = self._class_ids(config.classes)
+        self.batch_capable = self.backend == "torch"  # the OpenVINO export has a fixed batch of one
+
+    def __repr__(self) -> str:
+        return f"YoloDetector({self.path.name}, {self.backend}, {self.device})"
+
+    def detect(self, images: list[np.ndarray]) -> list[Detections]:
+        """Detect in every image; several cameras' frames go through one call where the backend allows."""
+        if not images:
+            return []
+        if self.batch_capable:
+            return [Detections.from_ultralytics(r) for r in self._predict(images)]
+        return [Detections.from_ultralytics(self._predict([image])[0]) for image in images]
+
+    def warmup(self) -> None:
+        """Run once on a blank frame so the first real frame is not slow; call before reporting ready."""
+        size = self.config.image_size
+        self.detect([np.zeros((size, size, 3), np.uint8)])
+
+    def _predict(self, images: list[np.ndarray]):
+        return self.model.predict(images, conf=self.config.confidence, imgsz=self.config.image_size,
+                                  device=self.device, classes=self._classes, verbose=False)
+
+    def _choose(self, weights: str, cache_dir: Path) -> tuple[Path, str]:
+        try:
+            path = resolve_weights(weights, cache_dir)
+        except WeightsNotFound as exc:
+            raise DetectorError(str(exc)) from None
+        if not is_openvino_export(path):
+            return path, "torch"
+        if importlib.util.find_spec("openvino") is None:
+            fallback = resolve_weights(DEFAULT_DETECTOR, cache_dir)
+            logger.warning("%s is an OpenVINO export but the openvino package is not installed "
+                           "(pip install 'surveil[openvino]'); using %s instead", path, fallback.name)
+            return fallback, "torch"
+        return path, "openvino"
+
+    def _load(self, path: Path):
+        configure_ultralytics()
+        from ultralytics import YOLO
+
+        try:
+            model = YOLO(str(path), task="detect")
+        except Exception as exc:  # ultralytics raises many kinds for a bad file; the operator needs one
+            raise DetectorError(f"cannot load detector weights {path}: {type(exc).__name__}: {exc}") from None
+        if getattr(model, "task", "detect") != "detect":
+            raise DetectorError(f"{path} is a '{model.task}' model, not a detector")
+        return model
+
+    def _class_ids(self, wanted: list[str]) -> list[int] | None:
+        if not wanted:
+            return None
+        by_name = {name: i for i, name in self.names.items()}
+        unknown = [name for name in wanted if name not in by_name]
+        if unknown:
+            raise DetectorError(f"unknown classes {unknown} for {self.path.name}; it knows: {', '.join(by_name)}")
+        return [by_name[name] for name in wanted]
