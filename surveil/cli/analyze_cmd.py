@@ -67,6 +67,7 @@ def _text(summary, out_path: Path) -> str:
     tracks = ", ".join(f"{n} {label}" for label, n in sorted(d["tracks_by_class"].items())) or "none"
     return (f"{d['video']}: {d['frames_read']} frames read, {d['frames_skipped_by_gate']} skipped by the motion gate "
             f"({d['frames_failed']} failed)\n"
+            f"{d['tentative_tracks_dropped']} tentative tracks (fewer than 3 sightings) not written\n"
             f"tracks: {tracks}\n"
             f"ms per frame: {stages}; {d['fps']} frames/s overall\n"
             f"tracks written to {out_path}")

@@ -18,6 +18,9 @@ from surveil.vision.pipeline import Analyzer, CameraPipeline
 from surveil.vision.tracks import Track
 
 
+MIN_HITS = 3  # a track seen fewer times is a flicker of the detector, not an object
+
+
 @dataclass
 class AnalysisSummary:
     """What ``surveil analyze`` prints at the end."""
@@ -26,6 +29,7 @@ class AnalysisSummary:
     frames_read: int = 0
     frames_detected: int = 0
     frames_failed: int = 0
+    tentative_tracks: int = 0
     tracks_by_class: Counter = field(default_factory=Counter)
     stage_ms_total: dict[str, float] = field(default_factory=lambda: defaultdict(float))
     wall_s: float = 0.0
@@ -44,6 +48,7 @@ class AnalysisSummary:
         """JSON-ready."""
         return {"video": self.video, "frames_read": self.frames_read, "frames_detected": self.frames_detected,
                 "frames_skipped_by_gate": self.frames_skipped, "frames_failed": self.frames_failed,
+                "tentative_tracks_dropped": self.tentative_tracks,
                 "tracks_by_class": dict(self.tracks_by_class),
                 "ms_per_frame": {k: round(v, 2) for k, v in self.stage_ms_per_frame().items()},
                 "wall_s": round(self.wall_s, 2),
@@ -109,6 +114,9 @@ def _account(summary: AnalysisSummary, result, out: TextIO | None) -> None:
 
 
 def _write_track(summary: AnalysisSummary, track: Track, out: TextIO | None) -> None:
+    if track.hits < MIN_HITS:
+        summary.tentative_tracks += 1
+        return
     summary.tracks_by_class[track.label] += 1
     if out is not None:
         out.write(json.dumps(track_record(track)) + "\n")

@@ -71,7 +71,9 @@ class MotionGate:
             return True
         since = None if self._last_detect is None else t - self._last_detect
         due = since is None or since >= self.config.min_detect_interval_s
-        allowed = since is None or since >= 1.0 / self.config.max_detect_fps
+        # 5 % slack: frame times jitter, and a frame that arrives a hair early should not
+        # halve the detection rate of a stream that runs exactly at max_detect_fps.
+        allowed = since is None or since >= 0.95 / self.config.max_detect_fps
         if due or (moving and allowed):
             self._last_detect = t
             return True

@@ -1,0 +1,31 @@
+"""``surveil bench``: benchmarks whose tables go into the README."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from surveil.paths import app_paths
+
+
+def register(sub) -> None:
+    """Add the ``bench`` subcommand."""
+    parser = sub.add_parser("bench", help="run a benchmark and print its table")
+    which = parser.add_subparsers(dest="bench", metavar="BENCH", required=True)
+    vision = which.add_parser("vision", help="decode floor, stage times and the motion gate's saving per clip")
+    shared = Path(os.environ.get("SURVEIL_TEST_ASSETS", "../shared"))
+    vision.add_argument("--media", type=Path, default=shared / "media", help="folder of clips")
+    vision.add_argument("--models", type=Path, default=shared / "models", help="folder with yolo11n.pt and its export")
+    vision.add_argument("--frames", type=int, default=300, help="frames per clip and run")
+    vision.set_defaults(run=_vision)
+
+
+def _vision(args) -> int:
+    from surveil.bench import vision
+
+    rows = vision.run(args.media, args.models, args.frames, app_paths().model_cache_dir)
+    print(f"machine: {vision.machine()}; {args.frames} frames per clip; times in ms per frame read\n")
+    print(vision.table(rows))
+    print()
+    print(vision.flow_line(args.media))
+    return 0

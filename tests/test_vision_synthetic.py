@@ -1,0 +1,119 @@
+"""Gate, flow and tracking on frames drawn in the test, with a fake detector that finds the patch."""
+
+import math
+
+import numpy as np
+import pytest
+
+from surveil.capture.cv import cv2
+from surveil.config import MotionConfig
+from surveil.vision.detections import Detections
+from surveil.vision.pipeline import Analyzer, CameraPipeline
+from surveil.vision.tracks import TrackState
+
+FPS = 10.0
+SIZE = (480, 360)
+
+
+class PatchDetector:
+    """Finds the bright textured patch by thresholding: a detector whose answer we control."""
+
+    names = {0: "person"}
+
+    def detect(self, images):
+        out = []
+        for image in images:
+            ys, xs = np.nonzero(cv2.cvtColor(image, cv2.COLOR_BGR2GRAY) > 100)
+            if len(xs) == 0:
+                out.append(Detections())
+            else:
+                out.append(Detections.from_arrays([[xs.min(), ys.min(), xs.max() + 1, ys.max() + 1]], [0.9], [0]))
+        return out
+
+
+def _frames(count, velocity=(0.0, 0.0), start=(100, 150)):
+    rng = np.random.default_rng(1)
+    patch = rng.integers(110, 255, (60, 30, 3), dtype=np.uint8)  # texture, as real objects have
+    patch = cv2.GaussianBlur(patch, (3, 3), 0)
+    for i in range(count):
+        image = np.full((SIZE[1], SIZE[0], 3), 20, np.uint8)
+        x, y = round(start[0] + velocity[0] * i / FPS), round(start[1] + velocity[1] * i / FPS)
+        image[y:y + 60, x:x + 30] = patch
+        yield image
+
+
+def _run(frames, motion=None):
+    pipeline = CameraPipeline("cam", motion or MotionConfig(max_detect_fps=FPS), PatchDetector.names)
+    analyzer = Analyzer(PatchDetector(), {"cam": pipeline})
+    results = [analyzer.analyze([("cam", image, i, i / FPS)])[0] for i, image in enumerate(frames)]
+    return pipeline, results
+
+
+@pytest.mark.parametrize(("velocity", "heading"), [((40.0, 0.0), 0.0), ((0.0, -30.0), 90.0), ((-25.0, 25.0), 225.0)])
+def test_moving_patch_gives_its_speed_and_heading(velocity, heading):
+    pipeline, results = _run(_frames(25, velocity))
+    tracks = list(pipeline.tracker.tracks.values())
+    assert len(tracks) == 1, "one object, one track id"
+    track = tracks[0]
+    assert track.hits >= 20
+    expected = math.hypot(*velocity)
+    # Flow is measured on a 320 px wide copy (2/3 scale), so a pixel of error there is 1.5 px here;
+    # at 10 fps that bounds the error near 15 px/s, about a third of these speeds: we allow 20 %.
+    assert track.speed_px_s == pytest.approx(expected, rel=0.2)
+    assert track.speed_bh_s == pytest.approx(expected / 60, rel=0.25)  # the patch is 60 px tall
+    got = math.degrees(math.atan2(-track.vy, track.vx)) % 360
+    assert min(abs(got - heading), 360 - abs(got - heading)) < 10
+    assert track.stationary_s(results[-1].t) == 0.0
+
+
+def test_still_object_is_gated_off_and_counted_as_stationary():
+    pipeline, results = _run(_frames(100), MotionConfig(max_detect_fps=5, min_detect_interval_s=4))
+    detected = [r for r in results if r.detected]
+    # The first frame always detects; with nothing moving, only the 4 s floor adds more: t = 0, 4, 8.
+    assert [r.t for r in detected] == [0.0, 4.0, 8.0]
+    assert all(r.motion.share < 0.001 for r in results[1:])
+    track = next(iter(pipeline.tracker.tracks.values()))
+    assert track.state in (TrackState.UPDATED, TrackState.NEW)
+    assert track.stationary_s(results[-1].t) >= 4.0
+
+
+def test_motion_inside_a_mask_is_ignored():
+    everything = MotionConfig(max_detect_fps=FPS, min_detect_interval_s=100)
+    masked = everything.model_copy(update={"masks": [[(0.0, 0.0), (1.0, 0.0), (1.0, 1.0), (0.0, 1.0)]]})
+    _, open_results = _run(_frames(20, (40.0, 0.0)), everything)
+    _, masked_results = _run(_frames(20, (40.0, 0.0)), masked)
+    assert sum(r.detected for r in open_results) >= 15
+    assert sum(r.detected for r in masked_results) == 1  # the first frame only
+
+
+def test_mask_needs_three_points():
+    with pytest.raises(ValueError, match="at least 3 points"):
+        MotionConfig(masks=[[(0.1, 0.1), (0.2, 0.2)]])
+
+
+def test_a_bad_frame_fails_alone_and_the_other_camera_carries_on():
+    names = PatchDetector.names
+    pipelines = {c: CameraPipeline(c, MotionConfig(), names) for c in ("good", "bad")}
+    analyzer = Analyzer(PatchDetector(), pipelines)
+    good = next(_frames(1))
+    results = analyzer.analyze([("bad", np.zeros((0, 0, 3), np.uint8), 0, 0.0), ("good", good, 0, 0.0)])
+    assert results[0].error and "unusable frame" in results[0].error
+    assert results[1].error is None and len(results[1].detections) == 1
+
+
+def test_a_detector_that_raises_does_not_stop_the_loop():
+    class Broken(PatchDetector):
+        def detect(self, images):
+            raise RuntimeError("GPU fell off the bus")
+
+    analyzer = Analyzer(Broken(), {"cam": CameraPipeline("cam", MotionConfig(), Broken.names)})
+    result = analyzer.analyze([("cam", next(_frames(1)), 0, 0.0)])[0]
+    assert "detection failed: GPU fell off the bus" in result.error
+
+
+def test_detections_stay_parallel():
+    dets = Detections.from_arrays([[0, 0, 10, 20], [5, 5, 6, 6]], [0.9, 0.2], [0, 2])
+    kept = dets[dets.confidence > 0.5]
+    assert len(kept) == 1 and kept.tracker_id.tolist() == [-1] and kept.heights.tolist() == [20.0]
+    with pytest.raises(ValueError, match="parallel"):
+        Detections(np.zeros((2, 4), np.float32), np.zeros(1, np.float32), np.zeros(2, np.int32), np.zeros(2))
