@@ -111,3 +111,29 @@ def test_demo_plays_the_bundled_clip_in_a_fresh_folder_and_stops_on_sigterm(surv
     stats = [r for r in lines if r["event"] == "stats"]
     assert stats[-1]["size"] == [480, 360]
     assert lines[-1]["frames"] >= 10
+
+
+def test_analyze_summarises_a_clip_with_the_bundled_weights(tmp_path):
+    clip = write_video(tmp_path / "clip.avi", count=40, fps=10, size=(320, 240))
+    out = tmp_path / "tracks.jsonl"
+    done = _surveil("analyze", str(clip), "-o", str(out), "--json", "--no-progress", timeout=300)
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(done.stdout)
+    assert summary["frames_read"] == 40 and summary["frames_failed"] == 0
+    # 10 fps clip, detection capped at 5 fps while the square moves: every other frame is skipped.
+    assert summary["frames_detected"] + summary["frames_skipped_by_gate"] == 40
+    assert 15 <= summary["frames_skipped_by_gate"] <= 25
+    assert set(summary["ms_per_frame"]) == {"decode", "gate", "flow", "detect", "track"}
+    assert out.exists()
+    assert all(json.loads(line)["hits"] >= 3 for line in out.read_text().splitlines())
+
+
+def test_analyze_refuses_bad_input_clearly(tmp_path):
+    noise = tmp_path / "noise.mp4"
+    noise.write_bytes(os.urandom(20_000))
+    done = _surveil("analyze", str(noise), "--no-progress", timeout=300)
+    assert done.returncode == 1 and "not a video OpenCV can read" in done.stderr
+    assert "Traceback" not in done.stderr
+    clip = write_video(tmp_path / "clip.avi", count=5)
+    done = _surveil("analyze", str(clip), "--weights", str(tmp_path / "missing.pt"), timeout=300)
+    assert done.returncode == 1 and "model weights" in done.stderr and "not found" in done.stderr

@@ -3,8 +3,8 @@
 from surveil.config.camera import CameraConfig, ReconnectConfig
 from surveil.config.io import ConfigError, Problem, load_config, parse_config, save_config
 from surveil.config.root import SCHEMA_VERSION, SurveilConfig
-from surveil.config.vision import MotionConfig
 from surveil.config.sections import ClipConfig, DetectorConfig, ModelsConfig, RecordingConfig, StorageConfig
+from surveil.config.vision import MotionConfig
 
 __all__ = [
     "SCHEMA_VERSION",

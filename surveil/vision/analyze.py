@@ -17,7 +17,6 @@ from surveil.vision.flow import heading_deg
 from surveil.vision.pipeline import Analyzer, CameraPipeline
 from surveil.vision.tracks import Track
 
-
 MIN_HITS = 3  # a track seen fewer times is a flicker of the detector, not an object
 
 

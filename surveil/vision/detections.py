@@ -36,7 +36,8 @@ class Detections:
         """Build from anything array-like, with dtypes fixed."""
         xyxy = np.asarray(xyxy, np.float32).reshape(-1, 4)
         ids = np.full(len(xyxy), -1, np.int64) if tracker_id is None else np.asarray(tracker_id, np.int64)
-        return cls(xyxy, np.asarray(confidence, np.float32).reshape(-1), np.asarray(class_id, np.int32).reshape(-1), ids)
+        scores = np.asarray(confidence, np.float32).reshape(-1)
+        return cls(xyxy, scores, np.asarray(class_id, np.int32).reshape(-1), ids)
 
     @classmethod
     def from_ultralytics(cls, result) -> Detections:
