@@ -1,7 +1,7 @@
 """The demo: the bundled walkway clip as a camera, in a fresh data folder, reported on stdout.
 
 Headless until the GUI issue makes ``surveil demo`` open the window; the engine
-issue replaces this loop with the real engine.
+issue replaces this loop (capture, then analysis on the main thread) with the real engine.
 """
 
 from __future__ import annotations
@@ -12,13 +12,17 @@ import shutil
 import signal
 import threading
 import time
+from collections import Counter
 from pathlib import Path
 from typing import TextIO
 
-from surveil.capture import CameraSource, SourceStatus
+from surveil.capture import CameraSource, Frame, SourceStatus
 from surveil.config import SurveilConfig, load_config, save_config
 from surveil.paths import AppPaths
 from surveil.resources import DEMO_CONFIG, resource_path
+from surveil.vision.detector import YoloDetector
+from surveil.vision.pipeline import Analyzer, CameraPipeline, FrameAnalysis
+from surveil.vision.tracks import TrackState
 
 logger = logging.getLogger(__name__)
 
@@ -43,12 +47,13 @@ def run_demo(paths: AppPaths, seconds: float | None, as_json: bool, out: TextIO)
          f"surveil demo: data in {demo_dir}; cameras: {', '.join(c.display_name for c in config.cameras)}")
     stop = threading.Event()
     _stop_on_sigterm(stop)
+    analyzer = _analyzer(config, paths)
     sources = [CameraSource(camera) for camera in config.cameras if camera.enabled]
     for source in sources:
         source.add_status_listener(lambda status: _say(out, as_json, _status_record(status), status.describe()))
         source.start()
     try:
-        _report_until(sources, stop, seconds, as_json, out)
+        _report_until(sources, analyzer, stop, seconds, as_json, out)
     except KeyboardInterrupt:
         pass
     finally:
@@ -59,36 +64,55 @@ def run_demo(paths: AppPaths, seconds: float | None, as_json: bool, out: TextIO)
     return 0
 
 
-def _report_until(sources: list[CameraSource], stop: threading.Event, seconds: float | None,
+def _analyzer(config: SurveilConfig, paths: AppPaths) -> Analyzer:
+    detector = YoloDetector(config.models.detector, paths.model_cache_dir)
+    detector.warmup()
+    pipelines = {c.id: CameraPipeline(c.id, c.motion, detector.names) for c in config.cameras if c.enabled}
+    return Analyzer(detector, pipelines)
+
+
+def _report_until(sources: list[CameraSource], analyzer: Analyzer, stop: threading.Event, seconds: float | None,
                   as_json: bool, out: TextIO) -> None:
-    """Take every frame as analysis will, and print one line per camera each second."""
+    """Analyse every frame that arrives, and print one line per camera each second."""
     deadline = None if seconds is None else time.monotonic() + seconds
-    latest: dict[str, object] = {}
+    latest: dict[str, tuple[Frame, FrameAnalysis]] = {}
     next_report = time.monotonic() + 1.0
     while not stop.is_set():
         for source in sources:
             frame = source.mailbox.take(timeout=0.05)
             if frame is not None:
-                latest[source.camera_id] = frame
+                result = analyzer.analyze([(frame.camera_id, frame.image, frame.seq, frame.t_mono)])[0]
+                previous = latest.get(source.camera_id)
+                keep = result if result.detected or previous is None else previous[1]
+                latest[source.camera_id] = (frame, keep)
         if time.monotonic() < next_report:
             continue
         next_report += 1.0
         for source in sources:
-            _report(source, latest.get(source.camera_id), as_json, out)
+            _report(source, *latest.get(source.camera_id, (None, None)), as_json, out)
         if deadline is not None and time.monotonic() >= deadline:
             return
         if all(source.status.state.final for source in sources):
             return
 
 
-def _report(source: CameraSource, frame, as_json: bool, out: TextIO) -> None:
+def _report(source: CameraSource, frame: Frame | None, seen: FrameAnalysis | None, as_json: bool, out: TextIO) -> None:
     stats = source.stats()
+    objects = _objects(seen)
     record = {"event": "stats", "camera": stats.camera_id, "state": stats.state.value,
               "frames": stats.frames_read, "fps_in": round(stats.fps_in, 1), "drops": stats.frames_dropped,
-              "reconnects": stats.reconnects, "size": list(frame.size) if frame else None}
-    size = f"{frame.size[0]}x{frame.size[1]}" if frame else "no frame yet"
+              "reconnects": stats.reconnects, "size": list(frame.size) if frame else None, "objects": objects}
+    sees = ", ".join(f"{n} {label}" for label, n in sorted(objects.items())) or "nothing"
     _say(out, as_json, record, f"{stats.camera_id}: {stats.state.value}, frame {stats.frames_read}, "
-         f"{stats.fps_in:.1f} fps in, {size}, {stats.frames_dropped} dropped")
+         f"{stats.fps_in:.1f} fps in, {stats.frames_dropped} dropped; sees {sees}")
+
+
+def _objects(seen: FrameAnalysis | None) -> dict[str, int]:
+    """Tracked objects by class in the latest detected frame."""
+    if seen is None:
+        return {}
+    names = [t.label for t in seen.changed if t.state in (TrackState.NEW, TrackState.UPDATED)]
+    return dict(Counter(names))
 
 
 def _status_record(status: SourceStatus) -> dict:
