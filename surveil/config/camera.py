@@ -7,7 +7,7 @@ import re
 from pydantic import Field, field_validator, model_validator
 
 from surveil.capture.spec import SourceSpecError, parse_source
-from surveil.config.base import StrictModel
+from surveil.schema import StrictModel
 from surveil.config.vision import MotionConfig
 from surveil.redact import mask_credentials
 

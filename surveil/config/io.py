@@ -77,7 +77,7 @@ def parse_config(text: str, path: Path | str = "<string>") -> SurveilConfig:
     except MigrationError as exc:
         raise ConfigError(path, [Problem("schema_version", str(exc), _line_of(node, ("schema_version",)))]) from None
     except ValidationError as exc:
-        raise ConfigError(path, _problems(exc, node)) from None
+        raise ConfigError(path, _problems(exc, node, data)) from None
 
 
 def save_config(config: SurveilConfig, path: Path | str) -> Path:
@@ -108,21 +108,33 @@ def _resolve_relative_files(config: SurveilConfig, base: Path) -> SurveilConfig:
     return config
 
 
-def _problems(exc: ValidationError, node: yaml.Node | None) -> list[Problem]:
+def _problems(exc: ValidationError, node: yaml.Node | None, data: dict) -> list[Problem]:
     problems = []
     for error in exc.errors(include_input=False, include_url=False):
         loc = tuple(error["loc"])
         message = "unknown key (not part of this section)" if error["type"] == "extra_forbidden" else error["msg"]
         message = mask_credentials(message.removeprefix("Value error, "))
-        problems.append(Problem(_dotted(loc), message, _line_of(node, loc)))
+        problems.append(Problem(_dotted(loc, data), message, _line_of(node, loc)))
     return problems
 
 
-def _dotted(loc: tuple[Any, ...]) -> str:
-    out = ""
+def _dotted(loc: tuple[Any, ...], data: dict) -> str:
+    """'rules[1] (fence climber).zones[0].points': list items that have a name show it."""
+    out, node = "", data
     for part in loc:
         out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+        node = _child(node, part)
+        if isinstance(part, int) and isinstance(node, dict) and isinstance(node.get("name"), str):
+            out += f" ({node['name']})"
     return out
+
+
+def _child(node: Any, part: Any) -> Any:
+    if isinstance(node, dict):
+        return node.get(part)
+    if isinstance(node, list) and isinstance(part, int) and part < len(node):
+        return node[part]
+    return None
 
 
 def _line_of(node: yaml.Node | None, loc: tuple[Any, ...]) -> int | None:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from pydantic import Field, field_validator, model_validator
 
-from pydantic import Field, field_validator
-
-from surveil.config.base import StrictModel
+from surveil.schema import StrictModel
 from surveil.config.camera import CameraConfig
 from surveil.config.sections import ModelsConfig, RecordingConfig, StorageConfig
+from surveil.rules.model import Rule
 
 SCHEMA_VERSION = 1
 
@@ -37,8 +36,7 @@ class SurveilConfig(StrictModel):
     recording: RecordingConfig = Field(
         default_factory=RecordingConfig, title="Recording", description="Event clip settings.",
     )
-    # The rule model arrives with the rules issue; until then rules are kept as given.
-    rules: list[dict[str, Any]] = Field(
+    rules: list[Rule] = Field(
         default_factory=list, title="Rules", description="Alert rules written in plain words.",
     )
 
@@ -51,6 +49,24 @@ class SurveilConfig(StrictModel):
                 raise ValueError(f"camera id '{camera.id}' is used twice")
             seen.add(camera.id)
         return cameras
+
+    @field_validator("rules")
+    @classmethod
+    def _unique_rule_names(cls, rules: list[Rule]) -> list[Rule]:
+        names = [rule.name for rule in rules]
+        doubled = sorted({n for n in names if names.count(n) > 1})
+        if doubled:
+            raise ValueError(f"rule name '{doubled[0]}' is used twice")
+        return rules
+
+    @model_validator(mode="after")
+    def _rule_cameras_exist(self) -> SurveilConfig:
+        known = {camera.id for camera in self.cameras}
+        for rule in self.rules:
+            missing = [c for c in rule.cameras if c not in known]
+            if missing:
+                raise ValueError(f"rule '{rule.name}' names camera '{missing[0]}', which is not configured")
+        return self
 
     @field_validator("timezone")
     @classmethod

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from pydantic import Field
 
-from surveil.config.base import StrictModel
+from surveil.schema import StrictModel
 
 
 class DetectorConfig(StrictModel):

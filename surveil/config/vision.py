@@ -4,19 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field, field_validator
 
-from surveil.config.base import StrictModel
-
-Polygon = list[tuple[float, float]]
-
-
-def check_polygon(points: Polygon) -> Polygon:
-    """A polygon in normalised coordinates: at least three points, each inside [0, 1]."""
-    if len(points) < 3:
-        raise ValueError(f"a polygon needs at least 3 points, got {len(points)}")
-    for x, y in points:
-        if not (0.0 <= x <= 1.0 and 0.0 <= y <= 1.0):
-            raise ValueError(f"point ({x}, {y}) is outside the picture: use coordinates from 0 to 1")
-    return points
+from surveil.schema import Polygon, StrictModel, check_polygon
 
 
 class MotionConfig(StrictModel):

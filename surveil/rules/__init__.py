@@ -1,0 +1,1 @@
+"""Alert rules: the rule model, calibrated CLIP scoring, conditions and the event state machine."""

@@ -1,0 +1,216 @@
+"""The event state machine: per camera, rule and track, from conditions to started/updated/ended events."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections import deque
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from surveil.rules.conditions import ConditionResult, applies_to_camera, check_all
+from surveil.rules.events import Event, EventUpdate, RuleDecision, new_event_id
+from surveil.rules.model import Rule
+from surveil.rules.observation import Observation
+from surveil.rules.scoring import ExampleCache, RuleScorer, ScoreBreakdown
+from surveil.vision.clip import TextImageEncoder
+
+logger = logging.getLogger(__name__)
+
+Key = tuple[str, str, int]  # rule, camera, track
+
+
+@dataclass
+class _State:
+    votes: deque
+    score: ScoreBreakdown | None = None
+    embedding: np.ndarray | None = None
+    crop: np.ndarray | None = None
+    holding_since: float | None = None
+    last_holding_t: float | None = None
+    event: Event | None = None
+    needs_motion: bool = False
+    decision: str = "idle"
+    conditions: list[ConditionResult] = field(default_factory=list)
+
+
+class RuleEngine:
+    """Turns observations of tracks into events. Not thread-safe: one analysis thread drives it.
+
+    Without an encoder (CLIP unavailable), text conditions are reported as unavailable
+    and ignored; rules then decide on classes, zones, motion and time alone.
+    """
+
+    def __init__(self, rules: list[Rule], encoder: TextImageEncoder | None, tz: dt.tzinfo | None = None,
+                 clip_unavailable: str = "no CLIP encoder"):
+        self.encoder, self.tz, self.clip_unavailable = encoder, tz, clip_unavailable
+        self.rules: dict[str, Rule] = {}
+        self.examples: dict[str, ExampleCache] = {}
+        self.errors: dict[str, str] = {}
+        self._scorers: dict[str, RuleScorer] = {}
+        self._states: dict[Key, _State] = {}
+        self._last_start: dict[tuple[str, str], float] = {}
+        for rule in rules:
+            self.set_rule(rule)
+        if encoder is None and any(r.prompts for r in rules):
+            logger.warning("CLIP unavailable (%s): text prompts are ignored; rules run on their other conditions",
+                           clip_unavailable)
+
+    def set_rule(self, rule: Rule) -> None:
+        """Add or replace a rule; its per-track state starts over, its examples are kept."""
+        self.remove_rule(rule.name, keep_examples=True)
+        self.rules[rule.name] = rule
+        examples = self.examples.setdefault(rule.name, ExampleCache())
+        if rule.prompts and self.encoder is not None:
+            try:
+                self._scorers[rule.name] = RuleScorer(rule, self.encoder, examples)
+            except Exception as exc:  # a rule that cannot be scored must not take the others down
+                self.errors[rule.name] = f"cannot embed prompts: {exc}"
+                logger.exception("rule %s: cannot embed its prompts", rule.name)
+
+    def remove_rule(self, name: str, keep_examples: bool = False) -> None:
+        """Forget a rule; open events of that rule are dropped without an end."""
+        self.rules.pop(name, None)
+        self._scorers.pop(name, None)
+        self.errors.pop(name, None)
+        if not keep_examples:
+            self.examples.pop(name, None)
+        for key in [k for k in self._states if k[0] == name]:
+            del self._states[key]
+
+    @property
+    def wants_embeddings(self) -> bool:
+        """Whether any rule would use a CLIP embedding."""
+        return self.encoder is not None and any(r.enabled and r.prompts for r in self.rules.values())
+
+    def observe(self, obs: Observation) -> list[EventUpdate]:
+        """Evaluate every rule on this camera against one observation of a track."""
+        updates: list[EventUpdate] = []
+        for rule in list(self.rules.values()):
+            if rule.name in self.errors or not applies_to_camera(rule, obs.camera_id):
+                continue
+            try:
+                updates += self._evaluate(rule, obs)
+            except Exception as exc:
+                self.errors[rule.name] = str(exc)
+                logger.exception("rule %s failed; the other rules carry on", rule.name)
+        return updates
+
+    def track_ended(self, camera_id: str, track_id: int, t: float, wall: dt.datetime) -> list[EventUpdate]:
+        """The object is gone: end its open events now and forget its state."""
+        updates = []
+        for key in [k for k in self._states if k[1] == camera_id and k[2] == track_id]:
+            state = self._states.pop(key)
+            if state.event is not None and state.event.open:
+                updates.append(self._end(state, t, wall))
+        return updates
+
+    def tick(self, t: float, wall: dt.datetime) -> list[EventUpdate]:
+        """End events whose conditions have failed (or gone unobserved) for their grace period."""
+        updates = []
+        for (name, _, _), state in self._states.items():
+            event, rule = state.event, self.rules.get(name)
+            last = t if state.last_holding_t is None else state.last_holding_t
+            if event is not None and event.open and rule and t - last >= rule.grace_s:
+                updates.append(self._end(state, t, wall))
+        return updates
+
+    def decision(self, rule_name: str, camera_id: str, track_id: int) -> RuleDecision | None:
+        """The latest decision of a rule on a track, with every condition's reason."""
+        state = self._states.get((rule_name, camera_id, track_id))
+        if state is None:
+            return None
+        return RuleDecision(rule_name, camera_id, track_id, state.conditions, state.score, state.decision)
+
+    def mark(self, event: Event, correct: bool) -> None:
+        """Operator feedback: the event's crop joins its rule's examples, moving later decisions."""
+        if event.embedding is None:
+            raise ValueError(f"event {event.event_id} has no embedding to learn from")
+        self.examples.setdefault(event.rule, ExampleCache()).add(event.embedding, correct)
+
+    # -- one rule, one observation -------------------------------------------------------------
+
+    def _evaluate(self, rule: Rule, obs: Observation) -> list[EventUpdate]:
+        key = (rule.name, obs.camera_id, obs.track_id)
+        state = self._states.setdefault(key, _State(votes=deque(maxlen=rule.votes_n)))
+        state.conditions = check_all(rule, obs, self.tz) + self._clip(rule, state, obs)
+        holding = all(c.ok for c in state.conditions)
+        if obs.crop is not None and (obs.embedding is not None or state.crop is None):
+            state.crop = obs.crop  # the crop that goes with the latest score
+        if holding:
+            state.holding_since = obs.t if state.holding_since is None else state.holding_since
+            state.last_holding_t = obs.t
+        else:
+            state.holding_since = None
+        if obs.stationary_s == 0:
+            state.needs_motion = False
+        if state.event is not None and state.event.open:
+            return self._continue(rule, state, obs, holding)
+        return self._maybe_start(rule, state, obs, holding)
+
+    def _clip(self, rule: Rule, state: _State, obs: Observation) -> list[ConditionResult]:
+        if not rule.prompts:
+            return []
+        scorer = self._scorers.get(rule.name)
+        if scorer is None:
+            return [ConditionResult("clip", True, f"unavailable: {self.clip_unavailable}; text prompts ignored")]
+        if obs.embedding is not None:
+            state.score = scorer.score(obs.embedding, obs.label)
+            state.embedding = obs.embedding
+            state.votes.append(state.score.passed)
+        votes = sum(state.votes)
+        last = state.score.describe() if state.score else "no look yet"
+        detail = f"{votes} of the last {len(state.votes)} looks passed (need {rule.votes_k} of {rule.votes_n}); {last}"
+        return [ConditionResult("clip", votes >= rule.votes_k, detail)]
+
+    def _maybe_start(self, rule: Rule, state: _State, obs: Observation, holding: bool) -> list[EventUpdate]:
+        if not holding:
+            state.decision = "idle"
+            return []
+        held = obs.t - (obs.t if state.holding_since is None else state.holding_since)
+        if held < rule.min_duration_s:
+            state.decision = f"pending ({held:.1f} of {rule.min_duration_s:g} s)"
+            return []
+        if state.needs_motion:
+            state.decision = "suppressed (the object has not moved since its last alert)"
+            return []
+        last = self._last_start.get((rule.name, obs.camera_id))
+        if last is not None and obs.t - last < rule.cooldown_s:
+            state.decision = f"suppressed (cooldown, {rule.cooldown_s - (obs.t - last):.0f} s left)"
+            return []
+        self._last_start[(rule.name, obs.camera_id)] = obs.t
+        state.event = Event(new_event_id(obs.wall), rule.name, obs.camera_id, obs.track_id, obs.label,
+                            rule.severity, obs.t, obs.wall, obs.t,
+                            reasons=[f"{c.name}: {c.detail}" for c in state.conditions])
+        self._peak(state, first=True)
+        state.decision = "active"
+        return [EventUpdate("started", state.event)]
+
+    def _continue(self, rule: Rule, state: _State, obs: Observation, holding: bool) -> list[EventUpdate]:
+        event = state.event
+        event.last_t = obs.t
+        if not holding:
+            last = obs.t if state.last_holding_t is None else state.last_holding_t
+            if obs.t - last >= rule.grace_s:
+                return [self._end(state, obs.t, obs.wall)]
+            return []
+        return [EventUpdate("updated", event)] if self._peak(state) else []
+
+    def _peak(self, state: _State, first: bool = False) -> bool:
+        """Keep the best-scoring moment (and its crop); True when it improved."""
+        event, score = state.event, state.score
+        probability = score.probability if score else None
+        better = probability is not None and probability > (event.peak_probability or 0.0)
+        if not (first or better or (event.thumbnail is None and state.crop is not None)):
+            return False
+        event.peak_probability, event.peak_score = probability, score
+        event.thumbnail, event.embedding = state.crop, state.embedding
+        return True
+
+    def _end(self, state: _State, t: float, wall: dt.datetime) -> EventUpdate:
+        event = state.event
+        event.end_t, event.end_wall = t, wall
+        state.needs_motion = True  # the same track re-alerts only after it has moved again
+        state.decision = "idle"
+        return EventUpdate("ended", event)

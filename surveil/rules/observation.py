@@ -1,0 +1,42 @@
+"""What the rule engine sees of a track at one moment."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Observation:
+    """One track on one camera at time ``t`` (monotonic or video seconds), plus wall-clock time.
+
+    ``embedding`` is set only when the track was (re-)embedded for this observation:
+    that is when a new CLIP vote is cast.
+    """
+
+    camera_id: str
+    track_id: int
+    label: str
+    box: tuple[float, float, float, float]
+    frame_size: tuple[int, int]
+    t: float
+    wall: dt.datetime
+    speed_bh_s: float = 0.0
+    heading_deg: float | None = None
+    stationary_s: float = 0.0
+    embedding: np.ndarray | None = None
+    crop: np.ndarray | None = None
+
+    def anchor_points(self, anchor: str) -> list[tuple[float, float]]:
+        """The box point(s), normalised to 0-1, that a zone test uses."""
+        w, h = self.frame_size
+        x1, y1, x2, y2 = self.box
+        if anchor == "center":
+            points = [((x1 + x2) / 2, (y1 + y2) / 2)]
+        elif anchor == "any":
+            points = [(x1, y1), (x2, y1), (x1, y2), (x2, y2), ((x1 + x2) / 2, (y1 + y2) / 2)]
+        else:
+            points = [((x1 + x2) / 2, y2)]
+        return [(x / w, y / h) for x, y in points]
