@@ -4,9 +4,9 @@ import datetime as dt
 
 import numpy as np
 import pytest
-
 from fake_clip import FakeEncoder, axis, mix
 from rule_helpers import T0, obs, run
+
 from surveil.rules.engine import RuleEngine
 from surveil.rules.model import Rule
 

@@ -7,9 +7,9 @@ import re
 from pydantic import Field, field_validator, model_validator
 
 from surveil.capture.spec import SourceSpecError, parse_source
-from surveil.schema import StrictModel
 from surveil.config.vision import MotionConfig
 from surveil.redact import mask_credentials
+from surveil.schema import StrictModel
 
 _CAMERA_ID = re.compile(r"^[a-z0-9][a-z0-9_\-]{0,63}$")
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pydantic import Field, field_validator, model_validator
 
-from surveil.schema import StrictModel
 from surveil.config.camera import CameraConfig
 from surveil.config.sections import ModelsConfig, RecordingConfig, StorageConfig
 from surveil.rules.model import Rule
+from surveil.schema import StrictModel
 
 SCHEMA_VERSION = 1
 

@@ -7,9 +7,8 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from surveil.schema import StrictModel
-from surveil.schema import Polygon, check_polygon
 from surveil.rules.geometry import self_intersects
+from surveil.schema import Polygon, StrictModel, check_polygon
 from surveil.vision.coco import COCO_CLASSES
 
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
@@ -52,7 +51,8 @@ class MotionCondition(StrictModel):
         description="Direction range start, counter-clockwise: 0 = right, 90 = up the picture, 180 = left, 270 = down.",
     )
     heading_to_deg: float | None = Field(
-        None, ge=0, lt=360, title="Heading to (deg)", description="Direction range end (counter-clockwise from the start).",
+        None, ge=0, lt=360, title="Heading to (deg)",
+        description="Direction range end (counter-clockwise from the start).",
     )
     stationary_s: float | None = Field(
         None, gt=0, title="Still for at least (s)",
@@ -110,7 +110,8 @@ class Rule(StrictModel):
     enabled: bool = Field(True, title="Enabled", description="Disabled rules are kept but never evaluated.")
     cameras: list[str] = Field(default_factory=list, title="Cameras", description="Camera ids; empty means all.")
     prompts: list[str] = Field(
-        default_factory=list, title="Prompts", description="What to look for, in plain words: 'a person climbing a fence'.",
+        default_factory=list, title="Prompts",
+        description="What to look for, in plain words: 'a person climbing a fence'.",
     )
     contrast_prompts: list[str] = Field(
         default_factory=list, title="Contrast prompts",
@@ -119,8 +120,12 @@ class Rule(StrictModel):
     classes: list[str] = Field(
         default_factory=list, title="Object classes", description="Detector classes the object must be (empty: any).",
     )
-    zones: list[Zone] = Field(default_factory=list, title="Zones", description="The object must be inside one of these.")
-    motion: MotionCondition | None = Field(None, title="Motion", description="Speed, direction or loitering conditions.")
+    zones: list[Zone] = Field(
+        default_factory=list, title="Zones", description="The object must be inside one of these.",
+    )
+    motion: MotionCondition | None = Field(
+        None, title="Motion", description="Speed, direction or loitering conditions.",
+    )
     min_duration_s: float = Field(
         0.0, ge=0, le=3600, title="Minimum duration (s)",
         description="All conditions must hold this long before the alert is raised.",
@@ -128,7 +133,8 @@ class Rule(StrictModel):
     votes_k: int = Field(2, ge=1, le=50, title="Votes needed", description="CLIP must agree in k of the last n looks.")
     votes_n: int = Field(3, ge=1, le=50, title="Votes window", description="How many recent CLIP looks are counted.")
     threshold: float = Field(
-        0.5, ge=0.0, le=1.0, title="Threshold", description="Probability (0-1) a CLIP look must reach to count as a vote.",
+        0.5, ge=0.0, le=1.0, title="Threshold",
+        description="Probability (0-1) a CLIP look must reach to count as a vote.",
     )
     cooldown_s: float = Field(
         60.0, ge=0, le=86400, title="Cooldown (s)",
