@@ -19,6 +19,7 @@ os.environ["XDG_CACHE_HOME"] = str(_SESSION_HOME / "xdg-cache")
 os.environ["XDG_DATA_HOME"] = str(_SESSION_HOME / "xdg-data")
 os.environ["YOLO_CONFIG_DIR"] = str(_SESSION_HOME / "ultralytics")
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ["HF_HUB_OFFLINE"] = "1"  # nothing in the test suite downloads anything
 
 ASSETS_ENV = "SURVEIL_TEST_ASSETS"
 
