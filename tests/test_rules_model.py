@@ -3,8 +3,8 @@
 import datetime as dt
 
 import pytest
-
 from rule_helpers import obs
+
 from surveil.config import ConfigError, parse_config
 from surveil.rules.conditions import check_motion, check_schedule, check_zones, heading_in_range
 from surveil.rules.model import MotionCondition, Rule, Schedule

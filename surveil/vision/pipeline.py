@@ -35,6 +35,7 @@ class FrameAnalysis:
     camera_id: str
     seq: int
     t: float
+    frame_size: tuple[int, int] = (0, 0)
     motion: MotionResult | None = None
     flow: FlowSummary | None = None
     detected: bool = False
@@ -65,7 +66,7 @@ class CameraPipeline:
         """Gate and flow on a small grey copy; raises FrameError for an unusable frame."""
         if image is None or image.ndim != 3 or image.shape[0] < 8 or image.shape[1] < 8:
             raise FrameError(f"unusable frame {seq} from {self.camera_id}: shape {getattr(image, 'shape', None)}")
-        analysis = FrameAnalysis(self.camera_id, seq, t)
+        analysis = FrameAnalysis(self.camera_id, seq, t, (image.shape[1], image.shape[0]))
         start = time.perf_counter()
         scale = SMALL_WIDTH / image.shape[1]
         small = cv2.resize(image, (SMALL_WIDTH, max(8, round(image.shape[0] * scale))), interpolation=cv2.INTER_AREA)

@@ -1,0 +1,84 @@
+"""Between seeing and deciding: tracks become observations, crops are embedded in one batch."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+import numpy as np
+
+from surveil.rules.embed_policy import EmbedPolicy
+from surveil.rules.engine import RuleEngine
+from surveil.rules.events import EventUpdate
+from surveil.rules.observation import Observation
+from surveil.vision.clip import TextImageEncoder
+from surveil.vision.flow import heading_deg
+from surveil.vision.pipeline import FrameAnalysis
+from surveil.vision.tracks import Track, TrackState
+
+logger = logging.getLogger(__name__)
+
+Item = tuple[FrameAnalysis, np.ndarray, dt.datetime]  # analysis, its image, its wall-clock time
+
+
+def crop_box(image: np.ndarray, box, margin: float = 0.1) -> np.ndarray | None:
+    """A copy of the box with a little context around it; None when the box is empty."""
+    h, w = image.shape[:2]
+    x1, y1, x2, y2 = (float(v) for v in box)
+    mx, my = (x2 - x1) * margin, (y2 - y1) * margin
+    c1, r1 = int(max(0, x1 - mx)), int(max(0, y1 - my))
+    c2, r2 = int(min(w, x2 + mx)), int(min(h, y2 + my))
+    return image[r1:r2, c1:c2].copy() if c2 - c1 >= 4 and r2 - r1 >= 4 else None
+
+
+class RuleEvaluator:
+    """Feeds one round of frame analyses (several cameras) to the rule engine.
+
+    Tracks that need a CLIP look (EmbedPolicy) have their crops embedded together, across
+    tracks and cameras, in one batch.
+    """
+
+    def __init__(self, engine: RuleEngine, encoder: TextImageEncoder | None, policy: EmbedPolicy | None = None):
+        self.engine, self.encoder = engine, encoder
+        self.policy = policy or EmbedPolicy()
+
+    def process(self, items: list[Item]) -> list[EventUpdate]:
+        """Observe every updated track, end the ended ones, then let grace periods run out."""
+        looks: list[tuple[FrameAnalysis, Track, np.ndarray, dt.datetime, bool]] = []
+        updates: list[EventUpdate] = []
+        for analysis, image, wall in items:
+            for track in analysis.changed:
+                if track.state is TrackState.ENDED:
+                    self.policy.forget(track.camera_id, track.track_id)
+                    updates += self.engine.track_ended(track.camera_id, track.track_id, analysis.t, wall)
+                elif track.state in (TrackState.NEW, TrackState.UPDATED):
+                    crop = crop_box(image, track.box)
+                    embed = crop is not None and self.engine.wants_embeddings and self.policy.needs(
+                        track.camera_id, track.track_id, track.box, analysis.t)
+                    looks.append((analysis, track, crop, wall, embed))
+        embeddings = self._embed([look[2] for look in looks if look[4]])
+        for analysis, track, crop, wall, embed in looks:
+            embedding = embeddings.pop(0) if embed else None
+            updates += self.engine.observe(_observation(analysis, track, crop, embedding, wall))
+        if items:
+            latest = max(items, key=lambda item: item[0].t)
+            updates += self.engine.tick(latest[0].t, latest[2])
+        return updates
+
+    def _embed(self, crops: list[np.ndarray]) -> list[np.ndarray]:
+        if not crops or self.encoder is None:
+            return []
+        try:
+            return list(self.encoder.encode_images(crops))
+        except Exception:
+            logger.exception("CLIP failed on %d crops; their votes are skipped this round", len(crops))
+            return [None] * len(crops)
+
+
+def _observation(analysis: FrameAnalysis, track: Track, crop, embedding, wall) -> Observation:
+    moving = track.speed_px_s > 0
+    return Observation(
+        camera_id=track.camera_id, track_id=track.track_id, label=track.label,
+        box=tuple(float(v) for v in track.box), frame_size=analysis.frame_size, t=analysis.t, wall=wall,
+        speed_bh_s=track.speed_bh_s, heading_deg=heading_deg(track.vx, track.vy) if moving else None,
+        stationary_s=track.stationary_s(analysis.t), embedding=embedding, crop=crop)
