@@ -69,7 +69,8 @@ def test_a_rule_written_in_the_config_fires_with_its_score_explained():
 
 def test_the_same_rule_without_clip_runs_on_its_other_conditions_and_says_why():
     config = parse_config(CONFIG)
-    engine = RuleEngine(config.rules, None, clip_unavailable="CLIP ViT-B-32 / laion2b_s34b_b79k: not in the model cache")
+    reason = "CLIP ViT-B-32 / laion2b_s34b_b79k: not in the model cache"
+    engine = RuleEngine(config.rules, None, clip_unavailable=reason)
     updates = run(engine, _timeline([None] * 4))
     assert [(t, k) for t, k, _ in updates] == [(1.0, "started")]  # class + zone held from 0, min duration 1 s
     text = engine.decision("fence climber", "gate", 1).explain()

@@ -1,4 +1,4 @@
-"""Back-testing: which stored tracked objects would a rule have caught?
+"""Back-testing: which stored tracked objects a rule would have caught.
 
 Stored objects have one embedding (their best crop) and a summary of their motion, so
 votes and minimum duration cannot be replayed; the result says which conditions were
