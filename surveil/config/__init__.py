@@ -1,7 +1,7 @@
 """Validated configuration: pydantic models, YAML load/save, migrations."""
 
 from surveil.config.camera import CameraConfig, ReconnectConfig
-from surveil.config.io import ConfigError, Problem, load_config, parse_config, save_config
+from surveil.config.io import ConfigError, Problem, load_config, load_or_default, parse_config, save_config
 from surveil.config.root import SCHEMA_VERSION, SurveilConfig
 from surveil.config.sections import ClipConfig, DetectorConfig, ModelsConfig, RecordingConfig, StorageConfig
 from surveil.config.vision import MotionConfig
@@ -20,6 +20,7 @@ __all__ = [
     "StorageConfig",
     "SurveilConfig",
     "load_config",
+    "load_or_default",
     "parse_config",
     "save_config",
 ]

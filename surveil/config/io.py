@@ -57,6 +57,15 @@ def load_config(path: Path | str) -> SurveilConfig:
     return _resolve_relative_files(parse_config(text, path), path.parent)
 
 
+def load_or_default(path: Path | str | None, default_path: Path) -> tuple[SurveilConfig, Path | None]:
+    """``path`` when given (it must exist); else ``default_path`` if it exists; else the defaults."""
+    if path is not None:
+        return load_config(path), Path(path)
+    if default_path.exists():
+        return load_config(default_path), default_path
+    return SurveilConfig(), None
+
+
 def parse_config(text: str, path: Path | str = "<string>") -> SurveilConfig:
     """Validate YAML text as a config; ``path`` only names the source in errors."""
     try:

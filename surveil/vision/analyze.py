@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -66,56 +65,41 @@ def track_record(track: Track) -> dict:
             "boxes": [[round(t, 3), *[round(float(v), 1) for v in box]] for t, box in track.boxes]}
 
 
-def analyze_video(path: Path, detector: Detector, motion: MotionConfig, out: TextIO | None,
-                  progress=None, max_frames: int | None = None) -> AnalysisSummary:
-    """Run gate, flow, detection and tracking over ``path``; write each finished track to ``out``.
+def video_frames(path: Path, max_frames: int | None = None, decode_ms: dict | None = None):
+    """Yield (seq, video time in s, image) from a file; decode time adds up in ``decode_ms['decode']``.
 
-    Times are video times (frame number / fps), so the gate's rate limits mean the
+    Times are video times (frame number / fps), so rate limits and durations mean the
     same as they would live, however fast the file is read.
     """
     cap = open_capture(SourceSpec(SourceKind.FILE, str(path)), 10.0, 10.0)
-    info = stream_info(cap)
-    fps = info.fps or 25.0
+    fps = stream_info(cap).fps or 25.0
+    try:
+        seq = 0
+        while max_frames is None or seq < max_frames:
+            tick = time.perf_counter()
+            ok, image = cap.read()
+            if not ok:
+                return
+            if decode_ms is not None:
+                decode_ms["decode"] += (time.perf_counter() - tick) * 1e3
+            yield seq, seq / fps, image
+            seq += 1
+    finally:
+        cap.release()
+
+
+def analyze_video(path: Path, detector: Detector, motion: MotionConfig, out: TextIO | None,
+                  progress=None, max_frames: int | None = None) -> AnalysisSummary:
+    """Run gate, flow, detection and tracking over ``path``; write each finished track to ``out``."""
     pipeline = CameraPipeline(path.stem, motion, detector.names)
     analyzer = Analyzer(detector, {path.stem: pipeline})
     summary = AnalysisSummary(str(path))
     started = time.perf_counter()
-    try:
-        while max_frames is None or summary.frames_read < max_frames:
-            tick = time.perf_counter()
-            ok, image = cap.read()
-            if not ok:
-                break
-            summary.stage_ms_total["decode"] += (time.perf_counter() - tick) * 1e3
-            result = analyzer.analyze([(path.stem, image, summary.frames_read, summary.frames_read / fps)])[0]
-            _account(summary, result, out)
-            if progress is not None:
-                progress.update(1)
-    finally:
-        cap.release()
+    for seq, t, image in video_frames(path, max_frames, summary.stage_ms_total):
+        _account(summary, analyzer.analyze([(path.stem, image, seq, t)])[0], out)
+        if progress is not None:
+            progress.update(1)
     for track in pipeline.close():
         _write_track(summary, track, out)
     summary.wall_s = time.perf_counter() - started
     return summary
-
-
-def _account(summary: AnalysisSummary, result, out: TextIO | None) -> None:
-    summary.frames_read += 1
-    if result.error:
-        summary.frames_failed += 1
-    elif result.detected:
-        summary.frames_detected += 1
-    for stage, ms in result.timings_ms.items():
-        summary.stage_ms_total[stage] += ms
-    for track in result.changed:
-        if track.state.value == "ended":
-            _write_track(summary, track, out)
-
-
-def _write_track(summary: AnalysisSummary, track: Track, out: TextIO | None) -> None:
-    if track.hits < MIN_HITS:
-        summary.tentative_tracks += 1
-        return
-    summary.tracks_by_class[track.label] += 1
-    if out is not None:
-        out.write(json.dumps(track_record(track)) + "\n")

@@ -141,3 +141,11 @@ def _normalise(rows: np.ndarray) -> np.ndarray:
 
 def _digest(text: str) -> str:
     return hashlib.sha1(text.encode("utf-8")).hexdigest()
+
+
+def load_encoder_or_reason(config: ClipConfig, model_cache: Path) -> tuple[ClipEncoder | None, str]:
+    """The encoder, or None and the plain-words reason CLIP conditions are unavailable."""
+    try:
+        return ClipEncoder.load(config, model_cache), ""
+    except ClipUnavailable as exc:
+        return None, str(exc)

@@ -1,0 +1,82 @@
+"""``surveil models``: which models are configured, whether they are here, download and verify."""
+
+from __future__ import annotations
+
+import hashlib
+import sys
+from pathlib import Path
+
+from surveil.config import load_or_default
+from surveil.paths import app_paths
+from surveil.resources import DEFAULT_DETECTOR, resources_dir
+from surveil.vision.clip_weights import ClipUnavailable, WeightsState, clip_state, download_clip
+from surveil.vision.weights import WeightsNotFound, resolve_weights
+
+# sha256 of the weights that ship in resources/ (see resources/LICENSES/README.md).
+BUNDLED_SHA256 = {DEFAULT_DETECTOR: "0e14607cb04da18ece7c3a25df81e13a514646909d6b1a91f0111b3a8980d09c"}
+
+
+def register(sub) -> None:
+    """Add the ``models`` subcommand."""
+    parser = sub.add_parser("models", help="list, download or verify the configured models")
+    parser.add_argument("action", nargs="?", choices=("list", "download", "verify"), default="list")
+    parser.add_argument("--config", type=Path, help="config file (default: the one in the config folder)")
+    parser.set_defaults(run=run)
+
+
+def run(args) -> int:
+    """List, download or verify; exit 1 when something configured is missing or does not verify."""
+    paths = app_paths()
+    config, _ = load_or_default(args.config, paths.config_file)
+    states = [_detector_state(config.models.detector.weights, paths.model_cache_dir),
+              clip_state(config.models.clip, paths.model_cache_dir)]
+    if args.action == "download" and states[1].state == "downloadable":
+        try:
+            download_clip(config.models.clip, paths.model_cache_dir)
+        except ClipUnavailable as exc:
+            print(f"surveil models: {exc}", file=sys.stderr)
+            return 1
+        states[1] = clip_state(config.models.clip, paths.model_cache_dir)
+    bad = 0
+    for state in states:
+        line = f"{state.name:45} {state.state:12} {state.path or state.detail}"
+        if args.action == "verify" and state.path is not None:
+            verdict = verify(state.path)
+            bad += verdict.startswith("MISMATCH")
+            line += f"  {verdict}"
+        print(line)
+        bad += state.state != "present"
+    if states[1].state != "present":
+        print("CLIP conditions of rules are unavailable until the CLIP weights are present; "
+              "rules made of classes, zones and motion work without them.")
+    return 1 if bad else 0
+
+
+def verify(path: Path) -> str:
+    """Compare a file's sha256 with the known one (bundled) or the one recorded at first check."""
+    files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+    digest = hashlib.sha256()
+    for file in files:
+        with open(file, "rb") as handle:
+            for chunk in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(chunk)
+    actual = digest.hexdigest()
+    known = BUNDLED_SHA256.get(path.name) if path.parent == resources_dir() else None
+    sidecar = path.with_name(path.name + ".sha256")
+    if known is None and sidecar.is_file():
+        known = sidecar.read_text().split()[0]
+    if known is None:
+        try:
+            sidecar.write_text(f"{actual}  {path.name}\n")
+        except OSError:
+            return f"sha256 {actual[:12]}… (not recorded: folder is read-only)"
+        return f"sha256 {actual[:12]}… recorded"
+    return f"sha256 ok ({actual[:12]}…)" if actual == known else f"MISMATCH: sha256 {actual[:12]}…, expected {known[:12]}…"
+
+
+def _detector_state(weights: str, cache: Path) -> WeightsState:
+    name = f"detector {weights}"
+    try:
+        return WeightsState(name, "present", resolve_weights(weights, cache), "")
+    except WeightsNotFound as exc:
+        return WeightsState(name, "missing", None, str(exc))

@@ -1,0 +1,70 @@
+import json
+import subprocess
+import sys
+
+import pytest
+
+
+def _surveil(*args, timeout=300):
+    return subprocess.run([sys.executable, "-m", "surveil", *args], capture_output=True, text=True, timeout=timeout)
+
+
+def test_models_lists_the_bundled_detector_and_says_clip_is_not_here():
+    done = _surveil("models", "verify")
+    assert done.returncode == 1, "CLIP weights are not present on a test machine"
+    lines = done.stdout.splitlines()
+    assert "detector yolo11n.pt" in lines[0] and "present" in lines[0] and "sha256 ok" in lines[0]
+    assert "downloadable" in lines[1] and "surveil models download" in lines[1]
+    assert "rules made of classes, zones and motion work without them" in done.stdout
+
+
+def test_models_download_offline_fails_clearly():
+    done = _surveil("models", "download", timeout=120)
+    assert done.returncode == 1
+    assert "could not download ViT-B-32/laion2b_s34b_b79k" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_rules_check_names_what_runs_without_clip(tmp_path):
+    config = tmp_path / "config.yaml"
+    config.write_text("cameras: [{id: gate, source: x.mp4}]\nrules:\n"
+                      "  - {name: climber, prompts: [a person climbing a fence], classes: [person]}\n"
+                      "  - {name: cars, classes: [car], enabled: false}\n")
+    done = _surveil("rules", "check", "--config", str(config))
+    assert done.returncode == 0
+    assert "climber [medium]: prompts ['a person climbing a fence'], classes ['person']" in done.stdout
+    assert "cars (disabled)" in done.stdout
+    assert "CLIP unavailable" in done.stdout and "run on their other conditions" in done.stdout
+
+
+def test_rules_check_refuses_a_bad_rule(tmp_path):
+    config = tmp_path / "config.yaml"
+    config.write_text("rules:\n  - {name: climber, prompts: [''], threshold: 2}\n")
+    done = _surveil("rules", "check", "--config", str(config))
+    assert done.returncode == 1
+    assert "rules[0] (climber).prompts" in done.stderr and "rules[0] (climber).threshold" in done.stderr
+
+
+@pytest.mark.media
+def test_rules_replay_on_the_walkway_raises_zone_alerts_with_reasons(media, tmp_path):
+    config = tmp_path / "config.yaml"
+    config.write_text(f"""
+cameras: [{{id: walkway, source: {media / 'pets2009_walkway_480x360.avi'}}}]
+models: {{detector: {{classes: [person]}}}}
+rules:
+  - name: lower walkway
+    classes: [person]
+    zones: [{{points: [[0, 0.6], [1, 0.6], [1, 1], [0, 1]]}}]
+    min_duration_s: 1
+    cooldown_s: 0
+""")
+    done = _surveil("rules", "replay", str(media / "pets2009_walkway_480x360.avi"), "--config", str(config),
+                    "--max-frames", "300", "--json")
+    assert done.returncode == 0, done.stderr
+    updates = [json.loads(line) for line in done.stdout.splitlines()]
+    started = [u for u in updates if u["kind"] == "started"]
+    # Measured: 300 frames (30 s) of the walkway give 6 alerts (people crossing the lower band).
+    assert 2 <= len(started) <= 20
+    assert all(u["label"] == "person" and "zone: bottom_center of the box is in zone 1" in u["reasons"]
+               for u in started)
+    assert {u["event_id"] for u in updates if u["kind"] == "ended"} <= {u["event_id"] for u in started}
