@@ -71,7 +71,9 @@ def verify(path: Path) -> str:
         except OSError:
             return f"sha256 {actual[:12]}… (not recorded: folder is read-only)"
         return f"sha256 {actual[:12]}… recorded"
-    return f"sha256 ok ({actual[:12]}…)" if actual == known else f"MISMATCH: sha256 {actual[:12]}…, expected {known[:12]}…"
+    if actual == known:
+        return f"sha256 ok ({actual[:12]}…)"
+    return f"MISMATCH: sha256 {actual[:12]}…, expected {known[:12]}…"
 
 
 def _detector_state(weights: str, cache: Path) -> WeightsState:

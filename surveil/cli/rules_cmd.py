@@ -75,7 +75,7 @@ def _record(update: EventUpdate) -> dict:
 
 def _line(update: EventUpdate) -> str:
     e = update.event
-    at = e.end_t if update.kind == "ended" and e.end_t is not None else e.last_t if update.kind == "updated" else e.start_t
+    at = {"started": e.start_t, "updated": e.last_t}.get(update.kind, e.end_t if e.end_t is not None else e.last_t)
     head = f"{at:7.1f}s {update.kind:8} {e.rule} on {e.camera_id}: {e.label} #{e.track_id} [{e.severity}]"
     if update.kind == "started":
         return head + "".join(f"\n           {reason}" for reason in e.reasons)

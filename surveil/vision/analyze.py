@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -103,3 +104,25 @@ def analyze_video(path: Path, detector: Detector, motion: MotionConfig, out: Tex
         _write_track(summary, track, out)
     summary.wall_s = time.perf_counter() - started
     return summary
+
+
+def _account(summary: AnalysisSummary, result, out: TextIO | None) -> None:
+    summary.frames_read += 1
+    if result.error:
+        summary.frames_failed += 1
+    elif result.detected:
+        summary.frames_detected += 1
+    for stage, ms in result.timings_ms.items():
+        summary.stage_ms_total[stage] += ms
+    for track in result.changed:
+        if track.state.value == "ended":
+            _write_track(summary, track, out)
+
+
+def _write_track(summary: AnalysisSummary, track: Track, out: TextIO | None) -> None:
+    if track.hits < MIN_HITS:
+        summary.tentative_tracks += 1
+        return
+    summary.tracks_by_class[track.label] += 1
+    if out is not None:
+        out.write(json.dumps(track_record(track)) + "\n")
