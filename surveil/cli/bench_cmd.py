@@ -18,6 +18,11 @@ def register(sub) -> None:
     vision.add_argument("--models", type=Path, default=shared / "models", help="folder with yolo11n.pt and its export")
     vision.add_argument("--frames", type=int, default=300, help="frames per clip and run")
     vision.set_defaults(run=_vision)
+    clip = which.add_parser("clip", help="CLIP crops/s single and batched, text time, share of tracks re-embedded")
+    clip.add_argument("--media", type=Path, default=shared / "media", help="folder of clips")
+    clip.add_argument("--models", type=Path, default=shared / "models", help="folder with yolo11n.pt")
+    clip.add_argument("--frames", type=int, default=300, help="frames per clip for the re-embedding share")
+    clip.set_defaults(run=_clip)
 
 
 def _vision(args) -> int:
@@ -28,4 +33,14 @@ def _vision(args) -> int:
     print(vision.table(rows))
     print()
     print(vision.flow_line(args.media))
+    return 0
+
+
+def _clip(args) -> int:
+    from surveil.bench import clip, vision
+
+    speeds, shares = clip.run(args.media, args.models, args.frames, app_paths().model_cache_dir)
+    print(f"machine: {vision.machine()}; random weights (same arithmetic as real ones); "
+          f"{args.frames} frames per clip\n")
+    print(clip.tables(speeds, shares))
     return 0
