@@ -6,6 +6,7 @@ issue replaces this loop (capture, then analysis on the main thread) with the re
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 import shutil
@@ -20,6 +21,10 @@ from surveil.capture import CameraSource, Frame, SourceStatus
 from surveil.config import SurveilConfig, load_config, save_config
 from surveil.paths import AppPaths
 from surveil.resources import DEMO_CONFIG, resource_path
+from surveil.rules.engine import RuleEngine
+from surveil.rules.evaluator import RuleEvaluator
+from surveil.rules.events import EventUpdate
+from surveil.vision.clip import load_encoder_or_reason
 from surveil.vision.detector import YoloDetector
 from surveil.vision.pipeline import Analyzer, CameraPipeline, FrameAnalysis
 from surveil.vision.tracks import TrackState
@@ -47,13 +52,13 @@ def run_demo(paths: AppPaths, seconds: float | None, as_json: bool, out: TextIO)
          f"surveil demo: data in {demo_dir}; cameras: {', '.join(c.display_name for c in config.cameras)}")
     stop = threading.Event()
     _stop_on_sigterm(stop)
-    analyzer = _analyzer(config, paths)
+    analyzer, evaluator = _analyzer(config, paths), _evaluator(config, paths)
     sources = [CameraSource(camera) for camera in config.cameras if camera.enabled]
     for source in sources:
         source.add_status_listener(lambda status: _say(out, as_json, _status_record(status), status.describe()))
         source.start()
     try:
-        _report_until(sources, analyzer, stop, seconds, as_json, out)
+        _report_until(sources, analyzer, evaluator, stop, seconds, as_json, out)
     except KeyboardInterrupt:
         pass
     finally:
@@ -71,8 +76,14 @@ def _analyzer(config: SurveilConfig, paths: AppPaths) -> Analyzer:
     return Analyzer(detector, pipelines)
 
 
-def _report_until(sources: list[CameraSource], analyzer: Analyzer, stop: threading.Event, seconds: float | None,
-                  as_json: bool, out: TextIO) -> None:
+def _evaluator(config: SurveilConfig, paths: AppPaths) -> RuleEvaluator:
+    encoder, reason = load_encoder_or_reason(config.models.clip, paths.model_cache_dir)
+    engine = RuleEngine(config.rules, encoder, clip_unavailable=reason)
+    return RuleEvaluator(engine, encoder)
+
+
+def _report_until(sources: list[CameraSource], analyzer: Analyzer, evaluator: RuleEvaluator,
+                  stop: threading.Event, seconds: float | None, as_json: bool, out: TextIO) -> None:
     """Analyse every frame that arrives, and print one line per camera each second."""
     deadline = None if seconds is None else time.monotonic() + seconds
     latest: dict[str, tuple[Frame, FrameAnalysis]] = {}
@@ -82,6 +93,9 @@ def _report_until(sources: list[CameraSource], analyzer: Analyzer, stop: threadi
             frame = source.mailbox.take(timeout=0.05)
             if frame is not None:
                 result = analyzer.analyze([(frame.camera_id, frame.image, frame.seq, frame.t_mono)])[0]
+                wall = dt.datetime.fromtimestamp(frame.t_wall, dt.timezone.utc)
+                for update in evaluator.process([(result, frame.image, wall)]):
+                    _alert(update, as_json, out)
                 previous = latest.get(source.camera_id)
                 keep = result if result.detected or previous is None else previous[1]
                 latest[source.camera_id] = (frame, keep)
@@ -113,6 +127,17 @@ def _objects(seen: FrameAnalysis | None) -> dict[str, int]:
         return {}
     names = [t.label for t in seen.changed if t.state in (TrackState.NEW, TrackState.UPDATED)]
     return dict(Counter(names))
+
+
+def _alert(update: EventUpdate, as_json: bool, out: TextIO) -> None:
+    if update.kind == "updated":
+        return
+    e = update.event
+    record = {"event": f"alert_{update.kind}", "rule": e.rule, "camera": e.camera_id, "track_id": e.track_id,
+              "label": e.label, "severity": e.severity, "reasons": e.reasons}
+    verb = "ALERT" if update.kind == "started" else "alert ended"
+    _say(out, as_json, record, f"{verb} [{e.severity}] {e.rule} on {e.camera_id}: {e.label} #{e.track_id}"
+         + (f" ({'; '.join(e.reasons)})" if update.kind == "started" else ""))
 
 
 def _status_record(status: SourceStatus) -> dict:

@@ -95,7 +95,9 @@ def test_demo_plays_the_bundled_clip_in_a_fresh_folder_and_stops_on_sigterm(surv
     stale.write_text("from an earlier run")
     proc = subprocess.Popen([sys.executable, "-m", "surveil", "demo", "--json"], stdout=subprocess.PIPE, text=True)
     try:
-        lines = _demo_lines(proc, lambda r: r["event"] == "stats" and r["frames"] >= 10, 30)
+        # The first person steps onto the near side about 2 s into the clip (measured with
+        # `surveil rules replay` on the same config): wait for that alert, then stop.
+        lines = _demo_lines(proc, lambda r: r["event"] == "alert_started", 60)
         proc.send_signal(signal.SIGTERM)
         lines += _demo_lines(proc, lambda r: r["event"] == "stop", 15)
         assert proc.wait(10) == 0
@@ -113,6 +115,9 @@ def test_demo_plays_the_bundled_clip_in_a_fresh_folder_and_stops_on_sigterm(surv
     # The walkway always has pedestrians in view: the demo must say it sees some.
     assert max(r["objects"].get("person", 0) for r in stats) >= 2
     assert lines[-1]["frames"] >= 10
+    alert = next(r for r in lines if r["event"] == "alert_started")
+    assert alert["rule"] == "person on the near side" and alert["label"] == "person"
+    assert "zone: bottom_center of the box is in zone near side" in alert["reasons"]
 
 
 def test_analyze_summarises_a_clip_with_the_bundled_weights(tmp_path):

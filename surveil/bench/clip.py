@@ -1,5 +1,4 @@
-"""``surveil bench clip``: CLIP crop embeddings per second (single and batched), text embedding time,
-and how often tracks on real clips needed a new embedding.
+"""``surveil bench clip``: how fast CLIP embeds crops and text, and how often tracks need it.
 
 No pretrained CLIP weights exist on the development machines, so the encoders here are
 built with random weights: the arithmetic, and so the speed, is the same as with real ones.
