@@ -184,3 +184,16 @@ def test_track_ended_closes_its_events(encoder):
     engine.observe(obs(0, embedding=CLIMB))
     ended = engine.track_ended("cam", 1, 5.0, T0 + dt.timedelta(seconds=5))
     assert [u.kind for u in ended] == ["ended"] and ended[0].event.end_t == 5.0
+
+
+def test_an_invalid_edit_is_refused_and_the_old_rule_keeps_running(encoder):
+    engine = RuleEngine([climb_rule(votes_k=1, votes_n=1)], encoder)
+    edited = climb_rule().model_dump() | {"threshold": 1.7, "zones": [{"points": [[0, 0], [1, 1]]}]}
+    with pytest.raises(ValueError) as info:
+        engine.update_rule(edited)
+    assert "rule 'climber' refused" in str(info.value)
+    assert "threshold" in str(info.value) and "zones.0.points" in str(info.value)
+    assert engine.rules["climber"].threshold == 0.6
+    assert [u.kind for u in engine.observe(obs(0, embedding=CLIMB))] == ["started"]
+    engine.update_rule(climb_rule().model_dump() | {"threshold": 0.9})
+    assert engine.rules["climber"].threshold == 0.9

@@ -8,6 +8,7 @@ from collections import deque
 from dataclasses import dataclass, field
 
 import numpy as np
+from pydantic import ValidationError
 
 from surveil.rules.conditions import ConditionResult, applies_to_camera, check_all
 from surveil.rules.events import Event, EventUpdate, RuleDecision, new_event_id
@@ -68,6 +69,18 @@ class RuleEngine:
             except Exception as exc:  # a rule that cannot be scored must not take the others down
                 self.errors[rule.name] = f"cannot embed prompts: {exc}"
                 logger.exception("rule %s: cannot embed its prompts", rule.name)
+
+    def update_rule(self, data: dict) -> Rule:
+        """Validate an edited rule and swap it in; an invalid edit raises and the old rule keeps running."""
+        try:
+            rule = Rule.model_validate(data)
+        except ValidationError as exc:
+            name = data.get("name", "?") if isinstance(data, dict) else "?"
+            problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or '(rule)'}: {e['msg']}"
+                                 for e in exc.errors(include_input=False, include_url=False))
+            raise ValueError(f"rule '{name}' refused: {problems}") from None
+        self.set_rule(rule)
+        return rule
 
     def remove_rule(self, name: str, keep_examples: bool = False) -> None:
         """Forget a rule; open events of that rule are dropped without an end."""
