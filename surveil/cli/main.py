@@ -7,12 +7,21 @@ import logging
 import sys
 
 from surveil import __version__
-from surveil.cli import analyze_cmd, bench_cmd, config_cmd, demo_cmd, models_cmd, probe_cmd, rules_cmd
+from surveil.cli import (
+    analyze_cmd,
+    bench_cmd,
+    config_cmd,
+    demo_cmd,
+    models_cmd,
+    probe_cmd,
+    rules_cmd,
+    store_cmd,
+)
 from surveil.config import ConfigError
 
 logger = logging.getLogger(__name__)
 
-_COMMANDS = (probe_cmd, analyze_cmd, rules_cmd, models_cmd, demo_cmd, config_cmd, bench_cmd)
+_COMMANDS = (probe_cmd, analyze_cmd, rules_cmd, store_cmd, models_cmd, demo_cmd, config_cmd, bench_cmd)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,1 @@
+"""The event store: RocksDB (rocksdict) with records, indices, embeddings, thumbnails and an audit chain."""

@@ -1,0 +1,137 @@
+"""Listing events: filters, newest first, paging, and counts per hour for a timeline."""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from surveil.store.layout import EVENTS, INDEX, index_prefix, ms_key, record_ms
+from surveil.store.records import EventRecord, OperatorState
+from surveil.store.store import EventStore
+
+STATES = ("new", "acknowledged", "false_alarm", "correct", "locked")
+
+
+@dataclass
+class EventFilter:
+    """Every filter is optional; lists mean 'any of'. Times are Unix seconds."""
+
+    since: float | None = None
+    until: float | None = None
+    cameras: list[str] = field(default_factory=list)
+    rules: list[str] = field(default_factory=list)
+    labels: list[str] = field(default_factory=list)
+    severities: list[str] = field(default_factory=list)
+    states: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        unknown = [s for s in self.states if s not in STATES]
+        if unknown:
+            raise ValueError(f"unknown state {unknown[0]!r}; use one of {', '.join(STATES)}")
+
+
+def matches_state(state: OperatorState, wanted: list[str]) -> bool:
+    """Whether the operator state is one of the wanted ones."""
+    if not wanted:
+        return True
+    have = {"acknowledged": state.acknowledged, "locked": state.locked, "false_alarm": state.verdict == "false_alarm",
+            "correct": state.verdict == "correct", "new": not state.acknowledged and state.verdict is None}
+    return any(have[w] for w in wanted)
+
+
+def list_events(store: EventStore, flt: EventFilter, limit: int = 50,
+                before: str | None = None) -> tuple[list[tuple[EventRecord, OperatorState]], str | None]:
+    """A page of matching events, newest first, and the cursor for the next page (None at the end)."""
+    page = []
+    for event_id in _candidate_ids(store, flt, before):
+        record = store.get_event(event_id)
+        if record is None or not _matches(record, flt):
+            continue
+        state = store.get_state(event_id)
+        if not matches_state(state, flt.states):
+            continue
+        if len(page) == limit:
+            return page, page[-1][0].event_id
+        page.append((record, state))
+    return page, None
+
+
+def counts_per_hour(store: EventStore, flt: EventFilter) -> dict[int, int]:
+    """Events per hour (keys: Unix time of the hour's start), for the timeline."""
+    counts: dict[int, int] = {}
+    for record, _ in _all(store, flt):
+        hour = int(record.start // 3600 * 3600)
+        counts[hour] = counts.get(hour, 0) + 1
+    return counts
+
+
+def _all(store: EventStore, flt: EventFilter):
+    cursor = None
+    while True:
+        page, cursor = list_events(store, flt, 500, cursor)
+        yield from page
+        if cursor is None:
+            return
+
+
+def _matches(record: EventRecord, flt: EventFilter) -> bool:
+    checks = ((flt.cameras, record.camera_id), (flt.rules, record.rule), (flt.labels, record.label),
+              (flt.severities, record.severity))
+    in_time = (flt.since is None or record.start >= flt.since) and (flt.until is None or record.start < flt.until)
+    return in_time and all(not wanted or value in wanted for wanted, value in checks)
+
+
+def _candidate_ids(store: EventStore, flt: EventFilter, before: str | None) -> Iterator[str]:
+    """Ids newest first from the most specific index that applies, bounded by the time range."""
+    upper = _upper(flt, before)
+    lower = ms_key(int(flt.since * 1000)) if flt.since is not None else ""
+    for field_name, values in (("camera_id", flt.cameras), ("rule", flt.rules), ("label", flt.labels),
+                               ("severity", flt.severities)):
+        if values:
+            streams = [_index_scan(store, index_prefix("e", field_name, v), upper, lower) for v in values]
+            yield from _dedupe(heapq.merge(*streams, reverse=True))
+            return
+    yield from _events_scan(store, upper, lower)
+
+
+def _upper(flt: EventFilter, before: str | None) -> str:
+    bound = "9" * 13 + "~"
+    if flt.until is not None:
+        bound = min(bound, ms_key(int(flt.until * 1000)))
+    return min(bound, before) if before else bound
+
+
+def _index_scan(store: EventStore, prefix: bytes, upper: str, lower: str) -> Iterator[str]:
+    it = store.family(INDEX).iter()
+    it.seek_for_prev(prefix + upper.encode())
+    while it.valid() and it.key().startswith(prefix):
+        record_id = it.key()[len(prefix):].decode()
+        if record_id < lower:
+            return
+        if record_id < upper:
+            yield record_id
+        it.prev()
+
+
+def _events_scan(store: EventStore, upper: str, lower: str) -> Iterator[str]:
+    it = store.family(EVENTS).iter()
+    it.seek_for_prev(upper.encode())
+    while it.valid():
+        record_id = it.key().decode()
+        if record_id < lower:
+            return
+        if record_id < upper:
+            yield record_id
+        it.prev()
+
+
+def _dedupe(ids: Iterator[str]) -> Iterator[str]:
+    last = None
+    for record_id in ids:
+        if record_id != last:
+            yield record_id
+        last = record_id
+
+
+__all__ = ["EventFilter", "counts_per_hour", "list_events", "record_ms"]

@@ -1,0 +1,77 @@
+"""What the store keeps: events (alerts), tracked objects and the operator's state of an event."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field, fields
+
+
+def object_id_for(camera_id: str, track_id: int, first_seen: float) -> str:
+    """A tracked object's id, known from its first sighting: events can point to it before it ends."""
+    suffix = hashlib.sha1(f"{camera_id}/{track_id}/{first_seen}".encode()).hexdigest()[:8]
+    return f"{int(first_seen * 1000):013d}-{suffix}"
+
+
+@dataclass
+class EventRecord:
+    """An alert, immutable once written (operator changes live in OperatorState)."""
+
+    event_id: str
+    rule: str
+    camera_id: str
+    track_id: int
+    label: str
+    severity: str
+    start: float  # Unix seconds (UTC)
+    end: float | None = None
+    rule_prompts: list[str] = field(default_factory=list)
+    peak_probability: float | None = None
+    score: dict = field(default_factory=dict)
+    reasons: list[str] = field(default_factory=list)
+    object_id: str | None = None
+    clip_path: str | None = None
+    clip_sha256: str | None = None
+    clip_state: str = "none"  # none, recording, written, failed
+
+
+@dataclass
+class ObjectRecord:
+    """A tracked object, stored when its track ends whether or not a rule fired."""
+
+    object_id: str
+    camera_id: str
+    track_id: int
+    label: str
+    start: float
+    end: float
+    hits: int = 0
+    max_confidence: float = 0.0
+    mean_speed_bh_s: float = 0.0
+    max_stationary_s: float = 0.0
+    box: list[float] | None = None
+    frame_size: list[int] | None = None
+    event_ids: list[str] = field(default_factory=list)
+
+
+@dataclass
+class OperatorState:
+    """What the operator did with an event."""
+
+    acknowledged: bool = False
+    verdict: str | None = None  # None, "false_alarm", "correct"
+    locked: bool = False
+    notes: list[str] = field(default_factory=list)
+    updated: float | None = None
+
+
+def encode(record) -> bytes:
+    """Canonical JSON bytes: sorted keys, so the same record always hashes the same."""
+    return json.dumps(asdict(record), sort_keys=True, separators=(",", ":")).encode()
+
+
+def decode(kind, data: bytes):
+    """A record of dataclass ``kind`` from JSON bytes; unknown keys (from a newer schema) are ignored."""
+    raw = json.loads(data)
+    names = {f.name for f in fields(kind)}
+    return kind(**{k: v for k, v in raw.items() if k in names})

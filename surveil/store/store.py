@@ -1,0 +1,209 @@
+"""The event store: writes that land whole with their audit entry, reads, operator state."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import rocksdict
+
+from surveil.store.audit import AuditEntry, ChainHead, sha256
+from surveil.store.db import StoreError, describe_write_error, open_db
+from surveil.store.layout import (
+    AUDIT,
+    EMBEDDINGS,
+    EVENTS,
+    INDEX,
+    OBJECTS,
+    STATE,
+    THUMBNAILS,
+    audit_key,
+    index_key,
+)
+from surveil.store.records import EventRecord, ObjectRecord, OperatorState, decode, encode
+
+logger = logging.getLogger(__name__)
+
+EVENT_INDEXED = ("camera_id", "rule", "label", "severity")
+OBJECT_INDEXED = ("camera_id", "label")
+
+
+@dataclass
+class Put:
+    """One record with what belongs to it, for a batch."""
+
+    record: EventRecord | ObjectRecord
+    thumbnail: bytes | None = None
+    embedding: np.ndarray | None = None
+
+
+class EventStore:
+    """One RocksDB database. Thread-safe for writes (one lock); a second writing process is refused.
+
+    Every write is synced before it returns: what a caller was told is written survives
+    a killed process or a power cut.
+    """
+
+    def __init__(self, folder: Path | str, read_only: bool = False):
+        self.folder, self.read_only = Path(folder), read_only
+        self.db, self._lock = open_db(self.folder, read_only)
+        self._cf = {name: self.db.get_column_family(name) for name in
+                    (EVENTS, OBJECTS, INDEX, EMBEDDINGS, THUMBNAILS, STATE, AUDIT)}
+        self._write_lock = threading.Lock()
+        self._sync = rocksdict.WriteOptions()
+        self._sync.sync = True
+        self.head = self._load_head()
+        self.listeners: list = []  # called with (kind, record) after each committed write, on the writer's thread
+
+    def __enter__(self) -> EventStore:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Flush and close; releases the writer lock."""
+        if self.db is not None:
+            if not self.read_only:
+                self.db.flush()
+            self.db.close()
+            self.db = None
+        if self._lock is not None:
+            self._lock.release()
+            self._lock = None
+
+    # -- writing ---------------------------------------------------------------------------
+
+    def put(self, items: list[Put]) -> list[AuditEntry]:
+        """Write records (new or new versions) with their thumbnails, embeddings and index entries."""
+        batch = rocksdict.WriteBatch(raw_mode=True)
+        staged: list[tuple[bytes, bytes, str]] = []
+        for item in items:
+            staged += self._stage(item)
+        return self._commit(batch, staged, [(_kind(i.record), _id(i.record), sha256(encode(i.record)), {})
+                                            for i in items], [i.record for i in items])
+
+    def put_event(self, record: EventRecord, thumbnail: bytes | None = None,
+                  embedding: np.ndarray | None = None) -> AuditEntry:
+        """Write one event (or its newer version)."""
+        return self.put([Put(record, thumbnail, embedding)])[0]
+
+    def set_state(self, event_id: str, **changes) -> OperatorState:
+        """Change the operator state of an event (acknowledged, verdict, locked, notes); audited."""
+        if self.get_event(event_id) is None:
+            raise KeyError(f"no event {event_id}")
+        state = self.get_state(event_id)
+        for key, value in changes.items():
+            if key == "note":
+                state.notes.append(value)
+            elif hasattr(state, key):
+                setattr(state, key, value)
+            else:
+                raise ValueError(f"unknown operator state field '{key}'")
+        state.updated = time.time()
+        data = encode(state)
+        batch = rocksdict.WriteBatch(raw_mode=True)
+        self._commit(batch, [(event_id.encode(), data, STATE)],
+                     [("state", event_id, sha256(data), {k: v for k, v in changes.items()})], [])
+        return state
+
+    def audit(self, action: str, subject: str, detail: dict, digest: str | None = None,
+              staged: list | None = None) -> AuditEntry:
+        """Append an audit entry (with optional writes that belong to it), e.g. for an export."""
+        return self._commit(rocksdict.WriteBatch(raw_mode=True), staged or [],
+                            [(action, subject, digest, detail)], [])[0]
+
+    def _stage(self, item: Put) -> list[tuple[bytes, bytes, str]]:
+        record, key = item.record, _id(item.record).encode()
+        family = EVENTS if isinstance(record, EventRecord) else OBJECTS
+        out = [(key, encode(record), family)]
+        kind = "e" if family == EVENTS else "o"
+        for field in EVENT_INDEXED if kind == "e" else OBJECT_INDEXED:
+            out.append((index_key(kind, field, str(getattr(record, field)), key.decode()), b"", INDEX))
+        if item.thumbnail is not None:
+            out.append((kind.encode() + key, item.thumbnail, THUMBNAILS))
+        if item.embedding is not None:
+            out.append((kind.encode() + key, np.asarray(item.embedding, np.float16).tobytes(), EMBEDDINGS))
+        return out
+
+    def _commit(self, batch, staged, audits, records) -> list[AuditEntry]:
+        if self.read_only:
+            raise StoreError(f"the event store at {self.folder} is open read-only")
+        with self._write_lock:
+            entries, head = [], ChainHead(self.head.seq, self.head.hash)
+            for action, subject, digest, detail in audits:
+                entry = head.next_entry(time.time(), action, subject, digest, detail)
+                head.advance(entry)
+                entries.append(entry)
+                staged = [*staged, (audit_key(entry.seq), entry.encode(), AUDIT)]
+            for key, value, family in staged:
+                if value is None:
+                    batch.delete(key, self.db.get_column_family_handle(family))
+                else:
+                    batch.put(key, value, self.db.get_column_family_handle(family))
+            try:
+                self.db.write(batch, self._sync)
+            except Exception as exc:
+                message = describe_write_error(exc, self.folder)
+                logger.error("%s", message)
+                raise StoreError(message) from None
+            self.head = head
+        for record in records:
+            for listener in list(self.listeners):
+                listener(_kind(record), record)
+        return entries
+
+    def _load_head(self) -> ChainHead:
+        it = self._cf[AUDIT].iter()
+        it.seek_to_last()
+        if not it.valid():
+            return ChainHead()
+        last = AuditEntry.decode(it.value())
+        return ChainHead(last.seq, last.hash)
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def get_event(self, event_id: str) -> EventRecord | None:
+        """The latest version of an event, or None."""
+        data = self._cf[EVENTS].get(event_id.encode())
+        return None if data is None else decode(EventRecord, data)
+
+    def get_object(self, object_id: str) -> ObjectRecord | None:
+        """A tracked object, or None."""
+        data = self._cf[OBJECTS].get(object_id.encode())
+        return None if data is None else decode(ObjectRecord, data)
+
+    def get_state(self, event_id: str) -> OperatorState:
+        """The operator state of an event (default: new)."""
+        data = self._cf[STATE].get(event_id.encode())
+        return OperatorState() if data is None else decode(OperatorState, data)
+
+    def thumbnail(self, kind: str, record_id: str) -> bytes | None:
+        """JPEG bytes of an event ('e') or object ('o') thumbnail."""
+        return self._cf[THUMBNAILS].get(kind.encode() + record_id.encode())
+
+    def embedding(self, kind: str, record_id: str) -> np.ndarray | None:
+        """The float16 embedding of an event ('e') or object ('o'), as float32."""
+        data = self._cf[EMBEDDINGS].get(kind.encode() + record_id.encode())
+        return None if data is None else np.frombuffer(data, np.float16).astype(np.float32)
+
+    def family(self, name: str):
+        """A column family, for the query and search modules."""
+        return self._cf[name]
+
+    def audit_entries(self):
+        """Every audit entry in order."""
+        for _, value in self._cf[AUDIT].items():
+            yield AuditEntry.decode(value)
+
+
+def _kind(record) -> str:
+    return "event" if isinstance(record, EventRecord) else "object"
+
+
+def _id(record) -> str:
+    return record.event_id if isinstance(record, EventRecord) else record.object_id

@@ -1,0 +1,83 @@
+"""``surveil verify``: walk the audit chain, the records it vouches for, and the clips' hashes."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from surveil.store.audit import GENESIS, sha256
+from surveil.store.layout import EVENTS, OBJECTS, STATE
+from surveil.store.records import EventRecord, decode
+from surveil.store.store import EventStore
+
+_FAMILY = {"event": EVENTS, "object": OBJECTS, "state": STATE}
+
+
+@dataclass
+class VerifyReport:
+    """What was checked and the first broken link (None when everything holds)."""
+
+    entries: int = 0
+    records: int = 0
+    clips: int = 0
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """True when nothing is broken."""
+        return not self.problems
+
+    @property
+    def first_broken(self) -> str | None:
+        """The first problem found, in chain order."""
+        return self.problems[0] if self.problems else None
+
+
+def verify_store(store: EventStore) -> VerifyReport:
+    """Check every chain link, every record against its latest audited digest, every clip's sha256."""
+    report, latest, purged = VerifyReport(), {}, set()
+    prev = GENESIS
+    for entry in store.audit_entries():
+        report.entries += 1
+        if entry.prev != prev or entry.hash != entry.expected_hash():
+            report.problems.append(f"audit entry {entry.seq} ({entry.action} {entry.subject}) is altered or out "
+                                   f"of order: the chain breaks here")
+            break
+        prev = entry.hash
+        if entry.action == "purge":
+            purged.update(entry.detail.get("ids", []))
+        elif entry.action in _FAMILY:
+            latest[(entry.action, entry.subject)] = entry.digest
+    for (action, subject), digest in latest.items():
+        if subject in purged:
+            continue
+        report.records += 1
+        data = store.family(_FAMILY[action]).get(subject.encode())
+        if data is None:
+            report.problems.append(f"{action} {subject} is in the audit chain but missing from the store")
+        elif sha256(data) != digest:
+            report.problems.append(f"{action} {subject} was changed after it was written (digest mismatch)")
+        elif action == "event":
+            _check_clip(decode(EventRecord, data), report)
+    return report
+
+
+def _check_clip(event: EventRecord, report: VerifyReport) -> None:
+    if not event.clip_path or not event.clip_sha256:
+        return
+    report.clips += 1
+    path = Path(event.clip_path)
+    if not path.is_file():
+        report.problems.append(f"clip of event {event.event_id} is missing: {path}")
+    elif file_sha256(path) != event.clip_sha256:
+        report.problems.append(f"clip of event {event.event_id} was altered: {path} (sha256 mismatch)")
+
+
+def file_sha256(path: Path) -> str:
+    """sha256 of a file, read in 1 MB chunks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
