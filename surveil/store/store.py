@@ -69,8 +69,15 @@ class EventStore:
         """Flush and close; releases the writer lock."""
         if self.db is not None:
             if not self.read_only:
-                self.db.flush()
-            self.db.close()
+                try:
+                    self.db.flush()  # every write was already synced to the log; this only tidies up
+                except Exception as exc:
+                    logger.error("%s", describe_write_error(exc, self.folder))
+            self._cf = {}  # column family handles keep the database (and its LOCK) alive
+            try:
+                self.db.close()
+            except Exception as exc:  # after a failed write RocksDB refuses a clean close; the log has it all
+                logger.error("closing the event store at %s: %s", self.folder, exc)
             self.db = None
         if self._lock is not None:
             self._lock.release()

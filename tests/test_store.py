@@ -1,0 +1,139 @@
+"""The event store: round trips, queries, search, operator state, the writer lock, foreign folders."""
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from store_factory import BASE, event, obj, vector
+from surveil.store.db import StoreError
+from surveil.store.lock import StoreInUse
+from surveil.store.query import EventFilter, counts_per_hour, list_events
+from surveil.store.search import EmbeddingIndex, SearchFilter
+from surveil.store.store import EventStore, Put
+
+
+@pytest.fixture
+def store(tmp_path):
+    with EventStore(tmp_path / "store") as s:
+        yield s
+
+
+def test_a_record_comes_back_whole_with_its_thumbnail_and_embedding(store):
+    record = event(1, reasons=["zone: in fence"], score={"probability": 0.9})
+    entry = store.put_event(record, b"\xff\xd8jpeg", vector(1))
+    assert store.get_event(record.event_id) == record
+    assert store.thumbnail("e", record.event_id) == b"\xff\xd8jpeg"
+    assert np.allclose(store.embedding("e", record.event_id), vector(1), atol=1e-3)  # stored as float16
+    assert entry.action == "event" and entry.subject == record.event_id and entry.seq == 0
+
+
+def test_queries_filter_page_and_go_newest_first(store):
+    store.put([Put(event(i, camera="gate" if i % 2 else "yard", rule="climber" if i % 3 else "loiter",
+                         severity="high" if i < 5 else "low")) for i in range(12)])
+    page, cursor = list_events(store, EventFilter(), limit=5)
+    assert [r.track_id for r, _ in page] == [11, 10, 9, 8, 7] and cursor == page[-1][0].event_id
+    rest, end = list_events(store, EventFilter(), limit=50, before=cursor)
+    assert [r.track_id for r, _ in rest] == [6, 5, 4, 3, 2, 1, 0] and end is None
+    gate = list_events(store, EventFilter(cameras=["gate"]))[0]
+    assert [r.track_id for r, _ in gate] == [11, 9, 7, 5, 3, 1]
+    both = list_events(store, EventFilter(cameras=["gate"], rules=["loiter"], severities=["high"]))[0]
+    assert [r.track_id for r, _ in both] == [3]
+    window = list_events(store, EventFilter(since=BASE + 3 * 60, until=BASE + 6 * 60))[0]
+    assert [r.track_id for r, _ in window] == [5, 4, 3]
+    two_cameras = list_events(store, EventFilter(cameras=["gate", "yard"], since=BASE + 9 * 60))[0]
+    assert [r.track_id for r, _ in two_cameras] == [11, 10, 9]
+
+
+def test_operator_state_filters_and_is_audited(store):
+    store.put([Put(event(i)) for i in range(4)])
+    first, second = event(0).event_id, event(1).event_id
+    store.set_state(first, acknowledged=True, note="checked the gate")
+    store.set_state(second, verdict="false_alarm", locked=True)
+    assert [r.track_id for r, _ in list_events(store, EventFilter(states=["new"]))[0]] == [3, 2]
+    assert [r.track_id for r, _ in list_events(store, EventFilter(states=["false_alarm"]))[0]] == [1]
+    assert store.get_state(first).notes == ["checked the gate"]
+    actions = [(e.action, e.subject) for e in store.audit_entries()][-2:]
+    assert actions == [("state", first), ("state", second)]
+    with pytest.raises(ValueError, match="unknown state"):
+        EventFilter(states=["maybe"])
+    with pytest.raises(KeyError):
+        store.set_state("0000000000000-nothere", acknowledged=True)
+
+
+def test_counts_per_hour(store):
+    store.put([Put(event(i, start=BASE + i * 1200)) for i in range(7)])  # every 20 minutes
+    counts = counts_per_hour(store, EventFilter())
+    assert sum(counts.values()) == 7 and all(h % 3600 == 0 for h in counts) and max(counts.values()) <= 3
+
+
+def test_filters_narrow_before_the_top_k(store):
+    """The anchors' bug: take the top 100 first, filter later, return nothing."""
+    target = vector(0)
+    near = [Put(obj(i, camera="yard"), embedding=target + 0.05 * vector(100 + i)) for i in range(150)]
+    far = [Put(obj(1000 + i, camera="gate"), embedding=vector(2000 + i)) for i in range(5)]
+    store.put(near + far)
+    index = EmbeddingIndex.load(store)
+    assert len(index) == 155
+    hits = index.search(target, k=100, flt=SearchFilter(cameras=["gate"]))
+    assert len(hits) == 5 and {store.get_object(i).camera_id for i, _ in hits} == {"gate"}
+    best = index.search(target, k=3)
+    assert [store.get_object(i).camera_id for i, _ in best] == ["yard"] * 3
+    assert best[0][1] >= best[1][1] >= best[2][1]
+    similar = index.search(store.embedding("o", far[0].record.object_id), k=1)
+    assert similar[0][0] == far[0].record.object_id and similar[0][1] == pytest.approx(1.0, abs=1e-3)
+    assert index.search(target, k=5, flt=SearchFilter(labels=["dog"])) == []
+
+
+def test_a_second_writer_is_told_which_process_holds_the_store(store, tmp_path):
+    code = (f"from surveil.store.store import EventStore\nEventStore({str(store.folder)!r})")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode != 0
+    import os
+
+    assert f"already in use by process {os.getpid()}" in done.stderr
+    reader = subprocess.run([sys.executable, "-c", code.replace(")", ", read_only=True)")],
+                            capture_output=True, text=True, timeout=60)
+    assert reader.returncode == 0, reader.stderr
+    with pytest.raises(StoreInUse):
+        EventStore(store.folder)
+
+
+def test_a_reader_cannot_write(store):
+    store.put_event(event(1))
+    with EventStore(store.folder, read_only=True) as reader:
+        assert reader.get_event(event(1).event_id) is not None
+        with pytest.raises(StoreError, match="read-only"):
+            reader.put_event(event(2))
+
+
+def test_a_foreign_folder_is_refused_and_left_untouched(tmp_path):
+    foreign = tmp_path / "photos"
+    foreign.mkdir()
+    (foreign / "holiday.jpg").write_bytes(b"not a database")
+    before = sorted((p.name, p.read_bytes()) for p in foreign.iterdir())
+    with pytest.raises(StoreError, match="not a surveil event store"):
+        EventStore(foreign)
+    assert sorted((p.name, p.read_bytes()) for p in foreign.iterdir()) == before
+    with pytest.raises(StoreError, match="is a file"):
+        EventStore(foreign / "holiday.jpg")
+
+
+def test_a_rocksdb_that_is_not_ours_is_refused(tmp_path):
+    import rocksdict
+
+    other = tmp_path / "other-db"
+    db = rocksdict.Rdict(str(other))
+    db["x"] = 1
+    db.close()
+    with pytest.raises(StoreError, match="not a surveil event store"):
+        EventStore(other)
+
+
+def test_a_corrupt_store_gives_a_clear_error(tmp_path):
+    folder = tmp_path / "store"
+    EventStore(folder).close()
+    (folder / "CURRENT").write_text("MANIFEST-999999\n")
+    with pytest.raises(StoreError, match="cannot"):
+        EventStore(folder)
