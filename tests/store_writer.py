@@ -3,6 +3,7 @@
 import sys
 
 from store_factory import event, vector
+
 from surveil.store.store import EventStore, Put
 
 folder, round_ = sys.argv[1], int(sys.argv[2])

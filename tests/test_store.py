@@ -5,8 +5,8 @@ import sys
 
 import numpy as np
 import pytest
-
 from store_factory import BASE, event, obj, vector
+
 from surveil.store.db import StoreError
 from surveil.store.lock import StoreInUse
 from surveil.store.query import EventFilter, counts_per_hour, list_events

@@ -9,8 +9,8 @@ import time
 from pathlib import Path
 
 import pytest
-
 from store_factory import BASE, event, obj, vector
+
 from surveil.store.db import StoreError
 from surveil.store.layout import AUDIT, EVENTS, audit_key
 from surveil.store.retention import apply_retention

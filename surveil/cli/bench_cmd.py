@@ -23,6 +23,10 @@ def register(sub) -> None:
     clip.add_argument("--models", type=Path, default=shared / "models", help="folder with yolo11n.pt")
     clip.add_argument("--frames", type=int, default=300, help="frames per clip for the re-embedding share")
     clip.set_defaults(run=_clip)
+    store = which.add_parser("store", help="event store ingest, query and search at several sizes")
+    store.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
+    store.add_argument("--workdir", type=Path, default=None, help="where the temporary stores go")
+    store.set_defaults(run=_store)
 
 
 def _vision(args) -> int:
@@ -43,4 +47,13 @@ def _clip(args) -> int:
     print(f"machine: {vision.machine()}; random weights (same arithmetic as real ones); "
           f"{args.frames} frames per clip\n")
     print(clip.tables(speeds, shares))
+    return 0
+
+
+def _store(args) -> int:
+    from surveil.bench import store, vision
+
+    rows = store.run(args.sizes, args.workdir)
+    print(f"machine: {vision.machine()}; one event per ten objects; 512-dim float16 embeddings, 2 KB thumbnails\n")
+    print(store.table(rows))
     return 0

@@ -1,0 +1,101 @@
+"""``surveil bench store``: ingest rate, time-range query and search latency, bytes per record.
+
+Synthetic tracked objects (512-dim embeddings, 2 KB thumbnails) with one event per ten
+objects, over several cameras and labels, one object a second of simulated time.
+"""
+
+from __future__ import annotations
+
+import shutil
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from surveil.store.query import EventFilter, list_events
+from surveil.store.records import EventRecord, ObjectRecord, object_id_for
+from surveil.store.retention import store_bytes
+from surveil.store.search import EmbeddingIndex, SearchFilter
+from surveil.store.store import EventStore, Put
+
+CAMERAS = [f"cam{i:02d}" for i in range(16)]
+LABELS = ["person", "car", "truck", "bicycle", "dog"]
+START = 1_790_000_000.0
+BATCH = 1000
+
+
+def _batch(rng: np.random.Generator, first: int, count: int, thumb: bytes) -> list[Put]:
+    vectors = rng.standard_normal((count, 512)).astype(np.float32)
+    out = []
+    for j in range(count):
+        i = first + j
+        camera, label, t = CAMERAS[i % len(CAMERAS)], LABELS[i % len(LABELS)], START + i
+        obj = ObjectRecord(object_id_for(camera, i, t), camera, i, label, t, t + 4, 12)
+        if i % 10 == 0:
+            event = EventRecord(f"{int(t * 1000):013d}-{i:08x}", "bench rule", camera, i, label, "medium", t,
+                                object_id=obj.object_id)
+            obj.event_ids.append(event.event_id)
+            out.append(Put(event, thumb, vectors[j]))
+        out.append(Put(obj, thumb, vectors[j]))
+    return out
+
+
+def bench_size(n: int, folder: Path) -> dict:
+    """Ingest ``n`` objects, then time queries and searches."""
+    rng, thumb = np.random.default_rng(n), bytes(2048)
+    with EventStore(folder) as store:
+        start = time.perf_counter()
+        for first in range(0, n, BATCH):
+            store.put(_batch(rng, first, min(BATCH, n - first), thumb))
+        ingest = n / (time.perf_counter() - start)
+        store.db.flush()
+        store.db.compact_range(None, None)
+        size = store_bytes(store)
+        hour = START + n // 2
+        query_ms = _median_ms(lambda: list_events(store, EventFilter(since=hour, until=hour + 3600), 50))
+        camera_ms = _median_ms(lambda: list_events(store, EventFilter(cameras=["cam02"], since=hour), 50))
+        start = time.perf_counter()
+        index = EmbeddingIndex.load(store)
+        load_s = time.perf_counter() - start
+    query = rng.standard_normal(512).astype(np.float32)
+    plain = _median_ms(lambda: index.search(query, 100))
+    narrow = _median_ms(lambda: index.search(query, 100, SearchFilter(cameras=["cam03", "cam07"],
+                                                                      since=START, until=START + n * 0.5)))
+    wide = _median_ms(lambda: index.search(query, 100, SearchFilter(labels=["person", "car", "truck"])))
+    return {"n": n, "ingest": ingest, "query_ms": query_ms, "camera_ms": camera_ms, "load_s": load_s,
+            "search_ms": plain, "search_narrow_ms": narrow, "search_wide_ms": wide, "bytes": size / n}
+
+
+def _median_ms(call, repeat: int = 15) -> float:
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        call()
+        times.append((time.perf_counter() - start) * 1e3)
+    return statistics.median(times)
+
+
+def run(sizes: list[int], workdir: Path | None = None) -> list[dict]:
+    """Each size in a fresh temporary store, removed afterwards."""
+    rows = []
+    for n in sizes:
+        folder = Path(tempfile.mkdtemp(prefix="surveil-bench-", dir=workdir)) / "store"
+        try:
+            rows.append(bench_size(n, folder))
+        finally:
+            shutil.rmtree(folder.parent, ignore_errors=True)
+    return rows
+
+
+def table(rows: list[dict]) -> str:
+    """Markdown."""
+    lines = ["| objects | ingest objects/s (batches of 1000, synced) | 1 h time range, 50 newest | camera + since "
+             "| index load | top-100 search | with camera + time filter (~6 %) | with label filter (60 %) "
+             "| disk bytes per object |", "|---|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        lines.append(f"| {r['n']:,} | {r['ingest']:,.0f} | {r['query_ms']:.1f} ms | {r['camera_ms']:.1f} ms "
+                     f"| {r['load_s']:.1f} s | {r['search_ms']:.1f} ms | {r['search_narrow_ms']:.1f} ms "
+                     f"| {r['search_wide_ms']:.1f} ms | {r['bytes']:,.0f} |")
+    return "\n".join(lines)

@@ -1,0 +1,67 @@
+import json
+import subprocess
+import sys
+
+from store_factory import BASE, event, obj, vector
+
+from surveil.store.retention import disk_warnings
+from surveil.store.store import EventStore, Put
+
+
+def _surveil(*args):
+    return subprocess.run([sys.executable, "-m", "surveil", *args], capture_output=True, text=True, timeout=120)
+
+
+def _fill(folder):
+    store = EventStore(folder)
+    events = [event(i, camera="gate" if i % 2 else "yard", start=BASE + i * 1800) for i in range(6)]
+    objects = [obj(i, camera="gate" if i % 2 else "yard", event_ids=[events[i].event_id]) for i in range(6)]
+    store.put([Put(e) for e in events] + [Put(o, embedding=vector(i)) for i, o in enumerate(objects)])
+    store.set_state(events[5].event_id, acknowledged=True)
+    return store, events, objects
+
+
+def test_events_lists_filters_and_pages_while_the_writer_holds_the_store(surveil_home):
+    store, events, _ = _fill(surveil_home / "data" / "store")  # the default store of SURVEIL_HOME
+    try:
+        done = _surveil("events", "--json", "--camera", "gate", "--limit", "2")
+        assert done.returncode == 0, done.stderr
+        rows = [json.loads(line) for line in done.stdout.splitlines()]
+        assert [r["event_id"] for r in rows] == [events[5].event_id, events[3].event_id]
+        assert rows[0]["state"]["acknowledged"] is True
+        text = _surveil("events", "--state", "new", "--limit", "2").stdout
+        assert events[4].event_id in text and events[5].event_id not in text and "more: --before" in text
+        hours = _surveil("events", "--per-hour").stdout.splitlines()
+        assert sum(int(line.split()[-1]) for line in hours) == 6
+    finally:
+        store.close()
+
+
+def test_search_similar_works_without_clip_and_text_search_says_why_not(surveil_home):
+    store, _, objects = _fill(surveil_home / "data" / "store")
+    store.close()
+    done = _surveil("search", "--similar", objects[2].object_id, "-k", "3", "--json")
+    assert done.returncode == 0, done.stderr
+    hits = [json.loads(line) for line in done.stdout.splitlines()]
+    assert hits[0]["object_id"] == objects[2].object_id and hits[0]["score"] > 0.99 and len(hits) == 3
+    only_gate = _surveil("search", "--similar", objects[2].object_id, "--camera", "gate", "--json").stdout
+    assert {json.loads(line)["camera"] for line in only_gate.splitlines()} == {"gate"}
+    text = _surveil("search", "a red van")
+    assert text.returncode == 1 and "text search needs CLIP, which is unavailable" in text.stderr
+
+
+def test_events_on_a_missing_store_says_so(surveil_home):
+    done = _surveil("events")
+    assert done.returncode == 1 and "no event store at" in done.stderr
+
+
+def test_low_disk_is_warned_about(tmp_path, monkeypatch, caplog):
+    import shutil
+    from collections import namedtuple
+
+    usage = namedtuple("usage", "total used free")
+    monkeypatch.setattr(shutil, "disk_usage", lambda _: usage(100e9, 98e9, 2e9))
+    warnings = disk_warnings(tmp_path)
+    assert warnings and "2.0 GB free of 100 GB" in warnings[0] and "2.0 GB free" in caplog.text
+    monkeypatch.setattr(shutil, "disk_usage", lambda _: usage(100e9, 50e9, 50e9))
+    assert disk_warnings(tmp_path) == []
