@@ -39,11 +39,15 @@ def test_verify_catches_a_flipped_byte_in_a_clip(tmp_path):
     with EventStore(tmp_path / "store") as store:
         record, clip = _with_clip(tmp_path, 1)
         store.put_event(record)
+        assert verify_store(store).ok
         data = bytearray(clip.read_bytes())
         data[100] ^= 0x01
         clip.write_bytes(bytes(data))
         report = verify_store(store)
+        done = subprocess.run([sys.executable, "-m", "surveil", "verify", "--store", str(store.folder)],
+                              capture_output=True, text=True, timeout=60)
     assert not report.ok and f"clip of event {record.event_id} was altered" in report.first_broken
+    assert done.returncode == 1 and f"BROKEN: clip of event {record.event_id} was altered" in done.stdout
 
 
 def test_verify_catches_an_edited_record(tmp_path):
@@ -55,7 +59,10 @@ def test_verify_catches_an_edited_record(tmp_path):
 
         store.family(EVENTS)[target.event_id.encode()] = encode(forged)  # behind the store's back
         report = verify_store(store)
+        done = subprocess.run([sys.executable, "-m", "surveil", "verify", "--store", str(store.folder)],
+                              capture_output=True, text=True, timeout=60)
     assert report.first_broken == f"event {target.event_id} was changed after it was written (digest mismatch)"
+    assert done.returncode == 1 and f"event {target.event_id} was changed after it was written" in done.stdout
 
 
 def test_verify_catches_an_edited_audit_entry_and_cli_reports_it(tmp_path):

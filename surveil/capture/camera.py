@@ -58,7 +58,7 @@ class CameraSource:
     """
 
     def __init__(self, config: CameraConfig, mailbox: FrameMailbox | None = None,
-                 rng: random.Random | None = None):
+                 rng: random.Random | None = None, tap: Callable[[Frame], None] | None = None):
         self.config = config
         self.spec = parse_source(config.source)
         self.mailbox = mailbox if mailbox is not None else FrameMailbox()
@@ -67,6 +67,7 @@ class CameraSource:
         self.reconnects = 0
         self.stop_bound_s = 2 * max(config.open_timeout_s, config.read_timeout_s) + 1.0
         self._rng = rng or random.Random()
+        self._tap = tap  # sees every frame on the capture thread (the recorder's pre-roll), before any drop
         self._listeners: list[StatusListener] = []
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -182,7 +183,10 @@ class CameraSource:
                     return self._file_end(pass_frames)
                 return _Outcome.DROPPED, f"stream stopped delivering frames after {pass_frames}"
             now = time.monotonic()
-            self.mailbox.put(Frame(image, self.camera_id, self.frames_read, now, time.time()))
+            frame = Frame(image, self.camera_id, self.frames_read, now, time.time())
+            if self._tap is not None:
+                self._tap(frame)
+            self.mailbox.put(frame)
             self.frames_read += 1
             pass_frames += 1
             self._rate.tick(now)

@@ -36,8 +36,9 @@ class FrameMailbox:
     an operator can see, instead of a queue that grows without bound.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, wake: threading.Event | None = None) -> None:
         self._cond = threading.Condition()
+        self._wake = wake  # shared by every camera's mailbox, so analysis can wait on all at once
         self._frame: Frame | None = None
         self._closed = False
         self.puts = 0
@@ -51,6 +52,8 @@ class FrameMailbox:
             self._frame = frame
             self.puts += 1
             self._cond.notify_all()
+        if self._wake is not None:
+            self._wake.set()
 
     def take(self, timeout: float | None = None) -> Frame | None:
         """Remove and return the latest frame, waiting up to ``timeout`` s; None if none came or closed."""

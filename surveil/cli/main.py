@@ -15,13 +15,14 @@ from surveil.cli import (
     models_cmd,
     probe_cmd,
     rules_cmd,
+    run_cmd,
     store_cmd,
 )
 from surveil.config import ConfigError
 
 logger = logging.getLogger(__name__)
 
-_COMMANDS = (probe_cmd, analyze_cmd, rules_cmd, store_cmd, models_cmd, demo_cmd, config_cmd, bench_cmd)
+_COMMANDS = (run_cmd, probe_cmd, analyze_cmd, rules_cmd, store_cmd, models_cmd, demo_cmd, config_cmd, bench_cmd)
 
 
 def build_parser() -> argparse.ArgumentParser:

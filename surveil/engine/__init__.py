@@ -1,0 +1,1 @@
+"""The live engine: cameras in, alerts out, incidents stored with their clips."""

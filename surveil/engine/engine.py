@@ -1,0 +1,179 @@
+"""The engine: starts its parts in order, stops them in reverse, and lets cameras and rules change live.
+
+Order: store → store writer → webhooks → recorder → analysis thread → cameras. Stopping
+runs backwards, joining each thread, so every event that was raised is ended, written,
+and has its clip before the store closes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+from collections.abc import Callable
+from zoneinfo import ZoneInfo
+
+from surveil.capture.camera import CameraSource
+from surveil.capture.frame import FrameMailbox
+from surveil.capture.status import SourceStatus
+from surveil.config import CameraConfig, SurveilConfig
+from surveil.engine.alerts import EngineNotice
+from surveil.engine.analysis import AnalysisLoop
+from surveil.engine.webhooks import WebhookSender
+from surveil.engine.writer import StoreWriter
+from surveil.media.recorder import Recorder
+from surveil.paths import AppPaths
+from surveil.rules.engine import RuleEngine
+from surveil.rules.model import Rule
+from surveil.store.paths import clips_folder, store_folder
+from surveil.store.store import EventStore
+from surveil.vision.clip import TextImageEncoder, load_encoder_or_reason
+from surveil.vision.detector import Detector, YoloDetector
+from surveil.vision.pipeline import Analyzer, CameraPipeline
+
+logger = logging.getLogger(__name__)
+
+Listener = Callable[[EngineNotice], None]
+
+
+class Engine:
+    """Everything from cameras to stored incidents, headless. Listeners are called on engine threads."""
+
+    def __init__(self, config: SurveilConfig, paths: AppPaths, detector: Detector | None = None,
+                 encoder: TextImageEncoder | None = None, clip_reason: str | None = None):
+        self.config, self.paths = config, paths
+        self._detector, self._encoder, self._clip_reason = detector, encoder, clip_reason
+        self.listeners: list[Listener] = []
+        self.store: EventStore | None = None
+        self.loop: AnalysisLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._started = False
+
+    # -- lifecycle -----------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start every part in order; on failure, stop what had started and raise."""
+        try:
+            self._start()
+        except BaseException:
+            self.stop()
+            raise
+        self._started = True
+        logger.info("engine started with %d camera(s) and %d rule(s)", len(self.loop.sources), len(self.config.rules))
+
+    def _start(self) -> None:
+        self.store = EventStore(store_folder(self.config, self.paths))
+        self.writer = StoreWriter(self.store, lambda msg: self._notify(EngineNotice("store_error", msg)))
+        self.writer.start()
+        self.webhooks = WebhookSender()
+        self.webhooks.start()
+        rec = self.config.recording
+        self.recorder = Recorder(clips_folder(self.config, self.paths), rec.pre_roll_s, rec.post_roll_s,
+                                 lambda event_id, result: self.loop.on_clip(event_id, result))
+        self.recorder.start()
+        detector = self._detector or YoloDetector(self.config.models.detector, self.paths.model_cache_dir)
+        if hasattr(detector, "warmup"):
+            detector.warmup()
+        encoder, reason = self._encoder, self._clip_reason or "no CLIP encoder"
+        if encoder is None and self._clip_reason is None:
+            encoder, reason = load_encoder_or_reason(self.config.models.clip, self.paths.model_cache_dir)
+        zone = ZoneInfo(self.config.timezone) if self.config.timezone else None
+        rules = RuleEngine(self.config.rules, encoder, zone, clip_unavailable=reason)
+        self.loop = AnalysisLoop(Analyzer(detector, {}), rules, encoder, self.writer, self.recorder,
+                                 self.webhooks, self._notify)
+        self._thread = threading.Thread(target=self.loop.run, name="analysis", daemon=True)
+        self._thread.start()
+        for camera in self.config.cameras:
+            if camera.enabled:
+                self._open_camera(camera)
+
+    def stop(self) -> None:
+        """Stop in reverse order, joining each part. Safe to call twice."""
+        if self.loop is not None:
+            for source in reversed(list(self.loop.sources.values())):
+                source.stop()
+            self.loop.stop()
+        if self._thread is not None:
+            self._thread.join(60)
+            self._thread = None
+        for part in ("recorder", "webhooks", "writer"):
+            if hasattr(self, part):
+                getattr(self, part).stop()
+                delattr(self, part)
+        if self.store is not None:
+            self.store.close()
+            self.store = None
+        if self._started:
+            logger.info("engine stopped")
+        self._started = False
+
+    def __enter__(self) -> Engine:
+        self.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    # -- live changes ----------------------------------------------------------------------------
+
+    def add_camera(self, camera: CameraConfig) -> None:
+        """Start watching a camera now."""
+        self._open_camera(camera)
+
+    def remove_camera(self, camera_id: str) -> None:
+        """Stop a camera; its open tracks and events end now."""
+        source = self.loop.sources.pop(camera_id, None)
+        if source is not None:
+            source.stop()
+        pipeline = self.loop.analyzer.pipelines.get(camera_id)
+        if pipeline is not None:
+            self.loop.call_soon(lambda: (self.loop.close_camera(camera_id, pipeline),
+                                         self.loop.analyzer.pipelines.pop(camera_id, None)))
+
+    def update_rule(self, data: dict) -> Rule:
+        """Validate an edited rule here (raising if invalid: the old rule keeps running), then swap it in."""
+        rule = Rule.model_validate(data)
+        self.loop.call_soon(lambda: self.loop.rules.set_rule(rule))
+        return rule
+
+    def remove_rule(self, name: str) -> None:
+        """Stop a rule."""
+        self.loop.call_soon(lambda: self.loop.rules.remove_rule(name))
+
+    # -- state -------------------------------------------------------------------------------
+
+    def health(self) -> dict:
+        """Per camera: state, fps in, fps analysed, drops, stage times; plus latency and queues."""
+        cameras = {}
+        for camera_id, source in list(self.loop.sources.items()):
+            stats, health = source.stats(), self.loop.health.get(camera_id)
+            cameras[camera_id] = {
+                "state": stats.state.value, "reason": source.status.reason, "fps_in": round(stats.fps_in, 2),
+                "fps_analysed": round(health.analysed.rate(), 2) if health else 0.0,
+                "frames_read": stats.frames_read, "dropped": stats.frames_dropped, "reconnects": stats.reconnects,
+                "stage_ms": {k: round(v, 2) for k, v in (health.stage_ms if health else {}).items()}}
+        return {"cameras": cameras, "latency_s": self.loop.latency.percentiles(),
+                "clips": {"written": self.recorder.written, "failed": self.recorder.failed},
+                "store": {"written": self.writer.written, "failures": self.writer.failures,
+                          "pending": self.writer.pending},
+                "time": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
+
+    # -- internals ---------------------------------------------------------------------------
+
+    def _open_camera(self, camera: CameraConfig) -> None:
+        pipeline = CameraPipeline(camera.id, camera.motion, self.loop.analyzer.detector.names)
+        self.loop.analyzer.pipelines[camera.id] = pipeline
+        source = CameraSource(camera, FrameMailbox(self.loop.wake), tap=self.recorder.on_frame)
+        source.add_status_listener(self._on_status)
+        self.loop.sources[camera.id] = source
+        source.start()
+
+    def _on_status(self, status: SourceStatus) -> None:
+        self._notify(EngineNotice("camera_status", status.describe(), camera_id=status.camera_id))
+
+    def _notify(self, notice: EngineNotice) -> None:
+        for listener in list(self.listeners):
+            try:
+                listener(notice)
+            except Exception:
+                logger.exception("engine listener failed on %s", notice.kind)

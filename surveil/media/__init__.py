@@ -1,0 +1,1 @@
+"""Recording and evidence: the pre-roll ring, clip writing, export packages."""
