@@ -12,6 +12,7 @@ from surveil.cli import (
     bench_cmd,
     config_cmd,
     demo_cmd,
+    export_cmd,
     models_cmd,
     probe_cmd,
     rules_cmd,
@@ -22,7 +23,9 @@ from surveil.config import ConfigError
 
 logger = logging.getLogger(__name__)
 
-_COMMANDS = (run_cmd, probe_cmd, analyze_cmd, rules_cmd, store_cmd, models_cmd, demo_cmd, config_cmd, bench_cmd)
+_COMMANDS = (
+    run_cmd, probe_cmd, analyze_cmd, rules_cmd, store_cmd, export_cmd, models_cmd, demo_cmd, config_cmd, bench_cmd,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

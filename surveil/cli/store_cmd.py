@@ -30,7 +30,8 @@ def register(sub) -> None:
     search.add_argument("-k", type=int, default=20, help="how many results")
     _filters(search)
     search.set_defaults(run=_search)
-    verify = sub.add_parser("verify", help="check the audit chain, the records and the clips")
+    verify = sub.add_parser("verify", help="check the store (audit chain, records, clips) or an export package")
+    verify.add_argument("export", nargs="?", type=Path, help="an export folder or zip to check instead of the store")
     verify.add_argument("--config", type=Path)
     verify.add_argument("--store", type=Path, help="store folder (default: from the config)")
     verify.set_defaults(run=_verify)
@@ -134,6 +135,8 @@ def _query_vector(args, store, config):
 def _verify(args) -> int:
     from surveil.store.verify import verify_store
 
+    if args.export is not None:
+        return _verify_export(args.export)
     try:
         store, _ = _open(args)
     except StoreError as exc:
@@ -153,3 +156,20 @@ def _verify(args) -> int:
 
 def _iso(seconds: float) -> str:
     return dt.datetime.fromtimestamp(seconds, dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def _verify_export(path: Path) -> int:
+    from surveil.media.export import verify_export
+
+    if not path.exists():
+        print(f"surveil verify: {path} does not exist", file=sys.stderr)
+        return 1
+    check = verify_export(path)
+    print(f"{path}: {check.files} files in the manifest (manifest sha256 {check.manifest_sha256})")
+    if check.ok:
+        print("verified: every file matches the manifest and nothing was added")
+        return 0
+    print(f"BROKEN: {check.problems[0]}")
+    for problem in check.problems[1:]:
+        print(f"also: {problem}")
+    return 1
