@@ -25,7 +25,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_response(200)
         self.send_header("Content-Type", f"multipart/x-mixed-replace; boundary={BOUNDARY.decode()}")
         self.end_headers()
-        for image in moving_square_frames(10**9):
+        for image in moving_square_frames(10**9, step=server.step):
             if server.closing.is_set():
                 return
             jpeg = cv2.imencode(".jpg", image)[1].tobytes()
@@ -43,8 +43,8 @@ class _Handler(BaseHTTPRequestHandler):
 class MjpegServer:
     """An MJPEG-over-HTTP camera on 127.0.0.1 that a test can stop and start again."""
 
-    def __init__(self, fps: float = 25.0):
-        self.fps = fps
+    def __init__(self, fps: float = 25.0, step: int = 3):
+        self.fps, self.step = fps, step
         self.port = 0
         self.connections = 0
         self.closing = threading.Event()

@@ -19,11 +19,11 @@ def moving_square_frames(count: int, size: tuple[int, int] = (160, 120), step: i
 
 
 def write_video(path: Path, count: int = 30, fps: float = 20.0, size: tuple[int, int] = (160, 120),
-                fourcc: str = "MJPG") -> Path:
+                fourcc: str = "MJPG", step: int = 3) -> Path:
     """Write a moving-square clip; MJPG in AVI decodes everywhere OpenCV runs."""
     writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*fourcc), fps, size)
     assert writer.isOpened(), f"OpenCV cannot write {fourcc} to {path}"
-    for image in moving_square_frames(count, size):
+    for image in moving_square_frames(count, size, step):
         writer.write(image)
     writer.release()
     return path
