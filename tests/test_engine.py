@@ -7,15 +7,15 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import psutil
 import pytest
-from pydantic import ValidationError
-
 from capture_helpers import wait_for
+from pydantic import ValidationError
 from streams import MjpegServer
+from test_vision_synthetic import PatchDetector
+from videos import write_video
+
 from surveil.config import SurveilConfig
 from surveil.engine.engine import Engine
 from surveil.paths import app_paths
-from test_vision_synthetic import PatchDetector
-from videos import write_video
 
 ENGINE_THREADS = ("capture-", "analysis", "recorder", "store-writer", "webhooks")
 
