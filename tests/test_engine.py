@@ -120,3 +120,37 @@ def test_soak_four_cameras_memory_and_threads_stay_flat(tmp_path):
     assert samples[-1][2] > samples[3][2] + 20, "events and clips kept coming during the soak"
     assert all(c["dropped"] < c["frames_read"] * 0.2 for c in health["cameras"].values()), health
     assert health["store"]["failures"] == 0 and health["clips"]["failed"] == 0
+
+
+@pytest.fixture
+def tiny_clips_disk(tmp_path):
+    import subprocess
+
+    mount = tmp_path / "tiny-clips"
+    mount.mkdir()
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(mount)], capture_output=True)
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a small tmpfs here (needs root): {done.stderr.decode().strip()}")
+    yield mount
+    subprocess.run(["umount", "-l", str(mount)], capture_output=True)
+
+
+def test_a_full_disk_while_writing_a_clip_keeps_the_event_and_marks_the_clip_failed(tmp_path, tiny_clips_disk):
+    from surveil.store.store import EventStore
+
+    clip = write_video(tmp_path / "file.avi", count=140, fps=20, size=(320, 240), step=1)
+    config = _config(tmp_path, [{"id": "file", "source": str(clip), "loop": True}])
+    config.recording.clips_dir = tiny_clips_disk
+    engine, notices = _engine(config)
+    engine.start()
+    try:
+        wait_for(lambda: any(n.kind == "clip_failed" for n in notices), 60, "a clip that cannot be written")
+    finally:
+        engine.stop()
+    failed = next(n for n in notices if n.kind == "clip_failed")
+    assert "disk is full" in failed.message or "No space left" in failed.message, failed.message
+    started = [n.record.event_id for n in notices if n.kind == "alert_started"]
+    with EventStore(tmp_path / "store", read_only=True) as store:
+        states = {store.get_event(event_id).clip_state for event_id in started}
+    assert "failed" in states and all(store_state in ("failed", "written") for store_state in states)
+    assert not list(tiny_clips_disk.rglob("*.partial.mp4")), "no half-written clip is left behind"

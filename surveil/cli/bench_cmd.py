@@ -27,6 +27,13 @@ def register(sub) -> None:
     store.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
     store.add_argument("--workdir", type=Path, default=None, help="where the temporary stores go")
     store.set_defaults(run=_store)
+    cams = which.add_parser("cameras", help="how many real-time cameras this machine sustains")
+    cams.add_argument("--media", type=Path, default=shared / "media", help="folder with the 640x360 clips")
+    cams.add_argument("--models", type=Path, default=shared / "models", help="folder with yolo11n.pt and its export")
+    cams.add_argument("--counts", type=int, nargs="+", default=[1, 2, 4, 8])
+    cams.add_argument("--seconds", type=float, default=20.0, help="measured seconds per run")
+    cams.add_argument("--warmup", type=float, default=5.0)
+    cams.set_defaults(run=_cameras)
 
 
 def _vision(args) -> int:
@@ -56,4 +63,13 @@ def _store(args) -> int:
     rows = store.run(args.sizes, args.workdir)
     print(f"machine: {vision.machine()}; one event per ten objects; 512-dim float16 embeddings, 2 KB thumbnails\n")
     print(store.table(rows))
+    return 0
+
+
+def _cameras(args) -> int:
+    from surveil.bench import cameras, vision
+
+    rows = cameras.run(args.media, args.models, args.counts, args.seconds, args.warmup)
+    print(f"machine: {vision.machine()}; {args.seconds:g} s measured after {args.warmup:g} s warm-up per run\n")
+    print(cameras.table(rows))
     return 0
