@@ -128,7 +128,7 @@ def tiny_clips_disk(tmp_path):
 
     mount = tmp_path / "tiny-clips"
     mount.mkdir()
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(mount)], capture_output=True)
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=8k", "tmpfs", str(mount)], capture_output=True)
     if done.returncode != 0:
         pytest.skip(f"cannot mount a small tmpfs here (needs root): {done.stderr.decode().strip()}")
     yield mount
@@ -138,7 +138,7 @@ def tiny_clips_disk(tmp_path):
 def test_a_full_disk_while_writing_a_clip_keeps_the_event_and_marks_the_clip_failed(tmp_path, tiny_clips_disk):
     from surveil.store.store import EventStore
 
-    clip = write_video(tmp_path / "file.avi", count=140, fps=20, size=(320, 240), step=1)
+    clip = write_video(tmp_path / "file.avi", count=140, fps=20, size=(160, 120), step=1)
     config = _config(tmp_path, [{"id": "file", "source": str(clip), "loop": True}])
     config.recording.clips_dir = tiny_clips_disk
     engine, notices = _engine(config)
