@@ -48,3 +48,24 @@ def assets() -> Path:
 def media(assets) -> Path:
     """The folder of real CCTV clips."""
     return assets / "media"
+
+
+@pytest.fixture
+def tiny_disk(tmp_path):
+    """A factory for small tmpfs mounts (a disk that fills up for real); skips where mounting is not allowed."""
+    import subprocess
+
+    mounts = []
+
+    def make(size: str):
+        mount = tmp_path / f"tiny-{len(mounts)}"
+        mount.mkdir()
+        done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(mount)], capture_output=True)
+        if done.returncode != 0:
+            pytest.skip(f"cannot mount a small tmpfs here (needs root): {done.stderr.decode().strip()}")
+        mounts.append(mount)
+        return mount
+
+    yield make
+    for mount in mounts:
+        subprocess.run(["umount", "-l", str(mount)], capture_output=True)

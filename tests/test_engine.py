@@ -122,25 +122,13 @@ def test_soak_four_cameras_memory_and_threads_stay_flat(tmp_path):
     assert health["store"]["failures"] == 0 and health["clips"]["failed"] == 0
 
 
-@pytest.fixture
-def tiny_clips_disk(tmp_path):
-    import subprocess
-
-    mount = tmp_path / "tiny-clips"
-    mount.mkdir()
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=8k", "tmpfs", str(mount)], capture_output=True)
-    if done.returncode != 0:
-        pytest.skip(f"cannot mount a small tmpfs here (needs root): {done.stderr.decode().strip()}")
-    yield mount
-    subprocess.run(["umount", "-l", str(mount)], capture_output=True)
-
-
-def test_a_full_disk_while_writing_a_clip_keeps_the_event_and_marks_the_clip_failed(tmp_path, tiny_clips_disk):
+def test_a_full_disk_while_writing_a_clip_keeps_the_event_and_marks_the_clip_failed(tmp_path, tiny_disk):
     from surveil.store.store import EventStore
 
     clip = write_video(tmp_path / "file.avi", count=140, fps=20, size=(160, 120), step=1)
     config = _config(tmp_path, [{"id": "file", "source": str(clip), "loop": True}])
-    config.recording.clips_dir = tiny_clips_disk
+    clips_disk = tiny_disk("8k")  # a clip of a few seconds does not fit
+    config.recording.clips_dir = clips_disk
     engine, notices = _engine(config)
     engine.start()
     try:
@@ -153,4 +141,4 @@ def test_a_full_disk_while_writing_a_clip_keeps_the_event_and_marks_the_clip_fai
     with EventStore(tmp_path / "store", read_only=True) as store:
         states = {store.get_event(event_id).clip_state for event_id in started}
     assert "failed" in states and all(store_state in ("failed", "written") for store_state in states)
-    assert not list(tiny_clips_disk.rglob("*.partial.mp4")), "no half-written clip is left behind"
+    assert not list(clips_disk.rglob("*.partial.mp4")), "no half-written clip is left behind"

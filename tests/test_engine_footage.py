@@ -10,7 +10,7 @@ import zipfile
 import pytest
 
 from surveil.capture.cv import cv2
-from surveil.media.clips import file_sha256
+from surveil.hashing import file_sha256
 from surveil.media.export import verify_export
 from surveil.store.store import EventStore
 from surveil.store.verify import verify_store

@@ -8,14 +8,14 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
 from store_factory import BASE, event, obj, vector
 
+from surveil.hashing import file_sha256
 from surveil.store.db import StoreError
 from surveil.store.layout import AUDIT, EVENTS, audit_key
 from surveil.store.retention import apply_retention
 from surveil.store.store import EventStore, Put
-from surveil.store.verify import file_sha256, verify_store
+from surveil.store.verify import verify_store
 
 HERE = Path(__file__).parent
 
@@ -134,19 +134,8 @@ def test_a_killed_writer_loses_nothing_it_acknowledged(tmp_path):
     assert len(acked) >= 100, "the child got enough writes done to make the test mean something"
 
 
-@pytest.fixture
-def tiny_disk(tmp_path):
-    mount = tmp_path / "tiny"
-    mount.mkdir()
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=3m", "tmpfs", str(mount)], capture_output=True)
-    if done.returncode != 0:
-        pytest.skip(f"cannot mount a small tmpfs here (needs root): {done.stderr.decode().strip()}")
-    yield mount
-    subprocess.run(["umount", "-l", str(mount)], capture_output=True)
-
-
 def test_a_full_disk_reaches_the_caller_and_the_store_stays_readable(tiny_disk):
-    folder = tiny_disk / "store"
+    folder = tiny_disk("3m") / "store"
     written, error = [], None
     with EventStore(folder) as store:
         for i in range(2000):

@@ -145,13 +145,7 @@ def _verify(args) -> int:
     with store:
         report = verify_store(store)
     print(f"{store.folder}: {report.entries} audit entries, {report.records} records, {report.clips} clips checked")
-    if report.ok:
-        print("verified: the chain is whole and every record and clip matches")
-        return 0
-    print(f"BROKEN: {report.first_broken}")
-    for problem in report.problems[1:]:
-        print(f"also: {problem}")
-    return 1
+    return _verdict(report.problems, "the chain is whole and every record and clip matches")
 
 
 def _iso(seconds: float) -> str:
@@ -166,10 +160,15 @@ def _verify_export(path: Path) -> int:
         return 1
     check = verify_export(path)
     print(f"{path}: {check.files} files in the manifest (manifest sha256 {check.manifest_sha256})")
-    if check.ok:
-        print("verified: every file matches the manifest and nothing was added")
+    return _verdict(check.problems, "every file matches the manifest and nothing was added")
+
+
+def _verdict(problems: list[str], praise: str) -> int:
+    """Print the first broken link (and the rest), or the all-clear; the exit code."""
+    if not problems:
+        print(f"verified: {praise}")
         return 0
-    print(f"BROKEN: {check.problems[0]}")
-    for problem in check.problems[1:]:
+    print(f"BROKEN: {problems[0]}")
+    for problem in problems[1:]:
         print(f"also: {problem}")
     return 1

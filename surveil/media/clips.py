@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import hashlib
 import logging
 import os
 from dataclasses import dataclass
@@ -12,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from surveil.capture.cv import cv2
+from surveil.hashing import file_sha256
 from surveil.media.ring import EncodedFrame
 
 logger = logging.getLogger(__name__)
@@ -95,12 +95,3 @@ def _check_written(path: Path, expected: int) -> None:
         free = os.statvfs(path.parent).f_bavail * os.statvfs(path.parent).f_frsize
         reason = "the disk is full" if free < 1024 * 1024 else "the file is incomplete"
         raise OSError(f"{reason}: {count} of {expected} frames readable")
-
-
-def file_sha256(path: Path) -> str:
-    """sha256 of a file."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()

@@ -18,8 +18,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from surveil import __version__
-from surveil.media.clips import file_sha256
-from surveil.store.audit import sha256
+from surveil.hashing import file_sha256, sha256
 from surveil.store.query import EventFilter, list_events
 from surveil.store.store import EventStore
 

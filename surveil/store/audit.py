@@ -42,11 +42,6 @@ class AuditEntry:
         return cls(**json.loads(data))
 
 
-def sha256(data: bytes) -> str:
-    """Hex digest."""
-    return hashlib.sha256(data).hexdigest()
-
-
 class ChainHead:
     """The last sequence number and hash; the next entry links to it."""
 

@@ -11,7 +11,8 @@ from pathlib import Path
 import numpy as np
 import rocksdict
 
-from surveil.store.audit import AuditEntry, ChainHead, sha256
+from surveil.hashing import sha256
+from surveil.store.audit import AuditEntry, ChainHead
 from surveil.store.db import StoreError, describe_write_error, open_db
 from surveil.store.layout import (
     AUDIT,

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from surveil.store.audit import GENESIS, sha256
+from surveil.hashing import file_sha256, sha256
+from surveil.store.audit import GENESIS
 from surveil.store.layout import EVENTS, OBJECTS, STATE
 from surveil.store.records import EventRecord, decode
 from surveil.store.store import EventStore
@@ -72,12 +72,3 @@ def _check_clip(event: EventRecord, report: VerifyReport) -> None:
         report.problems.append(f"clip of event {event.event_id} is missing: {path}")
     elif file_sha256(path) != event.clip_sha256:
         report.problems.append(f"clip of event {event.event_id} was altered: {path} (sha256 mismatch)")
-
-
-def file_sha256(path: Path) -> str:
-    """sha256 of a file, read in 1 MB chunks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
