@@ -19,6 +19,7 @@ def register(sub) -> None:
     )
     parser.add_argument("--seconds", type=float, default=None, help="stop after this many seconds")
     parser.add_argument("--json", action="store_true", help="print JSON lines instead of text")
+    parser.add_argument("--headless", action="store_true", help="no window even where a display exists")
     parser.set_defaults(run=run)
 
 

@@ -45,6 +45,9 @@ class AnalysisLoop:
         self.sources: dict[str, CameraSource] = {}
         self.health: dict[str, CameraHealth] = {}
         self.latency = Latency()
+        # Called on the analysis thread with (frame, analysis) after each frame's round: a GUI
+        # copies what it needs and hands it to its own thread.
+        self.frame_listeners: list[Callable] = []
         self.wake = threading.Event()
         self._stop = threading.Event()
         self._commands: queue.Queue[Callable[[], None]] = queue.Queue()
@@ -88,6 +91,11 @@ class AnalysisLoop:
         results = self.analyzer.analyze([(f.camera_id, f.image, f.seq, f.t_mono) for f in frames])
         for f, r in zip(frames, results, strict=True):
             self.health.setdefault(f.camera_id, CameraHealth(f.camera_id)).record(f.t_mono, r.timings_ms, r.error)
+            for listener in list(self.frame_listeners):
+                try:
+                    listener(f, r)
+                except Exception:
+                    logger.exception("frame listener failed")
         items = [(r, f.image, dt.datetime.fromtimestamp(f.t_wall, dt.timezone.utc))
                  for f, r in zip(frames, results, strict=True) if r.error is None]
         for update in self.evaluator.process(items):

@@ -25,6 +25,7 @@ from surveil.media.recorder import Recorder
 from surveil.paths import AppPaths
 from surveil.rules.engine import RuleEngine
 from surveil.rules.model import Rule
+from surveil.rules.scoring import ExampleCache
 from surveil.store.paths import clips_folder, store_folder
 from surveil.store.store import EventStore
 from surveil.vision.clip import TextImageEncoder, load_encoder_or_reason
@@ -135,6 +136,19 @@ class Engine:
         rule = Rule.model_validate(data)
         self.loop.call_soon(lambda: self.loop.rules.set_rule(rule))
         return rule
+
+    def mark_event(self, event_id: str, verdict: str | None = None, acknowledged: bool | None = None,
+                   note: str | None = None) -> None:
+        """Operator feedback: stored (and audited); a verdict also teaches the rule through its examples."""
+        changes = {k: v for k, v in (("verdict", verdict), ("acknowledged", acknowledged), ("note", note))
+                   if v is not None}
+        if verdict not in (None, "false_alarm", "correct"):
+            raise ValueError(f"unknown verdict {verdict!r}: use false_alarm or correct")
+        self.store.set_state(event_id, **changes)
+        record, embedding = self.store.get_event(event_id), self.store.embedding("e", event_id)
+        if verdict and record is not None and embedding is not None:
+            self.loop.call_soon(lambda: self.loop.rules.examples.setdefault(record.rule, ExampleCache()).add(
+                embedding, verdict == "correct"))
 
     def remove_rule(self, name: str) -> None:
         """Stop a rule."""

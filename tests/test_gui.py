@@ -1,0 +1,88 @@
+"""The window with pytest-qt, offscreen, on an engine with a detector we control."""
+
+import threading
+
+import pytest
+
+pytest.importorskip("PySide6")
+
+from PySide6.QtCore import QSettings, Qt  # noqa: E402
+from PySide6.QtWidgets import QApplication, QPushButton  # noqa: E402
+
+from surveil.engine.engine import Engine  # noqa: E402
+from surveil.paths import app_paths  # noqa: E402
+from test_engine import ENGINE_THREADS, _config  # noqa: E402
+from test_vision_synthetic import PatchDetector  # noqa: E402
+from ui.camera_wall import CameraWall  # noqa: E402
+from ui.main_window import MainWindow  # noqa: E402
+from videos import write_video  # noqa: E402
+
+
+@pytest.fixture
+def engine(tmp_path):
+    clip = write_video(tmp_path / "cam.avi", count=140, fps=20, size=(160, 120), step=1)
+    engine = Engine(_config(tmp_path, [{"id": "cam", "source": str(clip), "loop": True, "name": "Front"}]),
+                    app_paths(), detector=PatchDetector(), clip_reason="test: no CLIP")
+    engine.start()
+    yield engine
+    engine.stop()
+
+
+def test_frames_alerts_and_acknowledgement_flow_through_the_window(qtbot, engine, tmp_path):
+    settings = QSettings(str(tmp_path / "window.ini"), QSettings.Format.IniFormat)
+    window = MainWindow(engine, settings)
+    qtbot.addWidget(window)
+    window.show()
+    tile = window.wall.tiles["cam"]
+    qtbot.waitUntil(lambda: tile.view is not None and len(tile.view.boxes) == 1, timeout=15000)
+    assert tile.view.labels == ("person",) and tile.state == "live"
+    qtbot.waitUntil(lambda: window.alerts.list.count() >= 1, timeout=30000)
+    item = window.alerts.list.item(0)
+    assert "square on the right" in item.text() and "cam" in item.text()
+    assert tile.alert.startswith("square on the right")
+    window.alerts.list.setCurrentItem(item)
+    event_id = item.data(Qt.ItemDataRole.UserRole)
+    button = next(b for b in window.alerts.findChildren(QPushButton) if b.text() == "False alarm")
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+    state = engine.store.get_state(event_id)
+    assert state.acknowledged and state.verdict == "false_alarm"
+    assert "✓ false alarm" in item.text()
+    qtbot.waitUntil(lambda: "1/1 cameras live" in window.health_label.text(), timeout=5000)
+    window.wall.set_layout(1)
+    window.close()
+    assert int(QSettings(str(tmp_path / "window.ini"), QSettings.Format.IniFormat).value("wall/per_page")) == 1
+    assert window.bridge._on_frame not in engine.loop.frame_listeners, "the bridge let go of the engine"
+
+
+def test_the_engine_and_window_leave_no_threads_or_windows_behind(qtbot, tmp_path):
+    clip = write_video(tmp_path / "cam.avi", count=40, fps=20)
+    engine = Engine(_config(tmp_path, [{"id": "cam", "source": str(clip), "loop": True}]), app_paths(),
+                    detector=PatchDetector(), clip_reason="test")
+    engine.start()
+    window = MainWindow(engine, QSettings(str(tmp_path / "w.ini"), QSettings.Format.IniFormat))
+    window.show()
+    qtbot.waitUntil(lambda: window.wall.tiles["cam"].view is not None, timeout=15000)
+    window.close()
+    window.deleteLater()
+    engine.stop()
+    qtbot.wait(50)
+    QApplication.processEvents()
+    assert not [t.name for t in threading.enumerate() if t.name.startswith(ENGINE_THREADS) and t.is_alive()]
+    assert not [w for w in QApplication.topLevelWidgets() if w.isVisible()]
+
+
+def test_wall_layouts_and_enlarging(qtbot):
+    wall = CameraWall()
+    qtbot.addWidget(wall)
+    for i in range(6):
+        wall.add_camera(f"c{i}", f"Camera {i}")
+    wall.set_layout(4)
+    assert wall.visible_ids() == ["c0", "c1", "c2", "c3"]
+    wall.set_layout(9)
+    assert len(wall.visible_ids()) == 6
+    qtbot.mouseDClick(wall.tiles["c4"], Qt.MouseButton.LeftButton)
+    assert wall.visible_ids() == ["c4"]
+    wall.toggle_enlarged("c4")
+    assert len(wall.visible_ids()) == 6
+    with pytest.raises(ValueError):
+        wall.set_layout(5)

@@ -1,0 +1,131 @@
+"""The main window: camera wall in the middle, alerts docked, engine health in the status bar."""
+
+from __future__ import annotations
+
+import logging
+
+from PySide6.QtCore import QSettings, Qt, QTimer
+from PySide6.QtGui import QAction, QActionGroup
+from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QSystemTrayIcon, QToolBar
+
+from surveil.engine.alerts import EngineNotice
+from surveil.engine.engine import Engine
+from ui.alerts_panel import LOUD, AlertsPanel
+from ui.bridge import EngineBridge, FrameView
+from ui.camera_wall import LAYOUTS, CameraWall
+
+logger = logging.getLogger(__name__)
+
+
+class MainWindow(QMainWindow):
+    """Owns the bridge; closing the window detaches it (the caller stops the engine)."""
+
+    def __init__(self, engine: Engine, settings: QSettings):
+        super().__init__()
+        self.engine, self.settings = engine, settings
+        self.setWindowTitle("surveil")
+        self.wall = CameraWall()
+        self.setCentralWidget(self.wall)
+        self.bridge = EngineBridge(engine, parent=self)  # subscribe first, then read current states: no gap
+        for camera in engine.config.cameras:
+            if camera.enabled:
+                tile = self.wall.add_camera(camera.id, camera.display_name)
+                source = engine.loop.sources.get(camera.id)
+                if source is not None:  # the engine may have gone live before the window subscribed
+                    tile.set_status(source.status.state.value, source.status.reason)
+        self.alerts = AlertsPanel()
+        self.alerts.action.connect(self._on_action)
+        dock = QDockWidget("Alerts", self)
+        dock.setObjectName("alerts")
+        dock.setWidget(self.alerts)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
+        self._toolbar()
+        self.health_label = QLabel("starting…")
+        self.statusBar().addPermanentWidget(self.health_label)
+        self.tray = QSystemTrayIcon(self) if QSystemTrayIcon.isSystemTrayAvailable() else None
+        self.bridge.frame.connect(self._on_frame)
+        self.bridge.notice.connect(self._on_notice)
+        self._timer = QTimer(self, interval=1000, timeout=self._show_health)
+        self._timer.start()
+        self._restore()
+
+    def _toolbar(self) -> None:
+        bar = QToolBar("Layout", self)
+        bar.setObjectName("layout")
+        group = QActionGroup(self)
+        for per_page in LAYOUTS:
+            side = int(per_page ** 0.5)
+            action = QAction(f"{side}×{side}", self, checkable=True)
+            action.triggered.connect(lambda _=False, n=per_page: self.wall.set_layout(n))
+            action.setChecked(per_page == self.wall.per_page)
+            group.addAction(action)
+            bar.addAction(action)
+        self.addToolBar(bar)
+
+    def _on_frame(self, view: FrameView) -> None:
+        tile = self.wall.tiles.get(view.camera_id)
+        if tile is not None and tile.isVisible():
+            tile.show_frame(view)
+
+    def _on_notice(self, notice: EngineNotice) -> None:
+        tile = self.wall.tiles.get(notice.camera_id or "")
+        if notice.kind == "camera_status" and tile is not None:
+            source = self.engine.loop.sources.get(notice.camera_id)
+            if source is not None:
+                tile.set_status(source.status.state.value, source.status.reason)
+        elif notice.kind == "alert_started" and notice.record is not None:
+            self.alerts.add_alert(notice.record, self.engine.store.thumbnail("e", notice.record.event_id))
+            if tile is not None:
+                tile.set_alert(f"{notice.record.rule}: {notice.record.label} #{notice.record.track_id}")
+            if self.tray is not None and notice.record.severity in LOUD:
+                self.tray.showMessage("surveil alert", notice.message)
+        elif notice.kind == "alert_ended" and tile is not None:
+            tile.set_alert("")
+        elif notice.kind in ("store_error", "clip_failed"):
+            self.statusBar().showMessage(notice.message, 15000)
+
+    def _on_action(self, event_id: str, what: str, text: str) -> None:
+        try:
+            if what == "acknowledge":
+                self.engine.mark_event(event_id, acknowledged=True)
+            elif what == "note":
+                self.engine.mark_event(event_id, note=text)
+            else:
+                self.engine.mark_event(event_id, verdict=what, acknowledged=True)
+        except Exception as exc:  # a store error must reach the operator, not end the window
+            logger.exception("could not record the operator's decision")
+            self.statusBar().showMessage(f"could not save: {exc}", 15000)
+            return
+        self.alerts.mark_done(event_id, what.replace("_", " "))
+
+    def _show_health(self) -> None:
+        health = self.engine.health()
+        cameras = health["cameras"].values()
+        live = sum(c["state"] == "live" for c in cameras)
+        fps = sum(c["fps_analysed"] for c in cameras)
+        drops = sum(c["dropped"] for c in cameras)
+        latency = health["latency_s"]["p95"]
+        shown = f", alerts p95 {latency * 1000:.0f} ms" if latency is not None else ""
+        self.health_label.setText(f"{live}/{len(health['cameras'])} cameras live, {fps:.1f} fps analysed, "
+                                  f"{drops} dropped{shown}")
+
+    def _restore(self) -> None:
+        geometry, state = self.settings.value("window/geometry"), self.settings.value("window/state")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        else:
+            self.resize(1280, 760)
+        if state is not None:
+            self.restoreState(state)
+        per_page = int(self.settings.value("wall/per_page", 4))
+        self.wall.set_layout(per_page if per_page in LAYOUTS else 4)
+
+    def closeEvent(self, event) -> None:  # noqa: N802
+        """Remember the layout and let go of the engine."""
+        self.settings.setValue("window/geometry", self.saveGeometry())
+        self.settings.setValue("window/state", self.saveState())
+        self.settings.setValue("wall/per_page", self.wall.per_page)
+        self.settings.sync()
+        self._timer.stop()
+        self.bridge.detach()
+        super().closeEvent(event)
