@@ -1,0 +1,53 @@
+"""The rule editor: invalid rules refused in place, valid ones applied live and saved, zones drawn by clicks."""
+
+import pytest
+
+pytest.importorskip("PySide6")
+
+from PySide6.QtCore import QPoint, Qt  # noqa: E402
+
+from surveil.config import load_config  # noqa: E402
+from test_gui import engine  # noqa: E402,F401 (fixture)
+from ui.rule_editor import RuleEditor  # noqa: E402
+from ui.zone_editor import ZoneEditor  # noqa: E402
+
+
+def test_an_invalid_rule_is_refused_in_place_and_a_valid_one_is_applied_and_saved(qtbot, engine, tmp_path):
+    path = tmp_path / "config.yaml"
+    editor = RuleEditor(engine, path)
+    qtbot.addWidget(editor)
+    assert editor.form.widgets["name"].text() == "square on the right"
+    assert "CLIP is unavailable (test: no CLIP)" in editor.clip_notice.text()
+    assert editor.form.widgets["threshold"].toolTip().startswith("Probability (0-1)")
+    editor.form.widgets["threshold"].setValue(1.5)
+    editor.form.widgets["prompts"].setPlainText("a person\n   ")
+    assert editor.apply() is None
+    assert "threshold" in editor.errors.text() and "a prompt is empty" in editor.errors.text()
+    assert "c62828" in editor.form.widgets["threshold"].styleSheet()
+    qtbot.wait(100)
+    assert engine.loop.rules.rules["square on the right"].threshold == 0.5, "the old rule keeps running"
+    assert not path.exists()
+    editor.form.widgets["threshold"].setValue(0.8)
+    editor.form.widgets["prompts"].setPlainText("a person climbing a fence")
+    editor.form.widgets["cooldown_s"].setValue(42)
+    rule = editor.apply()
+    assert rule is not None and editor.errors.text() == ""
+    qtbot.waitUntil(lambda: engine.loop.rules.rules["square on the right"].cooldown_s == 42, timeout=3000)
+    saved = load_config(path).rules[0]
+    assert saved.prompts == ["a person climbing a fence"] and saved.threshold == 0.8
+    assert saved.zones[0].points == [(0.5, 0.0), (1.0, 0.0), (1.0, 1.0), (0.5, 1.0)], "zones ride along"
+
+
+def test_drawing_a_zone_with_clicks_gives_the_polygon(qtbot):
+    zone = ZoneEditor()
+    qtbot.addWidget(zone)
+    zone.resize(640, 360)  # no frame yet: a 16:9 picture filling the widget exactly
+    closed = []
+    zone.polygonClosed.connect(closed.append)
+    for x, y in ((64, 36), (576, 36), (576, 324)):
+        qtbot.mouseClick(zone, Qt.MouseButton.LeftButton, pos=QPoint(x, y))
+    qtbot.mouseClick(zone, Qt.MouseButton.RightButton, pos=QPoint(10, 10))
+    assert closed == [[(0.1, 0.1), (0.9, 0.1), (0.9, 0.9)]]
+    qtbot.mouseClick(zone, Qt.MouseButton.LeftButton, pos=QPoint(5, 5))
+    qtbot.mouseClick(zone, Qt.MouseButton.RightButton, pos=QPoint(5, 5))
+    assert len(closed) == 1, "two corners are not a zone"

@@ -1,0 +1,155 @@
+"""The rule editor: write and tune rules, draw zones on a camera's frame, see why a rule fires or not."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from pydantic import ValidationError
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QPlainTextEdit,
+    QPushButton,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from surveil.config import save_config
+from surveil.engine.engine import Engine
+from surveil.rules.model import Rule
+from ui.rule_form import RuleForm
+from ui.zone_editor import ZoneEditor
+
+logger = logging.getLogger(__name__)
+
+
+class RuleEditor(QWidget):
+    """Edits the engine's rules live; saving also writes the config file when there is one."""
+
+    saved = Signal(str)
+
+    def __init__(self, engine: Engine, config_path: Path | None = None, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.engine, self.config_path = engine, config_path
+        self.rules = QListWidget()
+        self.rules.currentTextChanged.connect(self._show_rule)
+        self.form = RuleForm()
+        self.zones = ZoneEditor()
+        self.zones.polygonClosed.connect(self._zone_added)
+        self.camera = QComboBox()
+        self.camera.addItems([c.id for c in engine.config.cameras])
+        self.errors = QLabel("")
+        self.errors.setStyleSheet("color: #c62828")
+        self.errors.setWordWrap(True)
+        self.clip_notice = QLabel(self._clip_text())
+        self.clip_notice.setWordWrap(True)
+        self.why = QPlainTextEdit(readOnly=True)
+        self._build()
+        for rule in engine.config.rules:
+            self.rules.addItem(rule.name)
+        if self.rules.count():
+            self.rules.setCurrentRow(0)
+        self._timer = QTimer(self, interval=1000, timeout=self.refresh_explanations)
+        self._timer.start()
+
+    def _build(self) -> None:
+        buttons = QHBoxLayout()
+        for label, slot in (("New", self.new_rule), ("Apply", self.apply), ("Clear zones", self._clear_zones)):
+            button = QPushButton(label)
+            button.clicked.connect(slot)
+            buttons.addWidget(button)
+        left = QVBoxLayout()
+        left.addWidget(self.rules)
+        left.addLayout(buttons)
+        form_side = QVBoxLayout()
+        form_side.addWidget(self.clip_notice)
+        form_side.addWidget(self.form)
+        form_side.addWidget(self.errors)
+        right = QVBoxLayout()
+        right.addWidget(QLabel("Camera for zones and live decisions:"))
+        right.addWidget(self.camera)
+        right.addWidget(self.zones, 2)
+        right.addWidget(QLabel("Why it would or would not fire now:"))
+        right.addWidget(self.why, 1)
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        for layout in (left, form_side, right):
+            holder = QWidget()
+            holder.setLayout(layout)
+            splitter.addWidget(holder)
+        QVBoxLayout(self).addWidget(splitter)
+
+    def _clip_text(self) -> str:
+        if self.engine.loop is not None and self.engine.loop.encoder is not None:
+            return "CLIP is available: prompts are scored as probabilities."
+        reason = self.engine.loop.rules.clip_unavailable if self.engine.loop else "the engine is not running"
+        return (f"CLIP is unavailable ({reason}). Text prompts are kept but ignored until the weights are "
+                "present: run `surveil models download` on a machine that is online.")
+
+    def new_rule(self) -> None:
+        """Start a blank rule."""
+        self.rules.clearSelection()
+        self.form.load(Rule(name="new rule", classes=["person"]))
+        self.zones.set_zones([])
+
+    def apply(self) -> Rule | None:
+        """Validate the form; show the errors in place, or apply the rule live and save it."""
+        data = self.form.data()
+        try:
+            rule = self.engine.update_rule(data)
+        except ValidationError as exc:
+            problems = exc.errors(include_input=False, include_url=False)
+            self.form.mark_invalid({str(e["loc"][0]) for e in problems if e["loc"]})
+            self.errors.setText("\n".join(f"{'.'.join(map(str, e['loc'])) or 'rule'}: "
+                                          f"{e['msg'].removeprefix('Value error, ')}" for e in problems))
+            return None
+        self.form.mark_invalid(set())
+        self.errors.setText("")
+        self._store_in_config(rule)
+        if not self.rules.findItems(rule.name, Qt.MatchFlag.MatchExactly):
+            self.rules.addItem(rule.name)
+        self.saved.emit(rule.name)
+        return rule
+
+    def refresh_explanations(self) -> None:
+        """The selected rule's decision on each track of the selected camera."""
+        name, camera_id = self.form.data().get("name"), self.camera.currentText()
+        loop = self.engine.loop
+        if loop is None or not name:
+            return
+        pipeline = loop.analyzer.pipelines.get(camera_id)
+        tracks = list(pipeline.tracker.tracks) if pipeline else []
+        decisions = [loop.rules.decision(name, camera_id, t) for t in tracks]
+        lines = [d.explain() for d in decisions if d is not None]
+        self.why.setPlainText("\n\n".join(lines) or f"no tracks on {camera_id} for '{name}' right now")
+        frame = loop.sources[camera_id].mailbox.peek() if camera_id in loop.sources else None
+        if frame is not None and self.zones._array is None:
+            self.zones.set_frame(frame.image)
+
+    def _show_rule(self, name: str) -> None:
+        rule = self.engine.loop.rules.rules.get(name) if self.engine.loop else None
+        rule = rule or next((r for r in self.engine.config.rules if r.name == name), None)
+        if rule is not None:
+            self.form.load(rule)
+            self.zones.set_zones([z.points for z in rule.zones])
+
+    def _zone_added(self, points: list) -> None:
+        self.form.zones.append({"name": f"zone {len(self.form.zones) + 1}", "points": points,
+                                "anchor": "bottom_center"})
+
+    def _clear_zones(self) -> None:
+        self.form.zones = []
+        self.zones.set_zones([])
+
+    def _store_in_config(self, rule: Rule) -> None:
+        config = self.engine.config
+        config.rules = [r for r in config.rules if r.name != rule.name] + [rule]
+        if self.config_path is not None:
+            try:
+                save_config(config, self.config_path)
+            except OSError as exc:
+                self.errors.setText(f"applied, but not saved to {self.config_path}: {exc}")
