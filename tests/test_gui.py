@@ -8,14 +8,14 @@ pytest.importorskip("PySide6")
 
 from PySide6.QtCore import QSettings, Qt  # noqa: E402
 from PySide6.QtWidgets import QApplication, QPushButton  # noqa: E402
+from test_engine import ENGINE_THREADS, _config  # noqa: E402
+from test_vision_synthetic import PatchDetector  # noqa: E402
+from videos import write_video  # noqa: E402
 
 from surveil.engine.engine import Engine  # noqa: E402
 from surveil.paths import app_paths  # noqa: E402
-from test_engine import ENGINE_THREADS, _config  # noqa: E402
-from test_vision_synthetic import PatchDetector  # noqa: E402
 from ui.camera_wall import CameraWall  # noqa: E402
 from ui.main_window import MainWindow  # noqa: E402
-from videos import write_video  # noqa: E402
 
 
 @pytest.fixture

@@ -5,9 +5,9 @@ import pytest
 pytest.importorskip("PySide6")
 
 from PySide6.QtCore import QPoint, Qt  # noqa: E402
+from test_gui import engine  # noqa: E402,F401 (fixture)
 
 from surveil.config import load_config  # noqa: E402
-from test_gui import engine  # noqa: E402,F401 (fixture)
 from ui.rule_editor import RuleEditor  # noqa: E402
 from ui.zone_editor import ZoneEditor  # noqa: E402
 
