@@ -69,3 +69,21 @@ def tiny_disk(tmp_path):
     yield make
     for mount in mounts:
         subprocess.run(["umount", "-l", str(mount)], capture_output=True)
+
+
+@pytest.fixture
+def fake_engine(tmp_path):
+    """A running engine on one looping synthetic camera, with a detector that finds the bright square."""
+    from test_engine import _config
+    from test_vision_synthetic import PatchDetector
+    from videos import write_video
+
+    from surveil.engine.engine import Engine
+    from surveil.paths import app_paths
+
+    clip = write_video(tmp_path / "cam.avi", count=140, fps=20, size=(160, 120), step=1)
+    engine = Engine(_config(tmp_path, [{"id": "cam", "source": str(clip), "loop": True, "name": "Front"}]),
+                    app_paths(), detector=PatchDetector(), clip_reason="test: no CLIP")
+    engine.start()
+    yield engine
+    engine.stop()

@@ -18,17 +18,8 @@ from ui.camera_wall import CameraWall  # noqa: E402
 from ui.main_window import MainWindow  # noqa: E402
 
 
-@pytest.fixture
-def engine(tmp_path):
-    clip = write_video(tmp_path / "cam.avi", count=140, fps=20, size=(160, 120), step=1)
-    engine = Engine(_config(tmp_path, [{"id": "cam", "source": str(clip), "loop": True, "name": "Front"}]),
-                    app_paths(), detector=PatchDetector(), clip_reason="test: no CLIP")
-    engine.start()
-    yield engine
-    engine.stop()
-
-
-def test_frames_alerts_and_acknowledgement_flow_through_the_window(qtbot, engine, tmp_path):
+def test_frames_alerts_and_acknowledgement_flow_through_the_window(qtbot, fake_engine, tmp_path):
+    engine = fake_engine
     settings = QSettings(str(tmp_path / "window.ini"), QSettings.Format.IniFormat)
     window = MainWindow(engine, settings)
     qtbot.addWidget(window)

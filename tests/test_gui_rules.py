@@ -5,14 +5,14 @@ import pytest
 pytest.importorskip("PySide6")
 
 from PySide6.QtCore import QPoint, Qt  # noqa: E402
-from test_gui import engine  # noqa: E402,F401 (fixture)
 
 from surveil.config import load_config  # noqa: E402
 from ui.rule_editor import RuleEditor  # noqa: E402
 from ui.zone_editor import ZoneEditor  # noqa: E402
 
 
-def test_an_invalid_rule_is_refused_in_place_and_a_valid_one_is_applied_and_saved(qtbot, engine, tmp_path):
+def test_an_invalid_rule_is_refused_in_place_and_a_valid_one_is_applied_and_saved(qtbot, fake_engine, tmp_path):
+    engine = fake_engine
     path = tmp_path / "config.yaml"
     editor = RuleEditor(engine, path)
     qtbot.addWidget(editor)
