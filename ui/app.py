@@ -25,7 +25,7 @@ def settings_for(paths: AppPaths):
     return QSettings(str(paths.config_dir / "window.ini"), QSettings.Format.IniFormat)
 
 
-def run_window(config: SurveilConfig, paths: AppPaths) -> int:
+def run_window(config: SurveilConfig, paths: AppPaths, config_path=None) -> int:
     """Start the engine, show the window until it closes, stop the engine."""
     from PySide6.QtWidgets import QApplication, QMessageBox
 
@@ -40,7 +40,7 @@ def run_window(config: SurveilConfig, paths: AppPaths) -> int:
         logging.getLogger(__name__).exception("engine did not start")
         QMessageBox.critical(None, "surveil", f"The engine did not start:\n{exc}")
         return 1
-    window = MainWindow(engine, settings_for(paths))
+    window = MainWindow(engine, settings_for(paths), config_path)
     window.show()
     try:
         return app.exec()

@@ -36,11 +36,15 @@ def _window(demo: bool) -> int:
     paths = app_paths().ensure()
     setup_logging(paths.log_dir, stderr_level=logging.WARNING)
     try:
-        config = prepare_demo(paths)[0] if demo else load_or_default(None, paths.config_file)[0]
+        if demo:
+            config, folder = prepare_demo(paths)
+            source = folder / "config.yaml"
+        else:
+            config, source = load_or_default(None, paths.config_file)
     except ConfigError as exc:
         print(f"surveil: {exc}", file=sys.stderr)
         return 1
-    return run_window(config, paths)
+    return run_window(config, paths, source or paths.config_file)
 
 
 if __name__ == "__main__":

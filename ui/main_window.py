@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QActionGroup
-from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QSystemTrayIcon, QToolBar
+from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QSystemTrayIcon, QTabWidget, QToolBar
 
 from surveil.engine.alerts import EngineNotice
 from surveil.engine.engine import Engine
 from ui.alerts_panel import LOUD, AlertsPanel
 from ui.bridge import EngineBridge, FrameView
 from ui.camera_wall import LAYOUTS, CameraWall
+from ui.review import ReviewPanel
+from ui.rule_editor import RuleEditor
 
 logger = logging.getLogger(__name__)
 
@@ -20,12 +23,14 @@ logger = logging.getLogger(__name__)
 class MainWindow(QMainWindow):
     """Owns the bridge; closing the window detaches it (the caller stops the engine)."""
 
-    def __init__(self, engine: Engine, settings: QSettings):
+    def __init__(self, engine: Engine, settings: QSettings, config_path: Path | None = None):
         super().__init__()
         self.engine, self.settings = engine, settings
         self.setWindowTitle("surveil")
         self.wall = CameraWall()
-        self.setCentralWidget(self.wall)
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self.wall, "Live")
+        self.setCentralWidget(self.tabs)
         self.bridge = EngineBridge(engine, parent=self)  # subscribe first, then read current states: no gap
         for camera in engine.config.cameras:
             if camera.enabled:
@@ -39,6 +44,12 @@ class MainWindow(QMainWindow):
         dock.setObjectName("alerts")
         dock.setWidget(self.alerts)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
+        self.rules = RuleEditor(engine, config_path)
+        self.review = ReviewPanel(engine)
+        self.tabs.addTab(self.rules, "Rules")
+        self.tabs.addTab(self.review, "Review")
+        self.tabs.currentChanged.connect(lambda i: self.review.refresh() if self.tabs.widget(i) is self.review
+                                         else None)
         self._toolbar()
         self.health_label = QLabel("starting…")
         self.statusBar().addPermanentWidget(self.health_label)
@@ -127,5 +138,7 @@ class MainWindow(QMainWindow):
         self.settings.setValue("wall/per_page", self.wall.per_page)
         self.settings.sync()
         self._timer.stop()
+        self.rules._timer.stop()
+        self.review.player.stop()
         self.bridge.detach()
         super().closeEvent(event)
