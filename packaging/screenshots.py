@@ -43,9 +43,16 @@ def main(out: Path, wait_s: float = 40.0) -> int:
         app.processEvents()
         time.sleep(0.05)
     out.mkdir(parents=True, exist_ok=True)
-    window.grab().save(str(out / "main-window.png"))
-    window.wall.grab().save(str(out / "camera-wall.png"))
+    window.grab().save(str(out / "live.png"))
     window.alerts.grab().save(str(out / "alerts.png"))
+    for name, tab in (("rules", window.rules), ("review", window.review)):
+        window.tabs.setCurrentWidget(tab)
+        if tab is window.review:
+            window.review.grid.setCurrentRow(0)
+        for _ in range(30):
+            app.processEvents()
+            time.sleep(0.05)
+        window.grab().save(str(out / f"{name}.png"))
     window.close()
     engine.stop()
     print("\n".join(str(p) for p in sorted(out.glob("*.png"))))

@@ -4,9 +4,9 @@ import pytest
 
 pytest.importorskip("PySide6")
 
+from capture_helpers import wait_for  # noqa: E402
 from PySide6.QtCore import QSettings  # noqa: E402
 
-from capture_helpers import wait_for  # noqa: E402
 from surveil.media.export import verify_export  # noqa: E402
 from surveil.store.query import EventFilter, list_events  # noqa: E402
 from ui.main_window import MainWindow  # noqa: E402

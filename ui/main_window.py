@@ -44,7 +44,7 @@ class MainWindow(QMainWindow):
         dock.setObjectName("alerts")
         dock.setWidget(self.alerts)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
-        self.rules = RuleEditor(engine, config_path)
+        self.rules = RuleEditor(engine, config_path, frame_for=self._latest_image)
         self.review = ReviewPanel(engine)
         self.tabs.addTab(self.rules, "Rules")
         self.tabs.addTab(self.review, "Review")
@@ -73,9 +73,13 @@ class MainWindow(QMainWindow):
             bar.addAction(action)
         self.addToolBar(bar)
 
+    def _latest_image(self, camera_id: str):
+        tile = self.wall.tiles.get(camera_id)
+        return tile.view.image if tile is not None and tile.view is not None else None
+
     def _on_frame(self, view: FrameView) -> None:
         tile = self.wall.tiles.get(view.camera_id)
-        if tile is not None and tile.isVisible():
+        if tile is not None and (tile.isVisible() or tile.view is None):  # keep one frame for the zone editor
             tile.show_frame(view)
 
     def _on_notice(self, notice: EngineNotice) -> None:

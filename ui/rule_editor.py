@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 from pydantic import ValidationError
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
@@ -33,9 +35,11 @@ class RuleEditor(QWidget):
 
     saved = Signal(str)
 
-    def __init__(self, engine: Engine, config_path: Path | None = None, parent: QWidget | None = None):
+    def __init__(self, engine: Engine, config_path: Path | None = None, parent: QWidget | None = None,
+                 frame_for: Callable[[str], np.ndarray | None] | None = None):
         super().__init__(parent)
         self.engine, self.config_path = engine, config_path
+        self._frame_for = frame_for or self._peek
         self.rules = QListWidget()
         self.rules.currentTextChanged.connect(self._show_rule)
         self.form = RuleForm()
@@ -43,6 +47,7 @@ class RuleEditor(QWidget):
         self.zones.polygonClosed.connect(self._zone_added)
         self.camera = QComboBox()
         self.camera.addItems([c.id for c in engine.config.cameras])
+        self.camera.currentTextChanged.connect(lambda _: self.zones.set_frame(None))
         self.errors = QLabel("")
         self.errors.setStyleSheet("color: #c62828")
         self.errors.setWordWrap(True)
@@ -126,9 +131,14 @@ class RuleEditor(QWidget):
         decisions = [loop.rules.decision(name, camera_id, t) for t in tracks]
         lines = [d.explain() for d in decisions if d is not None]
         self.why.setPlainText("\n\n".join(lines) or f"no tracks on {camera_id} for '{name}' right now")
-        frame = loop.sources[camera_id].mailbox.peek() if camera_id in loop.sources else None
-        if frame is not None and self.zones._array is None:
-            self.zones.set_frame(frame.image)
+        image = self._frame_for(camera_id)
+        if image is not None and self.zones._array is None:
+            self.zones.set_frame(image)
+
+    def _peek(self, camera_id: str) -> np.ndarray | None:
+        source = self.engine.loop.sources.get(camera_id) if self.engine.loop else None
+        frame = source.mailbox.peek() if source else None
+        return frame.image if frame is not None else None
 
     def _show_rule(self, name: str) -> None:
         rule = self.engine.loop.rules.rules.get(name) if self.engine.loop else None
