@@ -25,8 +25,9 @@ def test_frames_alerts_and_acknowledgement_flow_through_the_window(qtbot, fake_e
     qtbot.addWidget(window)
     window.show()
     tile = window.wall.tiles["cam"]
-    qtbot.waitUntil(lambda: tile.view is not None and len(tile.view.boxes) == 1, timeout=15000)
-    assert tile.view.labels == ("person",) and tile.state == "live"
+    qtbot.waitUntil(lambda: tile.view is not None and len(tile.view.boxes) == 1 and tile.state == "live",
+                    timeout=15000)
+    assert tile.view.labels == ("person",)
     qtbot.waitUntil(lambda: window.alerts.list.count() >= 1, timeout=30000)
     item = window.alerts.list.item(0)
     assert "square on the right" in item.text() and "cam" in item.text()

@@ -31,7 +31,10 @@ class MainWindow(QMainWindow):
         self.tabs = QTabWidget()
         self.tabs.addTab(self.wall, "Live")
         self.setCentralWidget(self.tabs)
-        self.bridge = EngineBridge(engine, parent=self)  # subscribe first, then read current states: no gap
+        # Subscribe and connect first, then read the current states: no change can fall in between.
+        self.bridge = EngineBridge(engine, parent=self)
+        self.bridge.frame.connect(self._on_frame)
+        self.bridge.notice.connect(self._on_notice)
         for camera in engine.config.cameras:
             if camera.enabled:
                 tile = self.wall.add_camera(camera.id, camera.display_name)
@@ -54,8 +57,6 @@ class MainWindow(QMainWindow):
         self.health_label = QLabel("starting…")
         self.statusBar().addPermanentWidget(self.health_label)
         self.tray = QSystemTrayIcon(self) if QSystemTrayIcon.isSystemTrayAvailable() else None
-        self.bridge.frame.connect(self._on_frame)
-        self.bridge.notice.connect(self._on_notice)
         self._timer = QTimer(self, interval=1000, timeout=self._show_health)
         self._timer.start()
         self._restore()

@@ -184,15 +184,15 @@ class CameraSource:
                 return _Outcome.DROPPED, f"stream stopped delivering frames after {pass_frames}"
             now = time.monotonic()
             frame = Frame(image, self.camera_id, self.frames_read, now, time.time())
+            if pass_frames == 0:  # live before its first frame is handed over
+                backoff.reset()
+                self._set_status(SourceState.LIVE)
             if self._tap is not None:
                 self._tap(frame)
             self.mailbox.put(frame)
             self.frames_read += 1
             pass_frames += 1
             self._rate.tick(now)
-            if pass_frames == 1:
-                backoff.reset()
-                self._set_status(SourceState.LIVE)
             if period:
                 pass_start = self._pace(pass_start, pass_frames, period)
         return _Outcome.STOPPED, ""
