@@ -38,6 +38,7 @@ class MainWindow(QMainWindow):
         for camera in engine.config.cameras:
             if camera.enabled:
                 tile = self.wall.add_camera(camera.id, camera.display_name)
+                self._tile_menu(tile)
                 source = engine.loop.sources.get(camera.id)
                 if source is not None:  # the engine may have gone live before the window subscribed
                     tile.set_status(source.status.state.value, source.status.reason)
@@ -61,6 +62,33 @@ class MainWindow(QMainWindow):
         self._timer.start()
         self._restore()
 
+    def add_camera(self, camera) -> None:
+        """Start a camera in the engine, give it a tile, and keep it in the config."""
+        self.engine.add_camera(camera)
+        self.engine.config.cameras = [c for c in self.engine.config.cameras if c.id != camera.id] + [camera]
+        self._tile_menu(self.wall.add_camera(camera.id, camera.display_name))
+
+    def remove_camera(self, camera_id: str) -> None:
+        """Stop a camera and drop its tile."""
+        self.engine.remove_camera(camera_id)
+        self.engine.config.cameras = [c for c in self.engine.config.cameras if c.id != camera_id]
+        self.wall.remove_camera(camera_id)
+
+    def _tile_menu(self, tile) -> None:
+        tile.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+        remove = QAction("Remove camera", tile)
+        remove.triggered.connect(lambda: self.remove_camera(tile.camera_id))
+        tile.addAction(remove)
+
+    def _camera_dialog(self) -> None:
+        from ui.camera_dialog import CameraDialog
+
+        dialog = CameraDialog(parent=self)
+        if dialog.exec() and dialog.camera is not None:
+            if dialog.camera.id in self.wall.tiles:
+                self.remove_camera(dialog.camera.id)
+            self.add_camera(dialog.camera)
+
     def _toolbar(self) -> None:
         bar = QToolBar("Layout", self)
         bar.setObjectName("layout")
@@ -72,6 +100,10 @@ class MainWindow(QMainWindow):
             action.setChecked(per_page == self.wall.per_page)
             group.addAction(action)
             bar.addAction(action)
+        bar.addSeparator()
+        add = QAction("Add camera…", self)
+        add.triggered.connect(self._camera_dialog)
+        bar.addAction(add)
         self.addToolBar(bar)
 
     def _latest_image(self, camera_id: str):

@@ -83,3 +83,19 @@ def _count_frames(cap, result: ProbeResult) -> None:
     result.decoded_frames = decoded
     if result.frame_count and decoded < result.frame_count * 0.95:
         result.warning = f"only {decoded} of {result.frame_count} declared frames decode: the file may be truncated"
+
+
+def grab_frame(source: str, timeout_s: float = 10.0):
+    """(first frame, None) from a source, or (None, the reason it gave none): for "test connection"."""
+    try:
+        spec = parse_source(source)
+        cap = open_capture(spec, timeout_s, timeout_s)
+    except (SourceSpecError, SourceOpenError) as exc:
+        return None, getattr(exc, "reason", str(exc))
+    try:
+        ok, image = cap.read()
+    finally:
+        cap.release()
+    if not ok or image is None or image.size == 0:
+        return None, "opened, but no frame could be decoded"
+    return image, None

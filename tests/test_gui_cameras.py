@@ -1,0 +1,47 @@
+"""The camera dialog: test connection shows a frame or the error; a saved camera joins the running engine."""
+
+import pytest
+
+pytest.importorskip("PySide6")
+
+from PySide6.QtCore import QSettings  # noqa: E402
+from videos import write_video  # noqa: E402
+
+from surveil.config import CameraConfig  # noqa: E402
+from ui.camera_dialog import CameraDialog  # noqa: E402
+from ui.main_window import MainWindow  # noqa: E402
+
+
+def test_test_connection_shows_a_frame_or_the_reason(qtbot, tmp_path):
+    dialog = CameraDialog()
+    qtbot.addWidget(dialog)
+    dialog.source.setText(str(write_video(tmp_path / "a.avi", count=5)))
+    dialog.test_connection()
+    qtbot.waitUntil(lambda: dialog.preview.pixmap() is not None and not dialog.preview.pixmap().isNull(), timeout=10000)
+    assert dialog.error.text() == ""
+    dialog.source.setText("rtsp://admin:hunter2@127.0.0.1:1/live")
+    dialog.test_connection()
+    qtbot.waitUntil(lambda: "connection refused" in dialog.error.text(), timeout=10000)
+    assert "hunter2" not in dialog.preview.text() + dialog.error.text()
+
+
+def test_an_invalid_camera_stays_in_the_dialog(qtbot):
+    dialog = CameraDialog()
+    qtbot.addWidget(dialog)
+    dialog.id.setText("Front Door")
+    dialog.source.setText("gopher://x/y")
+    dialog.accept()
+    assert dialog.camera is None and "id" in dialog.error.text() and "unsupported URL scheme" in dialog.error.text()
+
+
+def test_a_camera_added_and_removed_in_the_window_changes_the_engine(qtbot, fake_engine, tmp_path):
+    window = MainWindow(fake_engine, QSettings(str(tmp_path / "w.ini"), QSettings.Format.IniFormat))
+    qtbot.addWidget(window)
+    clip = write_video(tmp_path / "b.avi", count=60, fps=20)
+    window.add_camera(CameraConfig(id="back", source=str(clip), loop=True))
+    assert "back" in window.wall.tiles
+    qtbot.waitUntil(lambda: fake_engine.health()["cameras"].get("back", {}).get("frames_read", 0) > 5, timeout=10000)
+    window.remove_camera("back")
+    assert "back" not in window.wall.tiles and "back" not in fake_engine.loop.sources
+    assert [c.id for c in fake_engine.config.cameras] == ["cam"]
+    window.close()
