@@ -51,3 +51,24 @@ def test_drawing_a_zone_with_clicks_gives_the_polygon(qtbot):
     qtbot.mouseClick(zone, Qt.MouseButton.LeftButton, pos=QPoint(5, 5))
     qtbot.mouseClick(zone, Qt.MouseButton.RightButton, pos=QPoint(5, 5))
     assert len(closed) == 1, "two corners are not a zone"
+
+
+def test_back_test_counts_what_the_rule_would_have_caught_in_the_store(qtbot, fake_engine, tmp_path):
+    from capture_helpers import wait_for
+    from surveil.store.layout import OBJECTS
+
+    engine = fake_engine
+    wait_for(lambda: sum(1 for _ in engine.store.family(OBJECTS).keys()) >= 2, 60, "stored tracked objects")
+    editor = RuleEditor(engine, None)
+    qtbot.addWidget(editor)
+    stored = sum(1 for _ in engine.store.family(OBJECTS).keys())
+    job = editor.backtest()
+    qtbot.waitUntil(lambda: "stored objects would have fired" in editor.backtest_result.text(), timeout=10000)
+    assert job is not None
+    # Every object is a person; the zone is the right half and every square crosses it, but objects
+    # keep only their last box: the count must equal the objects whose last box is on the right.
+    from surveil.rules.backtest import objects_from_store
+
+    expected = sum(1 for o in objects_from_store(engine.store) if o.box and (o.box[0] + o.box[2]) / 2 > 80)
+    assert f"{expected} of " in editor.backtest_result.text() and stored >= 2
+    assert editor.backtest_hits.count() == expected

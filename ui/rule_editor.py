@@ -8,12 +8,14 @@ from pathlib import Path
 
 import numpy as np
 from pydantic import ValidationError
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QIcon, QPixmap
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
     QLabel,
     QListWidget,
+    QListWidgetItem,
     QPlainTextEdit,
     QPushButton,
     QSplitter,
@@ -23,8 +25,10 @@ from PySide6.QtWidgets import (
 
 from surveil.config import save_config
 from surveil.engine.engine import Engine
+from surveil.rules.backtest import backtest, objects_from_store
 from surveil.rules.model import Rule
 from ui.rule_form import RuleForm
+from ui.worker import Job
 from ui.zone_editor import ZoneEditor
 
 logger = logging.getLogger(__name__)
@@ -54,6 +58,10 @@ class RuleEditor(QWidget):
         self.clip_notice = QLabel(self._clip_text())
         self.clip_notice.setWordWrap(True)
         self.why = QPlainTextEdit(readOnly=True)
+        self.backtest_result = QLabel("")
+        self.backtest_result.setWordWrap(True)
+        self.backtest_hits = QListWidget(viewMode=QListWidget.ViewMode.IconMode, iconSize=QSize(64, 64))
+        self.job: Job | None = None
         self._build()
         for rule in engine.config.rules:
             self.rules.addItem(rule.name)
@@ -64,13 +72,16 @@ class RuleEditor(QWidget):
 
     def _build(self) -> None:
         buttons = QHBoxLayout()
-        for label, slot in (("New", self.new_rule), ("Apply", self.apply), ("Clear zones", self._clear_zones)):
+        for label, slot in (("New", self.new_rule), ("Apply", self.apply), ("Clear zones", self._clear_zones),
+                            ("Back-test", self.backtest)):
             button = QPushButton(label)
             button.clicked.connect(slot)
             buttons.addWidget(button)
         left = QVBoxLayout()
         left.addWidget(self.rules)
         left.addLayout(buttons)
+        left.addWidget(self.backtest_result)
+        left.addWidget(self.backtest_hits)
         form_side = QVBoxLayout()
         form_side.addWidget(self.clip_notice)
         form_side.addWidget(self.form)
@@ -119,6 +130,35 @@ class RuleEditor(QWidget):
             self.rules.addItem(rule.name)
         self.saved.emit(rule.name)
         return rule
+
+    def backtest(self) -> Job | None:
+        """Run the form's rule over the stored history, off the GUI thread: what it would have caught."""
+        try:
+            rule = Rule.model_validate(self.form.data())
+        except ValidationError as exc:
+            self.errors.setText(f"fix the rule first: {exc.errors()[0]['msg']}")
+            return None
+        store, encoder = self.engine.store, self.engine.loop.encoder if self.engine.loop else None
+        self.backtest_result.setText("back-testing…")
+        self.job = Job(lambda job: backtest(rule, objects_from_store(store), encoder), self)
+        self.job.done.connect(self._show_backtest)
+        self.job.failed.connect(lambda message: self.backtest_result.setText(f"back-test failed: {message}"))
+        return self.job.start()
+
+    def _show_backtest(self, result) -> None:
+        days = ", ".join(f"{day:%d %b}: {n}" for day, n in sorted(result.per_day().items())) or "none"
+        left_out = f" Not replayed: {'; '.join(result.left_out)}." if result.left_out else ""
+        self.backtest_result.setText(f"{len(result.hits)} of {result.checked} stored objects would have fired "
+                                     f"(per day: {days}).{left_out}")
+        self.backtest_hits.clear()
+        for hit in result.hits[:100]:
+            item = QListWidgetItem(f"{hit.obj.camera_id} {hit.obj.start_wall:%H:%M:%S}")
+            thumbnail = self.engine.store.thumbnail("o", hit.obj.object_id)
+            if thumbnail:
+                pixmap = QPixmap()
+                pixmap.loadFromData(thumbnail, "JPEG")
+                item.setIcon(QIcon(pixmap))
+            self.backtest_hits.addItem(item)
 
     def refresh_explanations(self) -> None:
         """The selected rule's decision on each track of the selected camera."""

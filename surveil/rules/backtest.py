@@ -8,7 +8,7 @@ left out, so an operator reads the count for what it is.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -100,3 +100,19 @@ def _left_out(rule: Rule, encoder: TextImageEncoder | None) -> list[str]:
     if rule.zones:
         out.append("zones, for objects stored without a box")
     return out
+
+
+def objects_from_store(store, since: float | None = None) -> Iterator[StoredObject]:
+    """Every stored tracked object (newest last) as back-testing sees it."""
+    from surveil.store.layout import OBJECTS, ms_key
+    from surveil.store.records import ObjectRecord, decode
+
+    start = ms_key(int(since * 1000)).encode() if since is not None else b""
+    for _, value in store.family(OBJECTS).items(from_key=start):
+        record = decode(ObjectRecord, value)
+        box = tuple(record.box) if record.box else None
+        size = tuple(record.frame_size) if record.frame_size and all(record.frame_size) else None
+        yield StoredObject(record.object_id, record.camera_id, record.label,
+                           dt.datetime.fromtimestamp(record.start, dt.timezone.utc),
+                           store.embedding("o", record.object_id), box if size else None, size,
+                           record.mean_speed_bh_s, record.max_stationary_s)
