@@ -26,23 +26,39 @@ def settings_for(paths: AppPaths):
 
 
 def run_window(config: SurveilConfig, paths: AppPaths, config_path=None) -> int:
-    """Start the engine, show the window until it closes, stop the engine."""
-    from PySide6.QtWidgets import QApplication, QMessageBox
+    """Start the engine off the GUI thread (models load for seconds), then show the window until it closes."""
+    from PySide6.QtWidgets import QApplication, QMessageBox, QProgressDialog
 
     from ui.main_window import MainWindow
+    from ui.worker import Job
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("surveil")
     engine = Engine(config, paths)
-    try:
-        engine.start()
-    except Exception as exc:
-        logging.getLogger(__name__).exception("engine did not start")
-        QMessageBox.critical(None, "surveil", f"The engine did not start:\n{exc}")
-        return 1
-    window = MainWindow(engine, settings_for(paths), config_path)
-    window.show()
+    splash = QProgressDialog("Starting cameras and loading models…", "Quit", 0, 0)
+    splash.setWindowTitle("surveil")
+    splash.canceled.connect(app.quit)
+    windows = []
+
+    def started(_result) -> None:
+        splash.hide()
+        window = MainWindow(engine, settings_for(paths), config_path)
+        windows.append(window)
+        window.show()
+
+    def failed(message: str) -> None:
+        splash.hide()
+        logging.getLogger(__name__).error("engine did not start: %s", message)
+        QMessageBox.critical(None, "surveil", f"The engine did not start:\n{message}")
+        app.quit()
+
+    job = Job(lambda _job: engine.start())
+    job.done.connect(started)
+    job.failed.connect(failed)
+    splash.show()
+    job.start()
     try:
         return app.exec()
     finally:
+        job.thread.join(120)
         engine.stop()
