@@ -54,3 +54,31 @@ def test_the_window_has_live_rules_and_review_tabs(qtbot, fake_engine, tmp_path)
     window.tabs.setCurrentWidget(window.review)
     assert window.review.grid.count() >= 1
     window.close()
+
+
+def test_the_clip_player_draws_the_tracked_box_on_the_incident_clip(qtbot, fake_engine):
+    from ui.clip_player import ClipPlayer
+
+    store = fake_engine.store
+
+    def playable():
+        for record, _ in list_events(store, EventFilter())[0]:
+            obj = store.get_object(record.object_id) if record.object_id else None
+            if record.clip_state == "written" and obj is not None and obj.boxes:
+                return record, obj
+        return None
+
+    wait_for(lambda: playable() is not None, 60, "an incident with its clip and its object's boxes")
+    record, obj = playable()
+    player = ClipPlayer()
+    qtbot.addWidget(player)
+    player.show()
+    player.play(record.clip_path, obj.boxes, record.clip_start, record.clip_fps, "person")
+    boxes = []
+    for _ in range(40):  # two seconds of the clip at 20 fps
+        player._next()
+        boxes.append(player.box_at_current_frame())
+    found = [b for b in boxes if b is not None]
+    # The clip spans the event, during which the square was tracked at 5 detections a second.
+    assert len(found) >= 20
+    assert all(20 <= b[2] - b[0] <= 23 for b in found), "the box of a 20 px square"

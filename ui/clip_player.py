@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QImage, QPainter
+from PySide6.QtCore import QPointF, QRectF, Qt, QTimer
+from PySide6.QtGui import QColor, QImage, QPainter, QPen
 from PySide6.QtWidgets import QWidget
 
 from surveil.capture.cv import cv2
@@ -19,11 +19,15 @@ class ClipPlayer(QWidget):
         self._image: QImage | None = None
         self.message = "select an incident"
         self._timer = QTimer(self, timeout=self._next)
+        self._boxes, self._start, self._fps, self._label, self._index = [], None, None, "", -1
         self.setMinimumSize(320, 180)
 
-    def play(self, path: str | None) -> None:
-        """Open a clip (None or a missing file shows why instead)."""
+    def play(self, path: str | None, boxes: list | None = None, start: float | None = None,
+              fps: float | None = None, label: str = "") -> None:
+        """Open a clip (None or a missing file shows why instead); ``boxes`` are [wall, x1, y1, x2, y2] rows."""
         self.stop()
+        self._boxes, self._start, self._fps, self._label = boxes or [], start, fps, label
+        self._index = -1
         if not path:
             self.message = "this incident has no clip"
         else:
@@ -47,9 +51,11 @@ class ClipPlayer(QWidget):
 
     def _next(self) -> None:
         ok, frame = self._cap.read()
+        self._index += 1
         if not ok:
             self._cap.set(cv2.CAP_PROP_POS_FRAMES, 0)
             ok, frame = self._cap.read()
+            self._index = 0
         if ok:
             self._frame = frame
             self._image = QImage(frame.data, frame.shape[1], frame.shape[0], frame.strides[0],
@@ -65,8 +71,24 @@ class ClipPlayer(QWidget):
             painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, self.message)
         else:
             scaled = self._image.scaled(self.size(), Qt.AspectRatioMode.KeepAspectRatio)
-            painter.drawImage((self.width() - scaled.width()) // 2, (self.height() - scaled.height()) // 2, scaled)
+            x0, y0 = (self.width() - scaled.width()) // 2, (self.height() - scaled.height()) // 2
+            painter.drawImage(x0, y0, scaled)
+            box = self.box_at_current_frame()
+            if box is not None:
+                scale = scaled.width() / self._image.width()
+                x1, y1, x2, y2 = (v * scale for v in box)
+                painter.setPen(QPen(QColor("#ff5252"), 2))
+                painter.drawRect(QRectF(x0 + x1, y0 + y1, x2 - x1, y2 - y1))
+                painter.drawText(QPointF(x0 + x1 + 2, y0 + max(y1 - 3, 12)), self._label)
         painter.end()
+
+    def box_at_current_frame(self):
+        """The tracked box nearest the current frame's time (within half a second), or None."""
+        if not self._boxes or self._start is None or not self._fps or self._index < 0:
+            return None
+        t = self._start + self._index / self._fps
+        best = min(self._boxes, key=lambda row: abs(row[0] - t))
+        return best[1:] if abs(best[0] - t) <= 0.5 else None
 
     def hideEvent(self, event) -> None:  # noqa: N802
         """Stop decoding when nobody watches."""

@@ -192,8 +192,12 @@ class ReviewPanel(QWidget):
             self.grid.addItem(item)
 
     def _show_clip(self, item, _previous=None) -> None:
-        if item is not None:
-            self.player.play(item.data(Qt.ItemDataRole.UserRole).clip_path)
+        if item is None:
+            return
+        record = item.data(Qt.ItemDataRole.UserRole)
+        obj = self.engine.store.get_object(record.object_id) if record.object_id else None
+        self.player.play(record.clip_path, obj.boxes if obj else [], record.clip_start, record.clip_fps,
+                         f"{record.label} #{record.track_id}")
 
     def _pick_hour(self, hour: float) -> None:
         self.since.setDateTime(QDateTime.fromSecsSinceEpoch(int(hour)))

@@ -109,7 +109,7 @@ class AnalysisLoop:
         key = (event.camera_id, event.track_id)
         with self._lock:
             entry = self._events.setdefault(event.event_id, {
-                "clip_state": "recording", "path": None, "sha": None,
+                "clip_state": "recording", "path": None, "sha": None, "start": None, "fps": None,
                 "object_id": self._object_id(event.camera_id, event.track_id)})
             entry["event"] = event
         if update.kind == "started":
@@ -138,7 +138,7 @@ class AnalysisLoop:
 
     def _put_for(self, event: Event, entry: dict):
         return event_put(event, self.rules.rules.get(event.rule), entry["object_id"], entry["clip_state"],
-                         entry["path"], entry["sha"])
+                         entry["path"], entry["sha"], entry["start"], entry["fps"])
 
     def on_clip(self, event_id: str, result: ClipResult) -> None:
         """Recorder thread: a clip was written (or failed); store a new version of the event."""
@@ -147,7 +147,8 @@ class AnalysisLoop:
             if entry is None:
                 return
             entry.update(clip_state="failed" if result.error else "written",
-                         path=str(result.path) if result.path else None, sha=result.sha256)
+                         path=str(result.path) if result.path else None, sha=result.sha256,
+                         start=result.start_wall, fps=result.fps)
             event = entry["event"]
             if not event.open:
                 self._events.pop(event_id, None)

@@ -26,7 +26,7 @@ def object_id(camera_id: str, track_id: int, first_t: float, wall_offset: float)
 
 
 def event_put(event: Event, rule: Rule | None, obj_id: str | None, clip_state: str, clip_path: str | None = None,
-              clip_sha256: str | None = None) -> Put:
+              clip_sha256: str | None = None, clip_start: float | None = None, clip_fps: float | None = None) -> Put:
     """The event's record (a new version each time it changes) with its thumbnail and embedding."""
     score = event.peak_score
     record = EventRecord(
@@ -35,7 +35,8 @@ def event_put(event: Event, rule: Rule | None, obj_id: str | None, clip_state: s
         end=event.end_wall.timestamp() if event.end_wall else None,
         rule_prompts=list(rule.prompts) if rule else [], peak_probability=event.peak_probability,
         score=_score_dict(score), reasons=list(event.reasons), object_id=obj_id,
-        clip_path=clip_path, clip_sha256=clip_sha256, clip_state=clip_state)
+        clip_path=clip_path, clip_sha256=clip_sha256, clip_state=clip_state, clip_start=clip_start,
+        clip_fps=clip_fps)
     return Put(record, jpeg(event.thumbnail), event.embedding)
 
 
@@ -47,7 +48,8 @@ def object_put(track: Track, obj_id: str, wall_offset: float, frame_size: tuple[
         start=round(track.first_t + wall_offset, 3), end=round(track.last_t + wall_offset, 3), hits=track.hits,
         max_confidence=round(track.max_confidence, 3), mean_speed_bh_s=round(track.mean_speed_bh_s, 3),
         max_stationary_s=round(track.max_stationary_s, 2), box=[round(float(v), 1) for v in track.box],
-        frame_size=list(frame_size), event_ids=event_ids)
+        frame_size=list(frame_size), event_ids=event_ids,
+        boxes=[[round(t + wall_offset, 3), *(round(float(v), 1) for v in box)] for t, box in track.boxes])
     return Put(record, jpeg(track.best_crop), embedding)
 
 

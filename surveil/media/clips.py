@@ -29,6 +29,8 @@ class ClipResult:
     sha256: str | None
     frames: int
     error: str | None = None
+    start_wall: float | None = None  # wall time of the first frame
+    fps: float | None = None
 
 
 def write_clip(frames: list[EncodedFrame], path: Path) -> ClipResult:
@@ -54,7 +56,7 @@ def write_clip(frames: list[EncodedFrame], path: Path) -> ClipResult:
     except OSError as exc:
         tmp.unlink(missing_ok=True)
         return ClipResult(None, None, len(frames), f"cannot write clip {path}: {exc}")
-    return ClipResult(path, digest, len(frames))
+    return ClipResult(path, digest, len(frames), start_wall=frames[0].t_wall, fps=fps)
 
 
 def _open_writer(path: Path, fps: float, size: tuple[int, int]):

@@ -33,6 +33,8 @@ class EventRecord:
     clip_path: str | None = None
     clip_sha256: str | None = None
     clip_state: str = "none"  # none, recording, written, failed
+    clip_start: float | None = None  # wall time of the clip's first frame
+    clip_fps: float | None = None
 
 
 @dataclass
@@ -52,6 +54,7 @@ class ObjectRecord:
     box: list[float] | None = None
     frame_size: list[int] | None = None
     event_ids: list[str] = field(default_factory=list)
+    boxes: list[list[float]] = field(default_factory=list)  # [wall time, x1, y1, x2, y2] per detection
 
 
 @dataclass
