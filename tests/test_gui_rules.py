@@ -55,6 +55,7 @@ def test_drawing_a_zone_with_clicks_gives_the_polygon(qtbot):
 
 def test_back_test_counts_what_the_rule_would_have_caught_in_the_store(qtbot, fake_engine, tmp_path):
     from capture_helpers import wait_for
+
     from surveil.store.layout import OBJECTS
 
     engine = fake_engine
