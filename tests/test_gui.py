@@ -78,3 +78,34 @@ def test_wall_layouts_and_enlarging(qtbot):
     assert len(wall.visible_ids()) == 6
     with pytest.raises(ValueError):
         wall.set_layout(5)
+
+
+def test_tiles_show_rule_zones_and_a_reconnect_countdown(qtbot, fake_engine, tmp_path):
+    import time as _time
+
+    window = MainWindow(fake_engine, QSettings(str(tmp_path / "w.ini"), QSettings.Format.IniFormat))
+    qtbot.addWidget(window)
+    tile = window.wall.tiles["cam"]
+    qtbot.waitUntil(lambda: tile.zones == [[(0.5, 0.0), (1.0, 0.0), (1.0, 1.0), (0.5, 1.0)]], timeout=5000)
+    tile.set_status("reconnecting", "connection refused by 10.0.0.9:554", _time.monotonic() + 7.4)
+    assert tile.status_text().startswith("reconnecting: connection refused by 10.0.0.9:554 — next try in 7 s")
+    window.close()
+
+
+def test_the_rule_form_round_trips_schedule_and_heading(qtbot):
+    from surveil.rules.model import Rule
+    from ui.rule_form import RuleForm
+
+    form = RuleForm()
+    qtbot.addWidget(form)
+    rule = Rule(name="night gate", classes=["person"], schedule={"days": ["mon", "fri"], "start": "22:00",
+                                                                  "end": "06:30"},
+                motion={"heading_from_deg": 350, "heading_to_deg": 10, "stationary_s": 5})
+    form.load(rule)
+    assert form.widgets["schedule:days"].toolTip().startswith("Days the rule runs on")
+    again = Rule.model_validate(form.data())
+    assert again.schedule == rule.schedule and again.motion == rule.motion
+    form.widgets["schedule:days"].setText("")
+    form.widgets["schedule:start"].setText("")
+    form.widgets["schedule:end"].setText("")
+    assert Rule.model_validate(form.data()).schedule is None

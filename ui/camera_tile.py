@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import time
+
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPen
+from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPen, QPolygonF
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from ui.bridge import FrameView
@@ -23,6 +25,8 @@ class CameraTile(QWidget):
         self.view: FrameView | None = None
         self._image: QImage | None = None
         self.state, self.reason, self.alert = "connecting", "", ""
+        self.retry_at: float | None = None
+        self.zones: list[list[tuple[float, float]]] = []
         self.setMinimumSize(160, 90)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
 
@@ -34,10 +38,22 @@ class CameraTile(QWidget):
                              QImage.Format.Format_BGR888)
         self.update()
 
-    def set_status(self, state: str, reason: str = "") -> None:
+    def set_status(self, state: str, reason: str = "", retry_at: float | None = None) -> None:
         """Connecting, live, reconnecting (with its reason and countdown), failed..."""
-        self.state, self.reason = state, reason
+        self.state, self.reason, self.retry_at = state, reason, retry_at
         self.update()
+
+    def set_zones(self, zones: list[list[tuple[float, float]]]) -> None:
+        """Rule zones on this camera (normalised polygons), drawn over the picture."""
+        self.zones = zones
+        self.update()
+
+    def status_text(self) -> str:
+        """The header's right side: state, reason, and the seconds until the next try."""
+        text = self.state + (f": {self.reason}" if self.reason and self.state != "live" else "")
+        if self.retry_at is not None and self.state in ("connecting", "reconnecting"):
+            text += f" — next try in {max(0.0, self.retry_at - time.monotonic()):.0f} s"
+        return text
 
     def set_alert(self, text: str) -> None:
         """The rule currently firing on this camera ('' when none)."""
@@ -55,6 +71,7 @@ class CameraTile(QWidget):
         if self._image is not None:
             target = self._fit(self._image.width(), self._image.height())
             painter.drawImage(target, self._image)
+            self._paint_zones(painter, target)
             self._paint_boxes(painter, target)
         else:
             painter.setPen(QColor("#aaa"))
@@ -77,13 +94,21 @@ class CameraTile(QWidget):
             painter.drawRect(rect)
             painter.drawText(QPointF(rect.x() + 2, max(32.0, rect.y() - 3)), f"{label} #{track_id}")
 
+    def _paint_zones(self, painter: QPainter, target: QRectF) -> None:
+        painter.setPen(QPen(QColor("#66bb6a"), 1, Qt.PenStyle.DashLine))
+        painter.setBrush(QColor(102, 187, 106, 40))
+        for zone in self.zones:
+            painter.drawPolygon(QPolygonF([QPointF(target.x() + x * target.width(), target.y() + y * target.height())
+                                           for x, y in zone]))
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+
     def _paint_header(self, painter: QPainter) -> None:
         colour = QColor(STATE_COLOURS.get(self.state, "#546e7a"))
         painter.fillRect(0, 0, self.width(), 20, QColor(0, 0, 0, 160))
         painter.setPen(colour)
         painter.drawText(6, 14, f"● {self.title}")
         painter.setPen(QColor("#ddd"))
-        status = self.state + (f": {self.reason}" if self.reason and self.state != "live" else "")
+        status = self.status_text()
         painter.drawText(QRectF(0, 0, self.width() - 6, 20), Qt.AlignmentFlag.AlignRight |
                          Qt.AlignmentFlag.AlignVCenter, status)
         if self.alert:

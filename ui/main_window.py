@@ -41,7 +41,7 @@ class MainWindow(QMainWindow):
                 self._tile_menu(tile)
                 source = engine.loop.sources.get(camera.id)
                 if source is not None:  # the engine may have gone live before the window subscribed
-                    tile.set_status(source.status.state.value, source.status.reason)
+                    tile.set_status(source.status.state.value, source.status.reason, source.status.retry_at)
         self.alerts = AlertsPanel()
         self.alerts.action.connect(self._on_action)
         dock = QDockWidget("Alerts", self)
@@ -120,7 +120,7 @@ class MainWindow(QMainWindow):
         if notice.kind == "camera_status" and tile is not None:
             source = self.engine.loop.sources.get(notice.camera_id)
             if source is not None:
-                tile.set_status(source.status.state.value, source.status.reason)
+                tile.set_status(source.status.state.value, source.status.reason, source.status.retry_at)
         elif notice.kind == "alert_started" and notice.record is not None:
             self.alerts.add_alert(notice.record, self.engine.store.thumbnail("e", notice.record.event_id))
             if tile is not None:
@@ -146,7 +146,18 @@ class MainWindow(QMainWindow):
             return
         self.alerts.mark_done(event_id, what.replace("_", " "))
 
+    def _show_zones(self) -> None:
+        """Each tile shows the zones of the enabled rules that watch its camera."""
+        rules = list(self.engine.loop.rules.rules.values()) if self.engine.loop else []
+        for camera_id, tile in self.wall.tiles.items():
+            tile.set_zones([z.points for r in rules if r.enabled and (not r.cameras or camera_id in r.cameras)
+                            for z in r.zones])
+
     def _show_health(self) -> None:
+        self._show_zones()
+        for tile in self.wall.tiles.values():
+            if tile.retry_at is not None:
+                tile.update()  # the countdown moves
         health = self.engine.health()
         cameras = health["cameras"].values()
         live = sum(c["state"] == "live" for c in cameras)

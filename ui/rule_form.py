@@ -13,19 +13,21 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from surveil.rules.model import MotionCondition, Rule
+from surveil.rules.model import MotionCondition, Rule, Schedule
 
 # (field, kind) in the order shown; kinds: text, lines, csv, bool, float, int, severity, motion:<field>
 FIELDS = (("name", "text"), ("enabled", "bool"), ("prompts", "lines"), ("contrast_prompts", "lines"),
           ("classes", "csv"), ("cameras", "csv"), ("threshold", "float"), ("votes_k", "int"), ("votes_n", "int"),
           ("min_duration_s", "float"), ("cooldown_s", "float"), ("grace_s", "float"), ("severity", "severity"),
           ("motion:min_speed_bh_s", "optional"), ("motion:max_speed_bh_s", "optional"),
-          ("motion:stationary_s", "optional"))
+          ("motion:stationary_s", "optional"), ("motion:heading_from_deg", "optional"),
+          ("motion:heading_to_deg", "optional"), ("schedule:days", "csv"), ("schedule:start", "text"),
+          ("schedule:end", "text"))
 
 
 def _info(name: str):
-    model, field = (MotionCondition, name.split(":")[1]) if name.startswith("motion:") else (Rule, name)
-    return model.model_fields[field]
+    group, _, field = name.rpartition(":")
+    return {"": Rule, "motion": MotionCondition, "schedule": Schedule}[group].model_fields[field]
 
 
 class RuleForm(QWidget):
@@ -47,25 +49,28 @@ class RuleForm(QWidget):
     def load(self, rule: Rule) -> None:
         """Show a rule."""
         data = rule.model_dump(mode="json")
-        motion = data.get("motion") or {}
         for name, kind in FIELDS:
-            value = motion.get(name.split(":")[1]) if name.startswith("motion:") else data.get(name)
+            group, _, field = name.rpartition(":")
+            value = (data.get(group) or {}).get(field) if group else data.get(name)
+            if group == "schedule" and field in ("start", "end") and value:
+                value = value[:5]  # HH:MM
             self._set(self.widgets[name], kind, value)
         self.zones = [z for z in data.get("zones", [])]
-        self.extra = {k: data[k] for k in ("schedule", "actions") if data.get(k)}
+        self.extra = {k: data[k] for k in ("actions",) if data.get(k)}
 
     def data(self) -> dict:
         """The form as a rule dict (not yet validated)."""
         out: dict = dict(self.extra)
-        motion: dict = {}
+        groups: dict[str, dict] = {"motion": {}, "schedule": {}}
         for name, kind in FIELDS:
             value = self._get(self.widgets[name], kind)
-            if name.startswith("motion:"):
-                if value is not None:
-                    motion[name.split(":")[1]] = value
-            else:
+            group, _, field = name.rpartition(":")
+            if not group:
                 out[name] = value
-        out["motion"] = motion or None
+            elif value not in (None, "", []):
+                groups[group][field] = value
+        out["motion"] = groups["motion"] or None
+        out["schedule"] = groups["schedule"] or None  # empty: always; days given alone: all day on those days
         out["zones"] = self.zones
         return out
 
