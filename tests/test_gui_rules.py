@@ -73,3 +73,21 @@ def test_back_test_counts_what_the_rule_would_have_caught_in_the_store(qtbot, fa
     expected = sum(1 for o in objects_from_store(engine.store) if o.box and (o.box[0] + o.box[2]) / 2 > 80)
     assert f"{expected} of " in editor.backtest_result.text() and stored >= 2
     assert editor.backtest_hits.count() == expected
+
+
+def test_a_cancelled_back_test_stops_at_its_next_progress_report(qtbot):
+    from ui.rule_editor import _reporting
+    from ui.worker import Cancelled, Job
+
+    job = Job(lambda j: None)
+    seen = []
+    stream = _reporting(iter(range(1000)), job, every=100)
+    for value in stream:
+        seen.append(value)
+        if value == 150:
+            job.cancel()
+            with pytest.raises(Cancelled):
+                for value in stream:
+                    seen.append(value)
+            break
+    assert seen[-1] == 198, "objects up to the next report (the 200th) went through, no more"

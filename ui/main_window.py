@@ -76,17 +76,20 @@ class MainWindow(QMainWindow):
 
     def _tile_menu(self, tile) -> None:
         tile.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+        edit = QAction("Edit camera…", tile)
+        edit.triggered.connect(lambda: self._camera_dialog(tile.camera_id))
         remove = QAction("Remove camera", tile)
         remove.triggered.connect(lambda: self.remove_camera(tile.camera_id))
-        tile.addAction(remove)
+        tile.addActions([edit, remove])
 
-    def _camera_dialog(self) -> None:
+    def _camera_dialog(self, camera_id: str | None = None) -> None:
         from ui.camera_dialog import CameraDialog
 
-        dialog = CameraDialog(parent=self)
+        current = next((c for c in self.engine.config.cameras if c.id == camera_id), None)
+        dialog = CameraDialog(current, parent=self)
         if dialog.exec() and dialog.camera is not None:
-            if dialog.camera.id in self.wall.tiles:
-                self.remove_camera(dialog.camera.id)
+            for old in {camera_id, dialog.camera.id} & set(self.wall.tiles):  # an edit replaces the camera
+                self.remove_camera(old)
             self.add_camera(dialog.camera)
 
     def _toolbar(self) -> None:
@@ -102,7 +105,7 @@ class MainWindow(QMainWindow):
             bar.addAction(action)
         bar.addSeparator()
         add = QAction("Add camera…", self)
-        add.triggered.connect(self._camera_dialog)
+        add.triggered.connect(lambda: self._camera_dialog())
         bar.addAction(add)
         self.addToolBar(bar)
 

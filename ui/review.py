@@ -82,6 +82,7 @@ class ReviewPanel(QWidget):
             text_button.setToolTip(f"CLIP is unavailable ({self.engine.loop.rules.clip_unavailable}); "
                                    "Find similar works without it")
         search.addWidget(self._button("Find similar", self.find_similar))
+        search.addWidget(self._button("Cancel search", self.cancel_search))
         search.addWidget(self._button("Export selection…", self.export_selection))
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(self.grid)
@@ -122,6 +123,11 @@ class ReviewPanel(QWidget):
             self.status.setText("select an incident that has an embedding (needs CLIP when it was stored)")
             return
         self._search(vector)
+
+    def cancel_search(self) -> None:
+        """Stop a running search; its results are dropped."""
+        for job in self._jobs:
+            job.cancel()
 
     def search_text(self) -> None:
         """Search in words (needs CLIP)."""
@@ -166,7 +172,10 @@ class ReviewPanel(QWidget):
         store = self.engine.store
 
         def work(job):
-            hits = EmbeddingIndex.load(store).search(vector, 50, SearchFilter(flt.since, flt.until, flt.cameras,
+            job.progress(0, 1)
+            index = EmbeddingIndex.load(store)
+            job.progress(1, 1)  # loading is the long part: cancel takes effect here
+            hits = index.search(vector, 50, SearchFilter(flt.since, flt.until, flt.cameras,
                                                                               flt.labels))
             objects = [store.get_object(object_id) for object_id, _ in hits]
             return [(o.event_ids[0], store.get_event(o.event_ids[0])) for o in objects if o and o.event_ids]
@@ -174,7 +183,8 @@ class ReviewPanel(QWidget):
         job = Job(work, self)
         job.done.connect(lambda rows: (self._fill([r for r in rows if r[1]]), self.status.setText(
             f"{len(rows)} similar incidents")))
-        job.failed.connect(lambda message: self.status.setText(f"search failed: {message}"))
+        job.failed.connect(lambda message: self.status.setText(f"search {message}" if message == "cancelled"
+                                                               else f"search failed: {message}"))
         self._jobs.append(job)
         job.start()
 

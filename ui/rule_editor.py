@@ -73,7 +73,7 @@ class RuleEditor(QWidget):
     def _build(self) -> None:
         buttons = QHBoxLayout()
         for label, slot in (("New", self.new_rule), ("Apply", self.apply), ("Clear zones", self._clear_zones),
-                            ("Back-test", self.backtest)):
+                            ("Back-test", self.backtest), ("Cancel", self.cancel_backtest)):
             button = QPushButton(label)
             button.clicked.connect(slot)
             buttons.addWidget(button)
@@ -140,10 +140,17 @@ class RuleEditor(QWidget):
             return None
         store, encoder = self.engine.store, self.engine.loop.encoder if self.engine.loop else None
         self.backtest_result.setText("back-testing…")
-        self.job = Job(lambda job: backtest(rule, objects_from_store(store), encoder), self)
+        self.job = Job(lambda job: backtest(rule, _reporting(objects_from_store(store), job), encoder), self)
+        self.job.progressed.connect(lambda done, _: self.backtest_result.setText(f"back-testing… {done} objects"))
         self.job.done.connect(self._show_backtest)
-        self.job.failed.connect(lambda message: self.backtest_result.setText(f"back-test failed: {message}"))
+        self.job.failed.connect(lambda message: self.backtest_result.setText(
+            "back-test cancelled" if message == "cancelled" else f"back-test failed: {message}"))
         return self.job.start()
+
+    def cancel_backtest(self) -> None:
+        """Stop a running back-test at its next progress report."""
+        if self.job is not None:
+            self.job.cancel()
 
     def _show_backtest(self, result) -> None:
         days = ", ".join(f"{day:%d %b}: {n}" for day, n in sorted(result.per_day().items())) or "none"
@@ -203,3 +210,11 @@ class RuleEditor(QWidget):
                 save_config(config, self.config_path)
             except OSError as exc:
                 self.errors.setText(f"applied, but not saved to {self.config_path}: {exc}")
+
+
+def _reporting(objects, job: Job, every: int = 200):
+    """Pass objects through, reporting progress (and honouring cancel) every ``every``."""
+    for i, obj in enumerate(objects, 1):
+        if i % every == 0:
+            job.progress(i, 0)
+        yield obj
