@@ -27,6 +27,7 @@ def test_review_filters_return_what_the_store_holds_and_export_verifies(qtbot, f
     stored = list_events(engine.store, panel.current_filter(), limit=500)[0]
     assert panel.grid.count() == len(stored) >= 2
     assert sum(panel.timeline.counts.values()) == len(stored)
+    assert set(panel.timeline.by_camera) == {"cam"} and sum(panel.timeline.by_camera["cam"].values()) == len(stored)
     panel.camera.setCurrentText("cam")
     panel.severity.setCurrentText("high")  # the rule raises medium alerts
     panel.refresh()

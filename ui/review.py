@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from pathlib import Path
 
 from PySide6.QtCore import QDateTime, QSize, Qt
@@ -111,7 +112,9 @@ class ReviewPanel(QWidget):
         flt = self.current_filter()
         page, more = list_events(self.engine.store, flt, limit=500)
         self._fill([(record.event_id, record) for record, _ in page])
-        self.timeline.set_counts(counts_per_hour(self.engine.store, flt))
+        cameras = flt.cameras or [c.id for c in self.engine.config.cameras]
+        self.timeline.set_counts({camera: counts_per_hour(self.engine.store, replace(flt, cameras=[camera]))
+                                  for camera in cameras})
         self.status.setText(f"{len(page)} incidents" + (" (first 500)" if more else ""))
 
     def find_similar(self) -> None:

@@ -1,4 +1,4 @@
-"""Events per hour as bars; clicking a bar asks for that hour."""
+"""Events per hour as bars stacked by camera; clicking a bar asks for that hour."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ import datetime as dt
 from PySide6.QtCore import QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QPainter
 from PySide6.QtWidgets import QWidget
+
+CAMERA_COLOURS = [QColor(c) for c in ("#4fc3f7", "#ffb74d", "#81c784", "#e57373", "#ba68c8", "#fff176")]
 
 
 class Timeline(QWidget):
@@ -17,12 +19,18 @@ class Timeline(QWidget):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.counts: dict[int, int] = {}
+        self.by_camera: dict[str, dict[int, int]] = {}
         self.setMinimumHeight(60)
         self.setToolTip("Events per hour; click a bar to see that hour")
 
-    def set_counts(self, counts: dict[int, int]) -> None:
-        """Hour start (Unix s) to count."""
-        self.counts = dict(sorted(counts.items()))
+    def set_counts(self, by_camera: dict[str, dict[int, int]]) -> None:
+        """Per camera, hour start (Unix s) to count."""
+        self.by_camera = by_camera
+        totals: dict[int, int] = {}
+        for counts in by_camera.values():
+            for hour, n in counts.items():
+                totals[hour] = totals.get(hour, 0) + n
+        self.counts = dict(sorted(totals.items()))
         self.update()
 
     def _bars(self) -> list[tuple[int, QRectF]]:
@@ -44,8 +52,13 @@ class Timeline(QWidget):
         """Bars, and the first and last hour."""
         painter = QPainter(self)
         painter.fillRect(self.rect(), QColor("#1e1e1e"))
-        for _, rect in self._bars():
-            painter.fillRect(rect, QColor("#4fc3f7"))
+        for hour, rect in self._bars():
+            bottom = rect.bottom()
+            for i, camera in enumerate(sorted(self.by_camera)):
+                n = self.by_camera[camera].get(hour, 0)
+                height = rect.height() * n / self.counts[hour]
+                painter.fillRect(QRectF(rect.x(), bottom - height, rect.width(), height), CAMERA_COLOURS[i % 6])
+                bottom -= height
         if self.counts:
             painter.setPen(QColor("#bbb"))
             fmt = lambda h: dt.datetime.fromtimestamp(h).strftime("%d %b %H:00")  # noqa: E731
