@@ -6,7 +6,7 @@ import datetime as dt
 
 from surveil.rules.observation import Observation
 
-T0 = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.timezone.utc)  # a Monday, noon UTC
+T0 = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)  # a Monday, noon UTC
 
 
 def obs(t: float, track: int = 1, camera: str = "cam", label: str = "person", embedding=None,

@@ -9,7 +9,7 @@ from surveil.config import ConfigError, parse_config
 from surveil.rules.conditions import check_motion, check_schedule, check_zones, heading_in_range
 from surveil.rules.model import MotionCondition, Rule, Schedule
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
 def _rule_error(rule_yaml: str) -> str:

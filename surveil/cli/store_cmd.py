@@ -49,7 +49,7 @@ def _filters(parser) -> None:
 
 def _when(text: str) -> float:
     moment = dt.datetime.fromisoformat(text)
-    return (moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)).timestamp()
+    return (moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)).timestamp()
 
 
 def _open(args, read_only: bool = True):
@@ -149,7 +149,7 @@ def _verify(args) -> int:
 
 
 def _iso(seconds: float) -> str:
-    return dt.datetime.fromtimestamp(seconds, dt.timezone.utc).isoformat(timespec="seconds")
+    return dt.datetime.fromtimestamp(seconds, dt.UTC).isoformat(timespec="seconds")
 
 
 def _verify_export(path: Path) -> int:

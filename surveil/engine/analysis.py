@@ -96,7 +96,7 @@ class AnalysisLoop:
                     listener(f, r)
                 except Exception:
                     logger.exception("frame listener failed")
-        items = [(r, f.image, dt.datetime.fromtimestamp(f.t_wall, dt.timezone.utc))
+        items = [(r, f.image, dt.datetime.fromtimestamp(f.t_wall, dt.UTC))
                  for f, r in zip(frames, results, strict=True) if r.error is None]
         for update in self.evaluator.process(items):
             self._on_update(update)
@@ -205,7 +205,7 @@ class AnalysisLoop:
         tracks = pipeline.close()
         offset = self._offset.get(camera_id, 0.0)
         now = time.monotonic()
-        wall = dt.datetime.fromtimestamp(now + offset, dt.timezone.utc)
+        wall = dt.datetime.fromtimestamp(now + offset, dt.UTC)
         for track in tracks:
             for update in self.rules.track_ended(camera_id, track.track_id, now, wall):
                 self._on_update(update)

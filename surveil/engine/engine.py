@@ -170,7 +170,7 @@ class Engine:
                 "clips": {"written": self.recorder.written, "failed": self.recorder.failed},
                 "store": {"written": self.writer.written, "failures": self.writer.failures,
                           "pending": self.writer.pending},
-                "time": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
+                "time": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
 
     # -- internals ---------------------------------------------------------------------------
 

@@ -49,7 +49,7 @@ def export_incidents(store: EventStore, dest: Path, event_ids: list[str] | None 
     work = Path(tempfile.mkdtemp(prefix=f".{dest.name}.partial-", dir=dest.parent))
     try:
         files, warnings = _fill(store, work, ids, tz, progress)
-        manifest = {"created": dt.datetime.now(dt.timezone.utc).isoformat(), "surveil": __version__,
+        manifest = {"created": dt.datetime.now(dt.UTC).isoformat(), "surveil": __version__,
                     "store": str(store.folder), "events": ids, "files": files}
         data = json.dumps(manifest, indent=2, sort_keys=True).encode()
         (work / MANIFEST).write_bytes(data)
@@ -113,7 +113,7 @@ def _event_files(store: EventStore, work: Path, record, tz, warnings: list[str])
 
 def _times(start: float, end: float | None, tz) -> dict:
     def both(t):
-        moment = dt.datetime.fromtimestamp(t, dt.timezone.utc)
+        moment = dt.datetime.fromtimestamp(t, dt.UTC)
         return {"utc": moment.isoformat(), "local": moment.astimezone(tz).isoformat()}
 
     return {"start": both(start), "end": both(end) if end else None}

@@ -56,7 +56,7 @@ class BacktestResult:
         """Hits per calendar day (UTC), for the editor's bar chart."""
         days: dict[dt.date, int] = {}
         for hit in self.hits:
-            day = hit.obj.start_wall.astimezone(dt.timezone.utc).date()
+            day = hit.obj.start_wall.astimezone(dt.UTC).date()
             days[day] = days.get(day, 0) + 1
         return days
 
@@ -113,6 +113,6 @@ def objects_from_store(store, since: float | None = None) -> Iterator[StoredObje
         box = tuple(record.box) if record.box else None
         size = tuple(record.frame_size) if record.frame_size and all(record.frame_size) else None
         yield StoredObject(record.object_id, record.camera_id, record.label,
-                           dt.datetime.fromtimestamp(record.start, dt.timezone.utc),
+                           dt.datetime.fromtimestamp(record.start, dt.UTC),
                            store.embedding("o", record.object_id), box if size else None, size,
                            record.mean_speed_bh_s, record.max_stationary_s)

@@ -21,7 +21,7 @@ def replay(video: Path, camera: CameraConfig, config: SurveilConfig, detector: D
            max_frames: int | None = None, tz: dt.tzinfo | None = None,
            on_engine: Callable[[RuleEngine], None] | None = None) -> Iterator[EventUpdate]:
     """Yield event updates as the file plays as ``camera``; wall time runs from ``start`` (now)."""
-    start = start or dt.datetime.now(dt.timezone.utc)
+    start = start or dt.datetime.now(dt.UTC)
     engine = RuleEngine(config.rules, encoder, tz, clip_unavailable=clip_reason)
     if on_engine is not None:
         on_engine(engine)
