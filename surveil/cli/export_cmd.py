@@ -22,14 +22,9 @@ def register(sub) -> None:
 def run(args) -> int:
     """Export and print where the package is and its manifest hash."""
     from surveil.media.export import export_incidents
-    from surveil.store.db import StoreError
     from surveil.store.query import EventFilter
 
-    try:
-        store, config = _open(args, read_only=False)
-    except StoreError as exc:
-        print(f"surveil export: {exc}", file=sys.stderr)
-        return 1
+    store, config = _open(args, read_only=False)
     zone = ZoneInfo(config.timezone) if config.timezone else None
     flt = EventFilter(args.since, args.until, args.camera, args.rule, args.label)
     with store:

@@ -20,6 +20,7 @@ from surveil.cli import (
     store_cmd,
 )
 from surveil.config import ConfigError
+from surveil.store.db import StoreError
 
 logger = logging.getLogger(__name__)
 
@@ -52,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     try:
         return int(args.run(args) or 0)
-    except ConfigError as exc:
+    except (ConfigError, StoreError) as exc:  # bad config or store: one clear message, no traceback
         print(f"surveil: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

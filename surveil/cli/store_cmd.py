@@ -9,7 +9,6 @@ from pathlib import Path
 
 from surveil.config import load_or_default
 from surveil.paths import app_paths
-from surveil.store.db import StoreError
 from surveil.store.paths import store_folder
 
 
@@ -66,10 +65,10 @@ def _events(args) -> int:
 
     try:
         flt = EventFilter(args.since, args.until, args.camera, args.rule, args.label, args.severity, args.state)
-        store, _ = _open(args)
-    except (StoreError, ValueError) as exc:
+    except ValueError as exc:
         print(f"surveil events: {exc}", file=sys.stderr)
         return 1
+    store, _ = _open(args)
     with store:
         if args.per_hour:
             for hour, count in sorted(counts_per_hour(store, flt).items()):
@@ -95,11 +94,7 @@ def _search(args) -> int:
     if bool(args.text) == bool(args.similar):
         print("surveil search: give TEXT or --similar OBJECT_ID", file=sys.stderr)
         return 2
-    try:
-        store, config = _open(args)
-    except StoreError as exc:
-        print(f"surveil search: {exc}", file=sys.stderr)
-        return 1
+    store, config = _open(args)
     with store:
         query = _query_vector(args, store, config)
         if query is None:
@@ -137,11 +132,7 @@ def _verify(args) -> int:
 
     if args.export is not None:
         return _verify_export(args.export)
-    try:
-        store, _ = _open(args)
-    except StoreError as exc:
-        print(f"surveil verify: {exc}", file=sys.stderr)
-        return 1
+    store, _ = _open(args)
     with store:
         report = verify_store(store)
     print(f"{store.folder}: {report.entries} audit entries, {report.records} records, {report.clips} clips checked")

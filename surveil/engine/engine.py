@@ -25,7 +25,6 @@ from surveil.media.recorder import Recorder
 from surveil.paths import AppPaths
 from surveil.rules.engine import RuleEngine
 from surveil.rules.model import Rule
-from surveil.rules.scoring import ExampleCache
 from surveil.store.paths import clips_folder, store_folder
 from surveil.store.store import EventStore
 from surveil.vision.clip import TextImageEncoder, load_encoder_or_reason
@@ -147,8 +146,7 @@ class Engine:
         self.store.set_state(event_id, **changes)
         record, embedding = self.store.get_event(event_id), self.store.embedding("e", event_id)
         if verdict and record is not None and embedding is not None:
-            self.loop.call_soon(lambda: self.loop.rules.examples.setdefault(record.rule, ExampleCache()).add(
-                embedding, verdict == "correct"))
+            self.loop.call_soon(lambda: self.loop.rules.learn(record.rule, embedding, verdict == "correct"))
 
     def remove_rule(self, name: str) -> None:
         """Stop a rule."""

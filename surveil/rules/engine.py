@@ -140,7 +140,11 @@ class RuleEngine:
         """Operator feedback: the event's crop joins its rule's examples, moving later decisions."""
         if event.embedding is None:
             raise ValueError(f"event {event.event_id} has no embedding to learn from")
-        self.examples.setdefault(event.rule, ExampleCache()).add(event.embedding, correct)
+        self.learn(event.rule, event.embedding, correct)
+
+    def learn(self, rule_name: str, embedding: np.ndarray, correct: bool) -> None:
+        """Add one marked crop embedding to a rule's example cache (kept across rule edits)."""
+        self.examples.setdefault(rule_name, ExampleCache()).add(embedding, correct)
 
     # -- one rule, one observation -------------------------------------------------------------
 
