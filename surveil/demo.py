@@ -33,6 +33,7 @@ def prepare_demo(paths: AppPaths) -> tuple[SurveilConfig, Path]:
     demo_dir.mkdir(parents=True)
     config.storage.path = demo_dir / "store"
     config.recording.clips_dir = demo_dir / "clips"
+    config.recording.folder = demo_dir / "recordings"
     save_config(config, demo_dir / "config.yaml")
     return config, demo_dir
 

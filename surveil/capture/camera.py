@@ -11,12 +11,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+import av
+
 from surveil.capture.backoff import Backoff
 from surveil.capture.cv import cv2
+from surveil.capture.demux import AvSource, bgr, copy_packet, open_av
 from surveil.capture.frame import Frame, FrameMailbox
 from surveil.capture.opener import SourceOpenError, StreamInfo, open_capture, stream_info
 from surveil.capture.spec import SourceKind, parse_source
 from surveil.capture.status import SourceState, SourceStatus
+from surveil.capture.tap import CaptureTap
+from surveil.capture.timeline import Timeline
 from surveil.metrics import RateMeter
 
 if TYPE_CHECKING:  # config validates sources with capture.spec, so capture must not import config at run time
@@ -58,7 +63,7 @@ class CameraSource:
     """
 
     def __init__(self, config: CameraConfig, mailbox: FrameMailbox | None = None,
-                 rng: random.Random | None = None, tap: Callable[[Frame], None] | None = None):
+                 rng: random.Random | None = None, tap: CaptureTap | None = None):
         self.config = config
         self.spec = parse_source(config.source)
         self.mailbox = mailbox if mailbox is not None else FrameMailbox()
@@ -67,7 +72,12 @@ class CameraSource:
         self.reconnects = 0
         self.stop_bound_s = 2 * max(config.open_timeout_s, config.read_timeout_s) + 1.0
         self._rng = rng or random.Random()
-        self._tap = tap  # sees every frame on the capture thread (the recorder's pre-roll), before any drop
+        self._tap = tap  # the recorder: sees every packet (or frame) on the capture thread, before any drop
+        # A file read as fast as analysis goes waits for it instead of dropping frames.
+        self._backpressure = self.spec.kind is SourceKind.FILE and not config.realtime
+        self._start_wall = config.start_time.timestamp() if config.start_time else None
+        self._next: tuple[float, float] | None = None  # (mono, wall) where a file's next pass begins
+        self._timeline: Timeline | None = None
         self._listeners: list[StatusListener] = []
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -82,6 +92,17 @@ class CameraSource:
     def camera_id(self) -> str:
         """The camera's configured id."""
         return self.config.id
+
+    @property
+    def last_wall(self) -> float | None:
+        """Wall time of the newest packet or frame read, or None before the first."""
+        timeline = self._timeline
+        return timeline.last[1] if timeline is not None and timeline.last is not None else None
+
+    @property
+    def live_clock(self) -> bool:
+        """True when frame times follow the clock (a stream, or a file played at its own speed)."""
+        return self.spec.kind is not SourceKind.FILE or (self.config.realtime and self.config.start_time is None)
 
     @property
     def status(self) -> SourceStatus:
@@ -141,7 +162,7 @@ class CameraSource:
     def _loop(self, backoff: Backoff) -> None:
         while not self._stop.is_set():
             try:
-                cap = open_capture(self.spec, self.config.open_timeout_s, self.config.read_timeout_s)
+                opened = self._open()
             except SourceOpenError as exc:
                 if exc.permanent:
                     self._set_status(SourceState.FAILED, exc.reason)
@@ -150,14 +171,22 @@ class CameraSource:
                     return
                 continue
             try:
-                outcome, reason = self._pump(cap, backoff)
+                pump = self._pump_av if isinstance(opened, AvSource) else self._pump_cv
+                outcome, reason = pump(opened, backoff)
             finally:
-                cap.release()
+                opened.release()
+            if self._tap is not None and self._timeline is not None and self._timeline.last is not None:
+                self._tap.on_gap(self.camera_id, self._timeline.last[1], reason or outcome.value)
             if outcome in (_Outcome.ENDED, _Outcome.FAILED):
                 self._set_status(SourceState(outcome.value), reason)
                 return
             if outcome is _Outcome.DROPPED and not self._wait_retry(backoff, reason):
                 return
+
+    def _open(self) -> AvSource | cv2.VideoCapture:
+        if self.spec.kind is SourceKind.WEBCAM:
+            return open_capture(self.spec, self.config.open_timeout_s, self.config.read_timeout_s)
+        return open_av(self.spec, self.config.open_timeout_s, self.config.read_timeout_s)
 
     def _wait_retry(self, backoff: Backoff, reason: str) -> bool:
         delay = backoff.next_delay()
@@ -170,41 +199,110 @@ class CameraSource:
         logger.info("%s: %s; retrying in %.1f s", self.camera_id, reason, delay)
         return not self._stop.wait(delay)
 
-    def _pump(self, cap: cv2.VideoCapture, backoff: Backoff) -> tuple[_Outcome, str]:
-        """Read frames until the stream ends, drops or we are stopped."""
-        is_file = self.spec.kind is SourceKind.FILE
+    # -- PyAV: packets to the recorder, each frame decoded once -------------------------------------
+
+    def _pump_av(self, src: AvSource, backoff: Backoff) -> tuple[_Outcome, str]:
+        """Demux until the stream ends, drops or we are stopped."""
+        self.info = src.info
+        self._timeline = self._new_timeline()
+        remux = src.remuxable and self._tap is not None
+        self._begin_stream(src.template if remux else None)
+        jumps, pass_frames = 0, 0
+        try:
+            for packet in src.packets():
+                if self._stop.is_set():
+                    return _Outcome.STOPPED, "stopped"
+                ts = packet.dts if packet.dts is not None else packet.pts
+                _, wall = self._timeline.stamp(None if ts is None else float(ts * packet.time_base))
+                if self._timeline.jumps != jumps:  # timestamps jumped: the recorder starts a new segment
+                    jumps = self._timeline.jumps
+                    self._begin_stream(src.template if remux else None)
+                if remux:
+                    self._tap.on_packet(copy_packet(packet, self.camera_id, wall))
+                for decoded in src.decode(packet):
+                    pass_frames += self._hand_over_av(decoded, pass_frames, backoff, remux)
+            for decoded in src.flush():
+                pass_frames += self._hand_over_av(decoded, pass_frames, backoff, remux)
+        except av.error.FFmpegError as exc:
+            if self.spec.kind is not SourceKind.FILE:
+                return _Outcome.DROPPED, f"stream stopped delivering frames after {pass_frames}: {exc.strerror}"
+            logger.warning("%s: read error after %d frames: %s", self.camera_id, pass_frames, exc.strerror)
+        if self._stop.is_set():
+            return _Outcome.STOPPED, "stopped"
+        if self.spec.kind is SourceKind.FILE:
+            return self._file_end(pass_frames)
+        return _Outcome.DROPPED, f"stream stopped delivering frames after {pass_frames}"
+
+    def _hand_over_av(self, decoded, pass_frames: int, backoff: Backoff, remux: bool) -> int:
+        ts = decoded.time
+        t_mono, t_wall = self._timeline.stamp(ts)
+        frame = Frame(bgr(decoded), self.camera_id, self.frames_read, t_mono, t_wall)
+        if not remux and self._tap is not None:
+            self._tap.on_frame(frame)
+        self._deliver(frame, pass_frames, backoff)
+        return 1
+
+    def _new_timeline(self) -> Timeline:
+        if self.spec.kind is not SourceKind.FILE:
+            return Timeline(live=True)
+        now_mono, now_wall = time.monotonic(), time.time()
+        if self._next is None:
+            return Timeline(False, start_wall=self._start_wall or now_wall, start_mono=now_mono)
+        # A file's next pass starts where the last one ended, never earlier, even when it was read ahead of time.
+        next_mono, next_wall = self._next
+        mono = max(now_mono, next_mono)
+        return Timeline(False, start_wall=next_wall if self._start_wall else now_wall + mono - now_mono,
+                        start_mono=mono)
+
+    def _begin_stream(self, template) -> None:
+        if self._tap is not None:
+            self._tap.on_stream(self.camera_id, template)
+
+    # -- OpenCV: webcams (no packets; the recorder encodes their frames) -----------------------------
+
+    def _pump_cv(self, cap: cv2.VideoCapture, backoff: Backoff) -> tuple[_Outcome, str]:
+        """Read frames until the stream drops or we are stopped."""
         self.info = stream_info(cap)
-        period = 1.0 / (self.info.fps or _DEFAULT_FILE_FPS) if is_file and self.config.realtime else 0.0
-        pass_frames, pass_start = 0, time.monotonic()
+        self._timeline = Timeline(live=True)
+        self._begin_stream(None)
+        pass_frames = 0
         while not self._stop.is_set():
             ok, image = cap.read()
             if not ok or image is None or image.size == 0:
-                if is_file:
-                    return self._file_end(pass_frames)
                 return _Outcome.DROPPED, f"stream stopped delivering frames after {pass_frames}"
-            now = time.monotonic()
-            frame = Frame(image, self.camera_id, self.frames_read, now, time.time())
-            if pass_frames == 0:  # live before its first frame is handed over
-                backoff.reset()
-                self._set_status(SourceState.LIVE)
+            t_mono, t_wall = self._timeline.stamp(None)
+            frame = Frame(image, self.camera_id, self.frames_read, t_mono, t_wall)
             if self._tap is not None:
-                self._tap(frame)
-            self.mailbox.put(frame)
-            self.frames_read += 1
+                self._tap.on_frame(frame)
+            self._deliver(frame, pass_frames, backoff)
             pass_frames += 1
-            self._rate.tick(now)
-            if period:
-                pass_start = self._pace(pass_start, pass_frames, period)
-        return _Outcome.STOPPED, ""
+        return _Outcome.STOPPED, "stopped"
 
-    def _pace(self, pass_start: float, frames: int, period: float) -> float:
-        """Sleep until the file's own time for the next frame; returns the (maybe reset) pass start."""
-        lag = time.monotonic() - (pass_start + frames * period)
-        if lag > 1.0:  # far behind (a slow disk, a paused VM): restart the schedule instead of bursting
-            return pass_start + lag
-        if lag < 0:
+    # -- common ------------------------------------------------------------------------------
+
+    def _deliver(self, frame: Frame, pass_frames: int, backoff: Backoff) -> None:
+        """Hand a frame to analysis: newest wins for live sources, back-pressure for unpaced files."""
+        if pass_frames == 0:  # live before its first frame is handed over
+            backoff.reset()
+            self._set_status(SourceState.LIVE)
+        paced = self.spec.kind is SourceKind.FILE and self.config.realtime
+        if paced:
+            self._pace(frame.t_mono)
+        self.mailbox.put(frame, wait=self._stop if self._backpressure else None)
+        self._next = (frame.t_mono + self._period(), frame.t_wall + self._period())
+        self.frames_read += 1
+        self._rate.tick(time.monotonic())
+
+    def _period(self) -> float:
+        return 1.0 / (self.info.fps if self.info and self.info.fps else _DEFAULT_FILE_FPS)
+
+    def _pace(self, due: float) -> None:
+        """Sleep until the file's own time for this frame; far behind, restart the schedule instead."""
+        lag = time.monotonic() - due
+        if lag > 1.0:  # a slow disk, a paused VM: do not burst to catch up
+            self._timeline.shift(lag)
+        elif lag < 0:
             self._stop.wait(-lag)
-        return pass_start
 
     def _file_end(self, pass_frames: int) -> tuple[_Outcome, str]:
         if pass_frames == 0:

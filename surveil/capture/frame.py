@@ -44,9 +44,15 @@ class FrameMailbox:
         self.puts = 0
         self.drops = 0
 
-    def put(self, frame: Frame) -> None:
-        """Store ``frame``; never blocks."""
+    def put(self, frame: Frame, wait: threading.Event | None = None) -> None:
+        """Store ``frame``. With ``wait`` (a stop event), first wait until the last frame was taken.
+
+        Live sources never wait: the newest frame wins. A file read faster than real time
+        waits instead, so analysis sees every frame (back-pressure, not drops).
+        """
         with self._cond:
+            while wait is not None and self._frame is not None and not self._closed and not wait.is_set():
+                self._cond.wait(0.1)
             if self._frame is not None:
                 self.drops += 1
             self._frame = frame
@@ -60,6 +66,7 @@ class FrameMailbox:
         with self._cond:
             self._cond.wait_for(lambda: self._frame is not None or self._closed, timeout)
             frame, self._frame = self._frame, None
+            self._cond.notify_all()  # a waiting producer may go on
             return frame
 
     def peek(self) -> Frame | None:

@@ -42,7 +42,7 @@ def open_capture(spec: SourceSpec, open_timeout_s: float, read_timeout_s: float)
         return _open_file(str(spec.target))
     if spec.kind is SourceKind.WEBCAM:
         return _open_webcam(spec.target)
-    _preflight(spec, open_timeout_s)
+    preflight(spec, open_timeout_s)
     params = [
         cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, int(open_timeout_s * 1000),
         cv2.CAP_PROP_READ_TIMEOUT_MSEC, int(read_timeout_s * 1000),
@@ -72,6 +72,17 @@ def stream_info(cap: cv2.VideoCapture) -> StreamInfo:
 
 
 def _open_file(path: str) -> cv2.VideoCapture:
+    check_file(path)
+    cap = cv2.VideoCapture(path, cv2.CAP_FFMPEG)
+    if not cap.isOpened():
+        cap.release()
+        raise SourceOpenError(f"not a video OpenCV can read (corrupt, truncated or unknown format): {path}",
+                              permanent=True)
+    return cap
+
+
+def check_file(path: str) -> None:
+    """Raise a permanent SourceOpenError for a path that cannot be a readable video file."""
     if not os.path.exists(path):
         raise SourceOpenError(f"file not found: {path}", permanent=True)
     if os.path.isdir(path):
@@ -80,12 +91,6 @@ def _open_file(path: str) -> cv2.VideoCapture:
         raise SourceOpenError(f"no permission to read {path}", permanent=True)
     if os.path.getsize(path) == 0:
         raise SourceOpenError(f"file is empty: {path}", permanent=True)
-    cap = cv2.VideoCapture(path, cv2.CAP_FFMPEG)
-    if not cap.isOpened():
-        cap.release()
-        raise SourceOpenError(f"not a video OpenCV can read (corrupt, truncated or unknown format): {path}",
-                              permanent=True)
-    return cap
 
 
 def _open_webcam(target: str | int) -> cv2.VideoCapture:
@@ -99,7 +104,7 @@ def _open_webcam(target: str | int) -> cv2.VideoCapture:
     return cap
 
 
-def _preflight(spec: SourceSpec, timeout_s: float) -> None:
+def preflight(spec: SourceSpec, timeout_s: float) -> None:
     """Resolve and connect to the stream's host first, to tell DNS, refusal and silence apart.
 
     FFmpeg would fail on each of these too, but with one generic answer; an

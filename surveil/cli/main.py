@@ -13,6 +13,7 @@ from surveil.cli import (
     config_cmd,
     demo_cmd,
     export_cmd,
+    index_cmd,
     models_cmd,
     probe_cmd,
     rules_cmd,
@@ -21,11 +22,13 @@ from surveil.cli import (
 )
 from surveil.config import ConfigError
 from surveil.store.db import StoreError
+from surveil.store.lock import StoreInUse
 
 logger = logging.getLogger(__name__)
 
 _COMMANDS = (
-    run_cmd, probe_cmd, analyze_cmd, rules_cmd, store_cmd, export_cmd, models_cmd, demo_cmd, config_cmd, bench_cmd,
+    run_cmd, index_cmd, probe_cmd, analyze_cmd, rules_cmd, store_cmd, export_cmd, models_cmd, demo_cmd, config_cmd,
+    bench_cmd,
 )
 
 
@@ -53,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     try:
         return int(args.run(args) or 0)
-    except (ConfigError, StoreError) as exc:  # bad config or store: one clear message, no traceback
+    except (ConfigError, StoreError, StoreInUse) as exc:  # bad config or store: one clear message, no traceback
         print(f"surveil: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

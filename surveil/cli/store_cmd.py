@@ -135,8 +135,9 @@ def _verify(args) -> int:
     store, _ = _open(args)
     with store:
         report = verify_store(store)
-    print(f"{store.folder}: {report.entries} audit entries, {report.records} records, {report.clips} clips checked")
-    return _verdict(report.problems, "the chain is whole and every record and clip matches")
+    print(f"{store.folder}: {report.entries} audit entries, {report.records} records, {report.clips} clips, "
+          f"{report.segments} recording segments checked")
+    return _verdict(report.problems, "the chain is whole and every record, clip and recording matches")
 
 
 def _iso(seconds: float) -> str:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
+from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
@@ -65,6 +67,25 @@ class CameraConfig(StrictModel):
         True, title="Play at file speed",
         description="For video files: deliver frames at the file's own frame rate; off reads as fast as possible.",
     )
+    start_time: dt.datetime | None = Field(
+        None, title="Start time of the file",
+        description="For video files: the wall-clock time of the file's first frame (archived footage); "
+        "events and recordings are stamped from it. Empty means the moment the file is opened.",
+    )
+    record: Literal["always", "motion", "events"] = Field(
+        "always", title="Recording",
+        description="always: keep every segment of the camera's stream; motion: keep segments with motion "
+        "or an event; events: keep only the pre-roll, the event and the post-roll around alerts.",
+    )
+    recording_days: float | None = Field(
+        None, gt=0, le=3650, title="Keep recordings (days)",
+        description="Recordings of this camera older than this are deleted; empty uses storage.recording_days.",
+    )
+    event_days: float | None = Field(
+        None, gt=0, le=3650, title="Keep events (days)",
+        description="Events of this camera (with their clips) older than this are deleted; empty uses "
+        "storage.retention_days.",
+    )
     open_timeout_s: float = Field(
         10.0, gt=0, le=120, title="Open timeout (s)",
         description="How long opening a stream may take before it counts as a failed attempt.",
@@ -87,6 +108,13 @@ class CameraConfig(StrictModel):
     def _check_id(cls, value: str) -> str:
         if not _CAMERA_ID.match(value):
             raise ValueError("use 1-64 lower-case letters, digits, '-' or '_', starting with a letter or digit")
+        return value
+
+    @field_validator("start_time")
+    @classmethod
+    def _aware(cls, value: dt.datetime | None) -> dt.datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("give the time zone, for example 2026-11-02T14:00:00+01:00 or ...Z for UTC")
         return value
 
     @field_validator("source")

@@ -1,7 +1,7 @@
 """One function per schema step, applied in order when an older file is loaded.
 
-``MIGRATIONS[n]`` turns a version-n mapping into a version-(n+1) mapping. Version 1
-is the first layout, so the table is empty until the layout changes.
+``MIGRATIONS[n]`` turns a version-n mapping into a version-(n+1) mapping. Version 2
+replaced ``recording.continuous`` with each camera's ``record`` mode.
 """
 
 from __future__ import annotations
@@ -13,7 +13,20 @@ from typing import Any
 logger = logging.getLogger(__name__)
 
 Migration = Callable[[dict[str, Any]], dict[str, Any]]
-MIGRATIONS: dict[int, Migration] = {}
+
+
+def _continuous_to_record(data: dict[str, Any]) -> dict[str, Any]:
+    """1 -> 2: ``recording.continuous`` (never applied) gives way to each camera's ``record`` mode."""
+    recording = dict(data.get("recording") or {})
+    continuous = recording.pop("continuous", None)
+    if "recording" in data:
+        data["recording"] = recording
+    if continuous is False:  # the old files recorded around events only
+        data["cameras"] = [{"record": "events", **camera} for camera in data.get("cameras") or []]
+    return data
+
+
+MIGRATIONS: dict[int, Migration] = {1: _continuous_to_record}
 
 
 class MigrationError(ValueError):

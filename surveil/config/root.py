@@ -9,7 +9,7 @@ from surveil.config.sections import ModelsConfig, RecordingConfig, StorageConfig
 from surveil.rules.model import Rule
 from surveil.schema import StrictModel
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 class SurveilConfig(StrictModel):
@@ -34,7 +34,7 @@ class SurveilConfig(StrictModel):
         default_factory=StorageConfig, title="Storage", description="Event store location and retention.",
     )
     recording: RecordingConfig = Field(
-        default_factory=RecordingConfig, title="Recording", description="Event clip settings.",
+        default_factory=RecordingConfig, title="Recording", description="Recording segments and event clips.",
     )
     rules: list[Rule] = Field(
         default_factory=list, title="Rules", description="Alert rules written in plain words.",

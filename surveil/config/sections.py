@@ -64,36 +64,57 @@ class ModelsConfig(StrictModel):
 
 
 class StorageConfig(StrictModel):
-    """The embedded event store."""
+    """The embedded event store and how long things are kept."""
 
     path: Path | None = Field(
         None, title="Store folder",
         description="Folder of the RocksDB event store; empty means 'store' in the data folder.",
     )
-    retention_days: int = Field(
-        30, ge=1, le=3650, title="Keep events (days)",
-        description="Events older than this are purged (locked events are kept), and every purge is audited.",
+    retention_days: float = Field(
+        30, gt=0, le=3650, title="Keep events (days)",
+        description="Events (with their clips) older than this are purged; locked events are kept. "
+        "A camera's event_days overrides it.",
+    )
+    recording_days: float = Field(
+        7, gt=0, le=3650, title="Keep recordings (days)",
+        description="Recording segments older than this are purged, except where they overlap a locked event. "
+        "A camera's recording_days overrides it.",
     )
     max_size_gb: float = Field(
         50.0, gt=0, title="Maximum size (GB)",
-        description="Oldest unlocked events are purged when the store and its clips grow past this size.",
+        description="Recordings, clips and the store together stay under this: the oldest recordings go first, "
+        "then the oldest unlocked events. A warning comes at 90 %.",
+    )
+    min_free_gb: float = Field(
+        1.0, ge=0, title="Emergency free-space floor (GB)",
+        description="When the disk's free space falls under this, the oldest recordings are purged at once "
+        "(audited and logged like any purge), whatever their age.",
+    )
+    retention_every_s: float = Field(
+        300, ge=10, le=86400, title="Retention interval (s)",
+        description="How often the running engine applies retention; it also runs at once when a limit is reached.",
     )
 
 
 class RecordingConfig(StrictModel):
-    """Event clips."""
+    """Continuous recording of each camera's own stream, and event clips cut from it."""
 
+    folder: Path | None = Field(
+        None, title="Recordings folder",
+        description="Where recording segments are written; empty means 'recordings' in the data folder.",
+    )
     clips_dir: Path | None = Field(
         None, title="Clips folder",
-        description="Where event clips are written; empty means 'clips' in the data folder.",
+        description="Where event clips (cuts of the recording) are written; empty means 'clips' in the data folder.",
+    )
+    segment_s: float = Field(
+        10.0, ge=2, le=60, title="Segment length (s)",
+        description="A segment closes at the first keyframe after this many seconds (a camera that sends "
+        "keyframes rarely makes longer segments).",
     )
     pre_roll_s: float = Field(
         5.0, ge=0, le=60, title="Pre-roll (s)", description="Seconds of video kept before an event starts.",
     )
     post_roll_s: float = Field(
         5.0, ge=0, le=120, title="Post-roll (s)", description="Seconds of video kept after an event ends.",
-    )
-    continuous: bool = Field(
-        False, title="Continuous recording",
-        description="Also record every camera at a low rate, with its own retention.",
     )

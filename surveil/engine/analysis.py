@@ -20,7 +20,7 @@ from surveil.engine.health import CameraHealth, Latency
 from surveil.engine.persist import event_put, object_id, object_put
 from surveil.engine.webhooks import WebhookSender
 from surveil.engine.writer import StoreWriter, WriteJob
-from surveil.media.clips import ClipResult
+from surveil.media.cut import ClipResult
 from surveil.media.recorder import Recorder
 from surveil.rules.engine import RuleEngine
 from surveil.rules.evaluator import RuleEvaluator
@@ -53,6 +53,7 @@ class AnalysisLoop:
         self._commands: queue.Queue[Callable[[], None]] = queue.Queue()
         self._offset: dict[str, float] = {}  # wall minus monotonic time, per camera
         self._size: dict[str, tuple[int, int]] = {}
+        self._last_t: dict[str, float] = {}  # newest frame time per camera: "now" on the camera's own clock
         self._events: dict[str, dict] = {}  # event id -> latest event, clip state, path, hash
         self._track_events: dict[tuple[str, int], list[str]] = {}
         self._lock = threading.Lock()  # _events is shared with the recorder thread
@@ -88,9 +89,12 @@ class AnalysisLoop:
         for f in frames:
             self._offset[f.camera_id] = f.t_wall - f.t_mono
             self._size[f.camera_id] = f.size
+            self._last_t[f.camera_id] = f.t_mono
         results = self.analyzer.analyze([(f.camera_id, f.image, f.seq, f.t_mono) for f in frames])
         for f, r in zip(frames, results, strict=True):
             self.health.setdefault(f.camera_id, CameraHealth(f.camera_id)).record(f.t_mono, r.timings_ms, r.error)
+            if r.motion is not None and r.motion.moving:
+                self.recorder.mark_motion(f.camera_id, f.t_wall)
             for listener in list(self.frame_listeners):
                 try:
                     listener(f, r)
@@ -114,11 +118,11 @@ class AnalysisLoop:
             entry["event"] = event
         if update.kind == "started":
             self._track_events.setdefault(key, []).append(event.event_id)
-            self.recorder.start_clip(event.event_id, event.camera_id, event.start_t)
+            self.recorder.start_clip(event.event_id, event.camera_id, event.start_wall.timestamp())
             self._write_event(event, on_written=lambda: self._started_written(event))
             self._webhooks(event)
         elif update.kind == "ended":
-            self.recorder.end_clip(event.event_id, event.end_t)
+            self.recorder.end_clip(event.event_id, event.end_wall.timestamp())
             self._write_event(event)
             self._notify(EngineNotice("alert_ended", f"{event.rule} on {event.camera_id} ended",
                                       camera_id=event.camera_id))
@@ -126,7 +130,9 @@ class AnalysisLoop:
             self._write_event(event)
 
     def _started_written(self, event: Event) -> None:
-        self.latency.add(time.time() - event.start_wall.timestamp())
+        source = self.sources.get(event.camera_id)
+        if source is not None and source.live_clock:  # a file read ahead of (or behind) the clock has no latency
+            self.latency.add(time.time() - event.start_wall.timestamp())
         record = self.writer.store.get_event(event.event_id)
         self._notify(EngineNotice("alert_started", f"[{event.severity}] {event.rule} on {event.camera_id}: "
                                   f"{event.label} #{event.track_id}", record, event.camera_id))
@@ -204,7 +210,7 @@ class AnalysisLoop:
         """A camera is removed or the engine stops: its tracks end now."""
         tracks = pipeline.close()
         offset = self._offset.get(camera_id, 0.0)
-        now = time.monotonic()
+        now = self._last_t.get(camera_id, time.monotonic())
         wall = dt.datetime.fromtimestamp(now + offset, dt.UTC)
         for track in tracks:
             for update in self.rules.track_ended(camera_id, track.track_id, now, wall):

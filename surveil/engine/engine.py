@@ -1,8 +1,8 @@
 """The engine: starts its parts in order, stops them in reverse, and lets cameras and rules change live.
 
-Order: store → store writer → webhooks → recorder → analysis thread → cameras. Stopping
-runs backwards, joining each thread, so every event that was raised is ended, written,
-and has its clip before the store closes.
+Order: store (and repairs after a crash) → store writer → webhooks → recorder → retention →
+analysis thread → cameras. Stopping runs backwards, joining each thread, so every event
+that was raised is ended, written, and has its clip cut before the store closes.
 """
 
 from __future__ import annotations
@@ -19,14 +19,17 @@ from surveil.capture.status import SourceStatus
 from surveil.config import CameraConfig, SurveilConfig
 from surveil.engine.alerts import EngineNotice
 from surveil.engine.analysis import AnalysisLoop
+from surveil.engine.retention_thread import RetentionThread
 from surveil.engine.webhooks import WebhookSender
-from surveil.engine.writer import StoreWriter
+from surveil.engine.writer import StoreWriter, WriteJob
+from surveil.media.index import gap_record, segment_record
+from surveil.media.reconcile import reconcile
 from surveil.media.recorder import Recorder
 from surveil.paths import AppPaths
 from surveil.rules.engine import RuleEngine
 from surveil.rules.model import Rule
-from surveil.store.paths import clips_folder, store_folder
-from surveil.store.store import EventStore
+from surveil.store.paths import clips_folder, recordings_folder, store_folder
+from surveil.store.store import EventStore, Put
 from surveil.vision.clip import TextImageEncoder, load_encoder_or_reason
 from surveil.vision.detector import Detector, YoloDetector
 from surveil.vision.pipeline import Analyzer, CameraPipeline
@@ -62,15 +65,22 @@ class Engine:
         logger.info("engine started with %d camera(s) and %d rule(s)", len(self.loop.sources), len(self.config.rules))
 
     def _start(self) -> None:
+        rec = self.config.recording
+        recordings, clips = recordings_folder(self.config, self.paths), clips_folder(self.config, self.paths)
         self.store = EventStore(store_folder(self.config, self.paths))
+        reconcile(self.store, recordings, clips, rec.pre_roll_s, rec.post_roll_s)
         self.writer = StoreWriter(self.store, lambda msg: self._notify(EngineNotice("store_error", msg)))
         self.writer.start()
         self.webhooks = WebhookSender()
         self.webhooks.start()
-        rec = self.config.recording
-        self.recorder = Recorder(clips_folder(self.config, self.paths), rec.pre_roll_s, rec.post_roll_s,
-                                 lambda event_id, result: self.loop.on_clip(event_id, result))
+        self.recorder = Recorder(recordings, clips, rec.segment_s, rec.pre_roll_s, rec.post_roll_s,
+                                 on_segment=self._index_segment,
+                                 on_clip=lambda event_id, result: self.loop.on_clip(event_id, result),
+                                 on_gap=self._index_gap,
+                                 notify=lambda kind, msg, cam: self._notify(EngineNotice(kind, msg, camera_id=cam)))
         self.recorder.start()
+        self.retention = RetentionThread(self.store, self.config, recordings, clips, self._notify)
+        self.retention.start()
         detector = self._detector or YoloDetector(self.config.models.detector, self.paths.model_cache_dir)
         if hasattr(detector, "warmup"):
             detector.warmup()
@@ -96,7 +106,7 @@ class Engine:
         if self._thread is not None:
             self._thread.join(60)
             self._thread = None
-        for part in ("recorder", "webhooks", "writer"):
+        for part in ("retention", "recorder", "webhooks", "writer"):
             if hasattr(self, part):
                 getattr(self, part).stop()
                 delattr(self, part)
@@ -125,6 +135,7 @@ class Engine:
         source = self.loop.sources.pop(camera_id, None)
         if source is not None:
             source.stop()
+            self.recorder.remove_camera(camera_id)
         pipeline = self.loop.analyzer.pipelines.get(camera_id)
         if pipeline is not None:
             self.loop.call_soon(lambda: (self.loop.close_camera(camera_id, pipeline),
@@ -166,6 +177,7 @@ class Engine:
                 "stage_ms": {k: round(v, 2) for k, v in (health.stage_ms if health else {}).items()}}
         return {"cameras": cameras, "latency_s": self.loop.latency.percentiles(),
                 "clips": {"written": self.recorder.written, "failed": self.recorder.failed},
+                "recording": self.recorder.status(), "retention": self.retention.status(),
                 "store": {"written": self.writer.written, "failures": self.writer.failures,
                           "pending": self.writer.pending},
                 "time": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
@@ -175,10 +187,19 @@ class Engine:
     def _open_camera(self, camera: CameraConfig) -> None:
         pipeline = CameraPipeline(camera.id, camera.motion, self.loop.analyzer.detector.names)
         self.loop.analyzer.pipelines[camera.id] = pipeline
-        source = CameraSource(camera, FrameMailbox(self.loop.wake), tap=self.recorder.on_frame)
+        self.recorder.add_camera(camera.id, camera.record)
+        source = CameraSource(camera, FrameMailbox(self.loop.wake), tap=self.recorder)
         source.add_status_listener(self._on_status)
         self.loop.sources[camera.id] = source
         source.start()
+
+    def _index_segment(self, segment) -> None:
+        """Recorder thread: a closed segment enters the index and the audit chain; retention may be due."""
+        self.writer.submit(WriteJob([Put(segment_record(segment))]))
+        self.retention.note_bytes(segment.bytes)
+
+    def _index_gap(self, camera_id: str, start: float, end: float, reason: str) -> None:
+        self.writer.submit(WriteJob([Put(gap_record(camera_id, start, end, reason))]))
 
     def _on_status(self, status: SourceStatus) -> None:
         self._notify(EngineNotice("camera_status", status.describe(), camera_id=status.camera_id))

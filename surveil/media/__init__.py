@@ -1,1 +1,1 @@
-"""Recording and evidence: the pre-roll ring, clip writing, export packages."""
+"""Recording and evidence: segments of each camera's own stream, clips and exports cut from them, retention."""

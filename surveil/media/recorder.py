@@ -1,8 +1,10 @@
-"""The recorder: pre-roll rings fed by the capture threads, clip jobs, and a thread that writes clips.
+"""The recorder thread: every camera's own stream into segments, and event clips cut from them.
 
-Capture threads call ``on_frame`` (JPEG encoding happens there, in parallel per camera);
-the analysis thread calls ``start``/``end``; a clip is written on the recorder's own
-thread, so neither capture nor analysis ever waits for a disk.
+Capture threads hand over packets (or, for a source without packets worth keeping,
+frames) through a queue bounded in bytes, so capture never waits for a disk. The
+analysis thread says when events start and end; a clip is cut once the segments that
+cover its post-roll are closed. Cameras in ``events`` or ``motion`` mode keep a closed
+segment only when an event (or motion) needs it, decided once its pre-roll has passed.
 """
 
 from __future__ import annotations
@@ -10,119 +12,307 @@ from __future__ import annotations
 import logging
 import queue
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from surveil.capture.demux import Packet, StreamTemplate
 from surveil.capture.frame import Frame
-from surveil.media.clips import ClipResult, write_clip
-from surveil.media.ring import EncodedFrame, FrameRing, encode
+from surveil.media.cut import ClipResult, SegmentRef, cut_clip
+from surveil.media.keep import KeepBook
+from surveil.media.segments import ClosedSegment, RecordingError, SegmentWriter
 
 logger = logging.getLogger(__name__)
 
-MAX_CLIP_S = 600.0  # an event that never ends still gets its first ten minutes written
+MAX_CLIP_S = 600.0  # an event that never ends still gets its first ten minutes cut
+MAX_QUEUE_BYTES = 64 * 1024 * 1024  # past this the recorder is behind: packets are dropped and counted
+RETRY_S = 5.0  # after a write error, the next try at the next keyframe no sooner than this
 
 ClipDone = Callable[[str, ClipResult], None]
+SegmentDone = Callable[[ClosedSegment], None]
+GapDone = Callable[[str, float, float, str], None]
+Notice = Callable[[str, str, str], None]  # (kind, message, camera id)
 
 
 @dataclass
-class _Job:
+class _Clip:
     event_id: str
     camera_id: str
-    frames: list[EncodedFrame]
-    started: float
-    end_at: float | None = None
-    done: bool = False
-    extra: dict = field(default_factory=dict)
+    start: float
+    end: float | None = None
+
+
+@dataclass
+class CameraRecording:
+    """One camera's recording state and counters (read by health from other threads)."""
+
+    mode: str = "always"
+    writer: SegmentWriter | None = None
+    template: StreamTemplate | None = None
+    recorded_until: float = 0.0  # end of the last closed segment
+    last_wall: float = 0.0  # newest packet or frame seen
+    error: str | None = None
+    retry_at: float = 0.0
+    gap: tuple[float, str] | None = None  # (since, reason) while the stream is down
+    segments: int = 0
+    bytes: int = 0
+    discarded: int = 0
+    dropped: int = 0
+    lossy: bool = False
+    recent: list[ClosedSegment] = field(default_factory=list)
 
 
 class Recorder:
-    """Pre-roll per camera and the clips of open events."""
+    """Implements the capture tap; ``start``/``stop`` run its thread."""
 
-    def __init__(self, clips_dir: Path, pre_roll_s: float, post_roll_s: float, on_done: ClipDone):
-        self.clips_dir, self.pre_roll_s, self.post_roll_s = clips_dir, pre_roll_s, post_roll_s
-        self._on_done = on_done
-        self._rings: dict[str, FrameRing] = {}
-        self._jobs: dict[str, _Job] = {}
+    def __init__(self, folder: Path, clips_dir: Path, segment_s: float, pre_roll_s: float, post_roll_s: float,
+                 on_segment: SegmentDone, on_clip: ClipDone, on_gap: GapDone, notify: Notice):
+        self.folder, self.clips_dir, self.segment_s = folder, clips_dir, segment_s
+        self.pre_roll_s, self.post_roll_s = pre_roll_s, post_roll_s
+        self._on_segment, self._on_clip, self._on_gap, self._notify = on_segment, on_clip, on_gap, notify
+        self.cameras: dict[str, CameraRecording] = {}
+        self.keep = KeepBook(pre_roll_s, post_roll_s)
+        self._clips: dict[str, _Clip] = {}
+        self._queue: queue.Queue = queue.Queue()
+        self._queued_bytes = 0
         self._lock = threading.Lock()
-        self._queue: queue.Queue[_Job | None] = queue.Queue()
         self._thread: threading.Thread | None = None
         self.written = 0
         self.failed = 0
 
+    # -- lifecycle ---------------------------------------------------------------------------
+
     def start(self) -> None:
-        """Start the clip-writing thread."""
+        """Start the recorder thread."""
         self._thread = threading.Thread(target=self._run, name="recorder", daemon=True)
         self._thread.start()
 
-    def stop(self, timeout: float = 60.0) -> None:
-        """Close every open clip where it is, write what is queued, and join."""
-        with self._lock:
-            for job in self._jobs.values():
-                self._queue.put(job)
-            self._jobs.clear()
-        self._queue.put(None)
+    def stop(self, timeout: float = 10.0) -> None:
+        """Close every segment, cut every pending clip with what was recorded, and join."""
+        self._queue.put(("stop",))
         if self._thread is not None:
             self._thread.join(timeout)
             if self._thread.is_alive():
-                logger.warning("recorder did not finish writing clips within %.0f s", timeout)
+                logger.warning("recorder did not finish within %.0f s", timeout)
+
+    def add_camera(self, camera_id: str, mode: str) -> None:
+        """Record this camera (call before its capture starts)."""
+        with self._lock:
+            self.cameras[camera_id] = CameraRecording(mode, SegmentWriter(camera_id, self.folder, self.segment_s))
+
+    def remove_camera(self, camera_id: str) -> None:
+        """The camera is gone: close its segment (after what is queued)."""
+        self._queue.put(("remove", camera_id))
+
+    # -- capture tap (capture threads) -----------------------------------------------------------
+
+    def on_stream(self, camera_id: str, template: StreamTemplate | None) -> None:
+        """A new run of a camera's stream."""
+        self._queue.put(("stream", camera_id, template))
+
+    def on_packet(self, packet: Packet) -> None:
+        """One of the camera's own packets."""
+        self._put_media(packet.camera_id, packet, len(packet.data))
 
     def on_frame(self, frame: Frame) -> None:
-        """Called on a capture thread for every frame."""
-        encoded = encode(frame)
-        if encoded is None:
+        """A frame to encode (a source whose packets are not kept)."""
+        self._put_media(frame.camera_id, frame, frame.image.nbytes)
+
+    def on_gap(self, camera_id: str, t_wall: float, reason: str) -> None:
+        """The camera's stream stopped."""
+        self._queue.put(("gap", camera_id, t_wall, reason))
+
+    def _put_media(self, camera_id: str, item, size: int) -> None:
+        camera = self.cameras.get(camera_id)
+        if camera is None:
             return
-        ring = self._rings.get(frame.camera_id)
-        if ring is None:
-            ring = self._rings.setdefault(frame.camera_id, FrameRing(max(self.pre_roll_s, 0.5)))
-        ring.push(encoded)
         with self._lock:
-            jobs = [j for j in self._jobs.values() if j.camera_id == frame.camera_id]
-            for job in jobs:
-                job.frames.append(encoded)
-                if (job.end_at is not None and frame.t_mono >= job.end_at) or frame.t_mono - job.started > MAX_CLIP_S:
-                    self._finish(job)
+            if self._queued_bytes + size > MAX_QUEUE_BYTES:
+                camera.dropped += 1
+                camera.lossy = True
+                return
+            self._queued_bytes += size
+        self._queue.put(("media", camera_id, item, size))
 
-    def start_clip(self, event_id: str, camera_id: str, t_mono: float) -> None:
-        """An event began at ``t_mono``: start its clip with the pre-roll."""
-        ring = self._rings.get(camera_id)
-        frames = ring.since(t_mono - self.pre_roll_s) if ring else []
-        with self._lock:
-            self._jobs[event_id] = _Job(event_id, camera_id, frames, t_mono)
+    # -- events (analysis thread) -----------------------------------------------------------------
 
-    def end_clip(self, event_id: str, t_mono: float) -> None:
-        """The event ended at ``t_mono``: keep recording for the post-roll, then write."""
-        with self._lock:
-            job = self._jobs.get(event_id)
-            if job is not None:
-                job.end_at = t_mono + self.post_roll_s
-                if self.post_roll_s == 0:
-                    self._finish(job)
+    def start_clip(self, event_id: str, camera_id: str, start_wall: float) -> None:
+        """An event began: its clip will run from ``start_wall - pre_roll``."""
+        self._queue.put(("clip", _Clip(event_id, camera_id, start_wall)))
 
-    def memory_bytes(self) -> int:
-        """Bytes held in rings and open clips."""
-        with self._lock:
-            jobs = sum(len(f.jpeg) for j in self._jobs.values() for f in j.frames)
-        return jobs + sum(r.nbytes for r in self._rings.values())
+    def end_clip(self, event_id: str, end_wall: float) -> None:
+        """The event ended: its clip is cut once ``end_wall + post_roll`` is recorded."""
+        self._queue.put(("end", event_id, end_wall))
 
-    def _finish(self, job: _Job) -> None:
-        self._jobs.pop(job.event_id, None)
-        self._queue.put(job)
+    def mark_motion(self, camera_id: str, t_wall: float) -> None:
+        """Motion seen at ``t_wall`` (kept by cameras in ``motion`` mode)."""
+        self._queue.put(("motion", camera_id, t_wall))
+
+    def status(self) -> dict:
+        """Per camera: mode, state, segments and bytes written this run, packets dropped, segments discarded."""
+        out = {}
+        for camera_id, cam in list(self.cameras.items()):
+            state = f"error: {cam.error}" if cam.error else ("waiting for the stream" if cam.gap else "recording")
+            out[camera_id] = {"mode": cam.mode, "state": state, "segments": cam.segments, "bytes": cam.bytes,
+                              "dropped_packets": cam.dropped, "discarded_segments": cam.discarded}
+        return out
+
+    # -- recorder thread ---------------------------------------------------------------------------
 
     def _run(self) -> None:
-        while (job := self._queue.get()) is not None:
-            path = self.clips_dir / job.camera_id / f"{job.event_id}.mp4"
-            start = time.perf_counter()
-            result = write_clip(job.frames, path)
-            if result.error:
-                self.failed += 1
-                logger.error("clip of event %s failed: %s", job.event_id, result.error)
-            else:
-                self.written += 1
-                logger.info("clip of event %s: %d frames in %.1f s", job.event_id, result.frames,
-                            time.perf_counter() - start)
+        while True:
             try:
-                self._on_done(job.event_id, result)
-            except Exception:
-                logger.exception("clip listener failed for %s", job.event_id)
+                item = self._queue.get(timeout=1.0)
+            except queue.Empty:
+                item = None
+            try:
+                if item is not None and item[0] == "stop":
+                    self._finish()
+                    return
+                if item is not None:
+                    self._handle(item)
+                self._service()
+            except Exception:  # a bug must not end recording for every camera
+                logger.exception("recorder step failed on %s", item[0] if item else "service")
+
+    def _handle(self, item: tuple) -> None:
+        kind = item[0]
+        if kind == "media":
+            with self._lock:
+                self._queued_bytes -= item[3]
+            self._media(item[1], item[2])
+        elif kind == "stream":
+            self._stream(item[1], item[2])
+        elif kind == "gap":
+            self._gap(item[1], item[2], item[3])
+        elif kind == "clip":
+            self._clips[item[1].event_id] = item[1]
+            self.keep.add_event(item[1].event_id, item[1].camera_id, item[1].start)
+        elif kind == "end":
+            self._end_clip(item[1], item[2])
+        elif kind == "motion":
+            self.keep.add_motion(item[1], item[2])
+        elif kind == "remove":
+            self._close(item[1])
+            self.cameras.pop(item[1], None)
+
+    def _end_clip(self, event_id: str, end_wall: float) -> None:
+        job = self._clips.get(event_id)
+        if job is not None:
+            job.end = min(end_wall, job.start + MAX_CLIP_S)
+            self.keep.end_event(event_id, job.end)
+
+    def _stream(self, camera_id: str, template: StreamTemplate | None) -> None:
+        cam = self.cameras.get(camera_id)
+        if cam is None:
+            return
+        cam.template = template
+        self._closed(camera_id, cam.writer.begin(template))
+
+    def _media(self, camera_id: str, item) -> None:
+        cam = self.cameras.get(camera_id)
+        if cam is None:
+            return
+        cam.last_wall = item.t_wall
+        if cam.gap is not None:
+            since, reason = cam.gap
+            cam.gap = None
+            self._on_gap(camera_id, since, item.t_wall, reason)
+        if cam.lossy:  # packets were dropped: start again at the next keyframe
+            cam.lossy = False
+            self._closed(camera_id, cam.writer.begin(cam.template))
+        if cam.error is not None and item.t_wall < cam.retry_at:
+            return
+        try:
+            write = cam.writer.write_frame if isinstance(item, Frame) else cam.writer.write_packet
+            self._closed(camera_id, write(item))
+        except RecordingError as exc:
+            self._write_failed(camera_id, cam, str(exc), item.t_wall)
+            return
+        if cam.error is not None and cam.writer.open_start is not None:
+            self._notify("recording_resumed", f"recording of {camera_id} resumed", camera_id)
+            logger.warning("recording of %s resumed", camera_id)
+            cam.error = None
+
+    def _write_failed(self, camera_id: str, cam: CameraRecording, message: str, t_wall: float) -> None:
+        self._closed(camera_id, cam.writer.close())
+        if cam.error is None:
+            logger.error("%s; analysis and alerts go on, recording retries every %.0f s", message, RETRY_S)
+            self._notify("recording_error", message, camera_id)
+        cam.error, cam.retry_at = message, t_wall + RETRY_S
+
+    def _gap(self, camera_id: str, t_wall: float, reason: str) -> None:
+        cam = self.cameras.get(camera_id)
+        if cam is None:
+            return
+        self._closed(camera_id, cam.writer.close())
+        cam.gap = (t_wall, reason)
+
+    def _close(self, camera_id: str) -> None:
+        cam = self.cameras.get(camera_id)
+        if cam is not None:
+            self._closed(camera_id, cam.writer.close())
+
+    def _closed(self, camera_id: str, segment: ClosedSegment | None) -> None:
+        """A segment closed: index it now (always) or once its keep decision is due."""
+        if segment is None:
+            return
+        cam = self.cameras[camera_id]
+        cam.recorded_until = max(cam.recorded_until, segment.end)
+        cam.recent.append(segment)
+        horizon = segment.end - MAX_CLIP_S - self.pre_roll_s - 60
+        cam.recent = [s for s in cam.recent if s.end >= horizon]
+        if cam.mode == "always":
+            self._index(cam, segment)
+        else:
+            self.keep.hold(segment)
+
+    def _index(self, cam: CameraRecording, segment: ClosedSegment) -> None:
+        cam.segments += 1
+        cam.bytes += segment.bytes
+        self._on_segment(segment)
+
+    def _service(self, final: bool = False) -> None:
+        """Cut clips whose post-roll is recorded; settle held segments whose pre-roll has passed."""
+        for job in list(self._clips.values()):
+            cam = self.cameras.get(job.camera_id)
+            due = job.end is not None and (cam is None or cam.recorded_until >= job.end + self.post_roll_s
+                                           or cam.gap is not None)
+            if due or final:
+                self._cut(job, cam)
+        for segment, keep in self.keep.settle({c: cam.recorded_until for c, cam in self.cameras.items()}, final):
+            cam = self.cameras.get(segment.camera_id)
+            if keep and cam is not None:
+                self._index(cam, segment)
+            else:
+                segment.path.unlink(missing_ok=True)
+                if cam is not None:
+                    cam.discarded += 1
+
+    def _cut(self, job: _Clip, cam: CameraRecording | None) -> None:
+        self._clips.pop(job.event_id, None)
+        end = job.end if job.end is not None else (cam.recorded_until if cam else job.start)
+        segments = [SegmentRef(str(s.path), s.start, s.end) for s in (cam.recent if cam else [])]
+        path = self.clips_dir / job.camera_id / f"{job.event_id}.mp4"
+        result = cut_clip(segments, job.start - self.pre_roll_s, end + self.post_roll_s, path)
+        if result.error:
+            self.failed += 1
+            logger.error("clip of event %s: %s", job.event_id, result.error)
+        else:
+            self.written += 1
+        try:
+            self._on_clip(job.event_id, result)
+        except Exception:
+            logger.exception("clip listener failed for %s", job.event_id)
+
+    def _finish(self) -> None:
+        while True:  # what capture queued before it stopped still goes into the segments
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if item[0] != "stop":
+                self._handle(item)
+        for camera_id in list(self.cameras):
+            self._close(camera_id)
+        self._service(final=True)

@@ -1,9 +1,17 @@
-"""Opening the store: create, validate (never touching a folder that is not ours), lock, migrate."""
+"""Opening the store: create, validate (never touching a folder that is not ours), lock, migrate.
+
+A new store is built under a temporary sibling name and renamed into place, so a process
+killed while creating it leaves either no store or a whole one, never a folder that every
+later open refuses.
+"""
 
 from __future__ import annotations
 
 import errno
 import logging
+import os
+import re
+import shutil
 from pathlib import Path
 
 import rocksdict
@@ -14,6 +22,7 @@ from surveil.store.lock import WriterLock
 logger = logging.getLogger(__name__)
 
 MIGRATIONS: dict = {}  # version n -> function(db) bringing it to n + 1; none yet
+LOCK_FILE = "writer.lock"
 
 
 class StoreError(Exception):
@@ -24,6 +33,7 @@ def _options() -> rocksdict.Options:
     options = rocksdict.Options(raw_mode=True)
     options.create_if_missing(False)
     options.create_missing_column_families(False)
+    options.set_keep_log_file_num(10)  # every failed reopen on a full disk starts a new info log; keep a few
     return options
 
 
@@ -31,6 +41,9 @@ def open_db(folder: Path, read_only: bool) -> tuple[rocksdict.Rdict, WriterLock 
     """Open (or, for a writer, create) the RocksDB database in ``folder``."""
     folder = Path(folder)
     new = _check_folder(folder, read_only)
+    if new and not os.path.ismount(folder):  # a mount point cannot be renamed onto: it is built in place
+        _create(folder)
+        new = _check_folder(folder, read_only)  # ours now, or a store another process created meanwhile
     lock = None
     if not read_only:
         folder.mkdir(parents=True, exist_ok=True)
@@ -45,9 +58,14 @@ def open_db(folder: Path, read_only: bool) -> tuple[rocksdict.Rdict, WriterLock 
     return db, lock
 
 
+def reopen_db(folder: Path, read_only: bool = False) -> rocksdict.Rdict:
+    """Open an existing store again; the caller already holds its writer lock."""
+    return _open(Path(folder), read_only, new=False)
+
+
 def _check_folder(folder: Path, read_only: bool) -> bool:
     """True for a new store; StoreError for anything that is not a surveil store."""
-    if not folder.exists() or (folder.is_dir() and not any(folder.iterdir())):
+    if not folder.exists() or (folder.is_dir() and _holds_nothing(folder)):
         if read_only:
             raise StoreError(f"no event store at {folder}")
         return True
@@ -64,12 +82,81 @@ def _check_folder(folder: Path, read_only: bool) -> bool:
     return False
 
 
+def _holds_nothing(folder: Path) -> bool:
+    """Empty, or only the lock file a creator killed before building anything left behind."""
+    return {p.name for p in folder.iterdir()} <= {LOCK_FILE}
+
+
+def _create(folder: Path) -> None:
+    """Build a new store beside ``folder`` and rename it into place."""
+    parent = folder.parent
+    parent.mkdir(parents=True, exist_ok=True)
+    _remove_stale_builds(parent, folder.name)
+    temp = parent / f".{folder.name}.creating-{os.getpid()}"
+    shutil.rmtree(temp, ignore_errors=True)
+    try:
+        temp.mkdir()
+        _open(temp, read_only=False, new=True).close()
+        _move_into_place(temp, folder)
+    finally:
+        shutil.rmtree(temp, ignore_errors=True)
+
+
+def _move_into_place(temp: Path, folder: Path) -> None:
+    if folder.is_dir():
+        _drop_stale_lock(folder)
+    try:
+        os.rename(temp, folder)  # atomic; replaces only a missing or empty folder
+    except OSError as exc:
+        if exc.errno in (errno.ENOTEMPTY, errno.EEXIST):
+            return  # another process created a store (or put something) there first; checked next
+        raise StoreError(f"cannot create the event store at {folder}: {exc}") from None
+    fd = os.open(folder.parent, os.O_RDONLY)
+    try:
+        os.fsync(fd)  # the rename itself must survive a power cut
+    finally:
+        os.close(fd)
+    logger.info("created the event store at %s", folder)
+
+
+def _drop_stale_lock(folder: Path) -> None:
+    """Remove a left-over ``writer.lock``; taking it first refuses a folder a live process holds."""
+    if not (folder / LOCK_FILE).exists():
+        return
+    lock = WriterLock(folder)
+    lock.acquire()
+    try:
+        lock.path.unlink()
+    finally:
+        lock.release()
+
+
+def _remove_stale_builds(parent: Path, name: str) -> None:
+    """Delete half-built stores of ``name`` whose creator is dead; only our own naming pattern is touched."""
+    pattern = re.compile(rf"\.{re.escape(name)}\.creating-(\d+)")
+    for path in parent.iterdir():
+        match = pattern.fullmatch(path.name)
+        if match and path.is_dir() and not _alive(int(match[1])):
+            logger.info("removing %s, left by a process killed while creating the store", path)
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's process
+    return True
+
+
 def _open(folder: Path, read_only: bool, new: bool) -> rocksdict.Rdict:
     options = _options()
-    if new:
-        options.create_if_missing(True)
-        options.create_missing_column_families(True)
-    families = {name: rocksdict.Options(raw_mode=True) for name in FAMILIES}
+    options.create_if_missing(new)
+    options.create_missing_column_families(not read_only)
+    present = FAMILIES if not read_only else [f for f in FAMILIES if f in rocksdict.Rdict.list_cf(str(folder))]
+    families = {name: rocksdict.Options(raw_mode=True) for name in present}
     access = rocksdict.AccessType.read_only() if read_only else rocksdict.AccessType.read_write()
     try:
         db = rocksdict.Rdict(str(folder), options=options, column_families=families, access_type=access)

@@ -6,12 +6,12 @@ a time range is a key range and "newest first" is a reverse scan.
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: recording segments
 MARKER = b"surveil-event-store"
 
-META, EVENTS, OBJECTS, INDEX, EMBEDDINGS, THUMBNAILS, STATE, AUDIT = (
-    "meta", "events", "objects", "index", "embeddings", "thumbnails", "state", "audit")
-FAMILIES = (META, EVENTS, OBJECTS, INDEX, EMBEDDINGS, THUMBNAILS, STATE, AUDIT)
+META, EVENTS, OBJECTS, INDEX, EMBEDDINGS, THUMBNAILS, STATE, AUDIT, SEGMENTS = (
+    "meta", "events", "objects", "index", "embeddings", "thumbnails", "state", "audit", "segments")
+FAMILIES = (META, EVENTS, OBJECTS, INDEX, EMBEDDINGS, THUMBNAILS, STATE, AUDIT, SEGMENTS)
 
 SEP = "\x1f"  # unit separator: cannot appear in camera ids, and sorts before printable text
 
@@ -39,3 +39,13 @@ def audit_key(seq: int) -> bytes:
 def record_ms(record_id: str) -> int:
     """The time part of a record id."""
     return int(record_id[:13])
+
+
+def segment_key(camera_id: str, start: float, kind: str = "s") -> str:
+    """``<camera>␟<start ms>␟s`` (a segment) or ``…␟g`` (a gap): one camera's recording is a key range in time order."""
+    return SEP.join((camera_id, ms_key(round(start * 1000)), kind))
+
+
+def segment_prefix(camera_id: str) -> bytes:
+    """The prefix of every segment and gap key of one camera."""
+    return (camera_id + SEP).encode()

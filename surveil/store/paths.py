@@ -16,3 +16,8 @@ def store_folder(config: SurveilConfig, paths: AppPaths) -> Path:
 def clips_folder(config: SurveilConfig, paths: AppPaths) -> Path:
     """The configured clips folder, or ``clips`` in the data folder."""
     return Path(config.recording.clips_dir) if config.recording.clips_dir else paths.data_dir / "clips"
+
+
+def recordings_folder(config: SurveilConfig, paths: AppPaths) -> Path:
+    """The configured recordings folder, or ``recordings`` in the data folder."""
+    return Path(config.recording.folder) if config.recording.folder else paths.data_dir / "recordings"

@@ -58,6 +58,25 @@ class ObjectRecord:
 
 
 @dataclass
+class SegmentRecord:
+    """A closed recording segment of one camera (``kind`` "segment"), or a gap in its recording ("gap")."""
+
+    segment_id: str  # the store key: camera, start ms, kind
+    camera_id: str
+    kind: str
+    start: float  # wall time of the segment's timestamp zero, or when the gap began
+    end: float
+    path: str | None = None
+    bytes: int = 0
+    sha256: str | None = None
+    codec: str | None = None
+    packets: int = 0
+    encoded: bool = False  # surveil encoded it: the source had no packets worth keeping
+    reason: str | None = None  # why there is a gap
+    recovered: bool = False  # found on disk after a crash and indexed on the next start
+
+
+@dataclass
 class OperatorState:
     """What the operator did with an event."""
 

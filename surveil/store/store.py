@@ -13,19 +13,23 @@ import rocksdict
 
 from surveil.hashing import sha256
 from surveil.store.audit import AuditEntry, ChainHead
-from surveil.store.db import StoreError, describe_write_error, open_db
+from surveil.store.db import StoreError, describe_write_error, open_db, reopen_db
 from surveil.store.layout import (
     AUDIT,
     EMBEDDINGS,
     EVENTS,
+    FAMILIES,
     INDEX,
+    META,
     OBJECTS,
+    SEGMENTS,
     STATE,
     THUMBNAILS,
     audit_key,
     index_key,
+    segment_prefix,
 )
-from surveil.store.records import EventRecord, ObjectRecord, OperatorState, decode, encode
+from surveil.store.records import EventRecord, ObjectRecord, OperatorState, SegmentRecord, decode, encode
 
 logger = logging.getLogger(__name__)
 
@@ -37,7 +41,7 @@ OBJECT_INDEXED = ("camera_id", "label")
 class Put:
     """One record with what belongs to it, for a batch."""
 
-    record: EventRecord | ObjectRecord
+    record: EventRecord | ObjectRecord | SegmentRecord
     thumbnail: bytes | None = None
     embedding: np.ndarray | None = None
 
@@ -54,6 +58,10 @@ class EventStore:
         self.db, self._lock = open_db(self.folder, read_only)
         self._cf = {name: self.db.get_column_family(name) for name in
                     (EVENTS, OBJECTS, INDEX, EMBEDDINGS, THUMBNAILS, STATE, AUDIT)}
+        try:  # a read-only open of a store from before recordings has no segments family
+            self._cf[SEGMENTS] = self.db.get_column_family(SEGMENTS)
+        except Exception:
+            logger.debug("no segments column family in %s", self.folder)
         self._write_lock = threading.Lock()
         self._sync = rocksdict.WriteOptions()
         self._sync.sync = True
@@ -75,14 +83,56 @@ class EventStore:
                 except Exception as exc:
                     logger.error("%s", describe_write_error(exc, self.folder))
             self._cf = {}  # column family handles keep the database (and its LOCK) alive
-            try:
-                self.db.close()
-            except Exception as exc:  # after a failed write RocksDB refuses a clean close; the log has it all
-                logger.error("closing the event store at %s: %s", self.folder, exc)
-            self.db = None
+            self._close_handle(logging.ERROR)
         if self._lock is not None:
             self._lock.release()
             self._lock = None
+
+    def reopen(self) -> None:
+        """Close the database handle and open it again in place, keeping the writer lock.
+
+        After a failed write (a full disk) RocksDB refuses every later write, even once space is
+        free, until the database is opened again. Where it cannot be opened for writing yet, it is
+        opened read-only so reads go on, and StoreError says why.
+        """
+        with self._write_lock:
+            self._cf = _Reopening(self)  # the old handles would keep the LOCK; readers wait for the new ones
+            self._close_handle(logging.DEBUG)  # after a failed write RocksDB repeats that error on close
+            try:
+                self.db = reopen_db(self.folder, self.read_only)
+            except StoreError:
+                self.db = None if self.read_only else self._open_for_reading()
+                raise
+            finally:
+                self._attach()
+
+    def _close_handle(self, level: int) -> None:
+        if self.db is not None:
+            try:
+                self.db.close()
+            except Exception as exc:  # after a failed write RocksDB refuses a clean close; the log has it all
+                logger.log(level, "closing the event store at %s: %s", self.folder, exc)
+        self.db = None
+
+    def _open_for_reading(self) -> rocksdict.Rdict | None:
+        try:
+            return reopen_db(self.folder, read_only=True)
+        except StoreError as exc:
+            logger.error("the event store at %s cannot be read either: %s", self.folder, exc)
+            return None
+
+    def _attach(self) -> None:
+        """Column family handles and the audit chain head from a reopened handle."""
+        handles = {}
+        for name in FAMILIES if self.db is not None else ():
+            if name != META:
+                try:
+                    handles[name] = self.db.get_column_family(name)
+                except Exception:  # a read-only open lacks families a newer surveil adds
+                    logger.debug("no %s column family in %s", name, self.folder)
+        self._cf = handles
+        if AUDIT in handles:
+            self.head = self._load_head()  # a write that failed may still have landed
 
     # -- writing ---------------------------------------------------------------------------
 
@@ -127,6 +177,8 @@ class EventStore:
 
     def _stage(self, item: Put) -> list[tuple[bytes, bytes, str]]:
         record, key = item.record, _id(item.record).encode()
+        if isinstance(record, SegmentRecord):
+            return [(key, encode(record), SEGMENTS)]
         family = EVENTS if isinstance(record, EventRecord) else OBJECTS
         out = [(key, encode(record), family)]
         kind = "e" if family == EVENTS else "o"
@@ -142,6 +194,8 @@ class EventStore:
         if self.read_only:
             raise StoreError(f"the event store at {self.folder} is open read-only")
         with self._write_lock:
+            if self.db is None:
+                raise StoreError(f"the event store at {self.folder} is closed")
             entries, head = [], ChainHead(self.head.seq, self.head.hash)
             for action, subject, digest, detail in audits:
                 entry = head.next_entry(time.time(), action, subject, digest, detail)
@@ -199,6 +253,29 @@ class EventStore:
         data = self._cf[EMBEDDINGS].get(kind.encode() + record_id.encode())
         return None if data is None else np.frombuffer(data, np.float16).astype(np.float32)
 
+    def segments(self, camera_id: str, start: float | None = None, end: float | None = None,
+                 kinds: tuple[str, ...] = ("segment",)):
+        """One camera's segments (and/or gaps) overlapping ``[start, end]``, oldest first."""
+        family = self._cf.get(SEGMENTS)
+        if family is None:
+            return
+        prefix = segment_prefix(camera_id)
+        it = family.iter()
+        it.seek(prefix)
+        while it.valid() and it.key().startswith(prefix):
+            record = decode(SegmentRecord, it.value())
+            if end is not None and record.start > end:
+                break
+            if record.kind in kinds and (start is None or record.end >= start):
+                yield record
+            it.next()
+
+    def all_segments(self):
+        """Every segment and gap record, camera by camera, oldest first within a camera."""
+        family = self._cf.get(SEGMENTS)
+        for _, value in (family.items() if family is not None else []):
+            yield decode(SegmentRecord, value)
+
     def family(self, name: str):
         """A column family, for the query and search modules."""
         return self._cf[name]
@@ -210,8 +287,27 @@ class EventStore:
 
 
 def _kind(record) -> str:
+    if isinstance(record, SegmentRecord):
+        return "segment"
     return "event" if isinstance(record, EventRecord) else "object"
 
 
 def _id(record) -> str:
+    if isinstance(record, SegmentRecord):
+        return record.segment_id
     return record.event_id if isinstance(record, EventRecord) else record.object_id
+
+
+class _Reopening:
+    """Stands in for the column family handles while the store reopens: a reader waits for the new ones."""
+
+    def __init__(self, store: EventStore):
+        self._store = store
+
+    def __getitem__(self, name: str):
+        with self._store._write_lock:
+            return self._store._cf[name]
+
+    def get(self, name: str, default=None):
+        with self._store._write_lock:
+            return self._store._cf.get(name, default)

@@ -7,11 +7,11 @@ from pathlib import Path
 
 from surveil.hashing import file_sha256, sha256
 from surveil.store.audit import GENESIS
-from surveil.store.layout import EVENTS, OBJECTS, STATE
-from surveil.store.records import EventRecord, decode
+from surveil.store.layout import EVENTS, OBJECTS, SEGMENTS, STATE
+from surveil.store.records import EventRecord, SegmentRecord, decode
 from surveil.store.store import EventStore
 
-_FAMILY = {"event": EVENTS, "object": OBJECTS, "state": STATE}
+_FAMILY = {"event": EVENTS, "object": OBJECTS, "state": STATE, "segment": SEGMENTS}
 
 
 @dataclass
@@ -21,6 +21,7 @@ class VerifyReport:
     entries: int = 0
     records: int = 0
     clips: int = 0
+    segments: int = 0
     problems: list[str] = field(default_factory=list)
 
     @property
@@ -60,7 +61,20 @@ def verify_store(store: EventStore) -> VerifyReport:
             report.problems.append(f"{action} {subject} was changed after it was written (digest mismatch)")
         elif action == "event":
             _check_clip(decode(EventRecord, data), report)
+        elif action == "segment":
+            _check_segment(decode(SegmentRecord, data), report)
     return report
+
+
+def _check_segment(segment: SegmentRecord, report: VerifyReport) -> None:
+    if segment.kind != "segment" or not segment.path:
+        return
+    report.segments += 1
+    path = Path(segment.path)
+    if not path.is_file():
+        report.problems.append(f"recording of {segment.camera_id} is missing: {path}")
+    elif file_sha256(path) != segment.sha256:
+        report.problems.append(f"recording of {segment.camera_id} was altered: {path} (sha256 mismatch)")
 
 
 def _check_clip(event: EventRecord, report: VerifyReport) -> None:

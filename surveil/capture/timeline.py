@@ -1,0 +1,48 @@
+"""Stream timestamps to monotonic and wall-clock time, anchored at the first packet of a run.
+
+A file's frames are stamped by their own timestamps, so a file read faster than real time
+(``realtime: false``, ``surveil index``) keeps its real durations: dwell times and
+k-of-n votes come out as they would live. A live stream follows its timestamps too, and
+re-anchors when they jump or drift from the clock (a camera reboot, a broken encoder).
+"""
+
+from __future__ import annotations
+
+import time
+
+LIVE_DRIFT_S = 2.0
+
+
+class Timeline:
+    """Maps seconds of stream time to ``(t_mono, t_wall)``."""
+
+    def __init__(self, live: bool, start_wall: float | None = None, start_mono: float | None = None):
+        self.live = live
+        self._ts0: float | None = None
+        self._mono0 = time.monotonic() if start_mono is None else start_mono
+        self._wall0 = time.time() if start_wall is None else start_wall
+        self.last: tuple[float, float] | None = None
+        self.jumps = 0
+
+    def stamp(self, ts: float | None) -> tuple[float, float]:
+        """Times of a packet or frame whose stream time is ``ts`` seconds (None: now, or the last)."""
+        if ts is None:  # live: the clock; a file: where it was
+            self.last = self._anchor_now() if self.live or self.last is None else self.last
+            return self.last
+        if self._ts0 is None:
+            self._ts0 = ts
+        offset = ts - self._ts0
+        if self.live and abs(self._mono0 + offset - time.monotonic()) > LIVE_DRIFT_S:
+            self.jumps += 1
+            self._ts0, offset = ts, 0.0
+            self._mono0, self._wall0 = time.monotonic(), time.time()
+        self.last = (self._mono0 + offset, self._wall0 + offset)
+        return self.last
+
+    def shift(self, seconds: float) -> None:
+        """Move the schedule later (a paced file that fell far behind restarts its schedule)."""
+        self._mono0 += seconds
+        self._wall0 += seconds
+
+    def _anchor_now(self) -> tuple[float, float]:
+        return time.monotonic(), time.time()
