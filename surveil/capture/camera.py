@@ -175,8 +175,9 @@ class CameraSource:
                 outcome, reason = pump(opened, backoff)
             finally:
                 opened.release()
-            if self._tap is not None and self._timeline is not None and self._timeline.last is not None:
-                self._tap.on_gap(self.camera_id, self._timeline.last[1], reason or outcome.value)
+            last = self.last_wall
+            if self._tap is not None and last is not None and outcome is not _Outcome.LOOP:  # a loop just goes on
+                self._tap.on_gap(self.camera_id, last, reason or outcome.value)
             if outcome in (_Outcome.ENDED, _Outcome.FAILED):
                 self._set_status(SourceState(outcome.value), reason)
                 return
@@ -220,9 +221,9 @@ class CameraSource:
                 if remux:
                     self._tap.on_packet(copy_packet(packet, self.camera_id, wall))
                 for decoded in src.decode(packet):
-                    pass_frames += self._hand_over_av(decoded, pass_frames, backoff, remux)
+                    pass_frames += self._hand_over_av(decoded, src.template.time_base, pass_frames, backoff, remux)
             for decoded in src.flush():
-                pass_frames += self._hand_over_av(decoded, pass_frames, backoff, remux)
+                pass_frames += self._hand_over_av(decoded, src.template.time_base, pass_frames, backoff, remux)
         except av.error.FFmpegError as exc:
             if self.spec.kind is not SourceKind.FILE:
                 return _Outcome.DROPPED, f"stream stopped delivering frames after {pass_frames}: {exc.strerror}"
@@ -233,8 +234,9 @@ class CameraSource:
             return self._file_end(pass_frames)
         return _Outcome.DROPPED, f"stream stopped delivering frames after {pass_frames}"
 
-    def _hand_over_av(self, decoded, pass_frames: int, backoff: Backoff, remux: bool) -> int:
-        ts = decoded.time
+    def _hand_over_av(self, decoded, time_base, pass_frames: int, backoff: Backoff, remux: bool) -> int:
+        # From pts and the stream's time base: frames flushed at the end carry no time base of their own.
+        ts = float(decoded.pts * time_base) if decoded.pts is not None else None
         t_mono, t_wall = self._timeline.stamp(ts)
         frame = Frame(bgr(decoded), self.camera_id, self.frames_read, t_mono, t_wall)
         if not remux and self._tap is not None:

@@ -8,6 +8,7 @@ re-anchors when they jump or drift from the clock (a camera reboot, a broken enc
 
 from __future__ import annotations
 
+import math
 import time
 
 LIVE_DRIFT_S = 2.0
@@ -26,7 +27,7 @@ class Timeline:
 
     def stamp(self, ts: float | None) -> tuple[float, float]:
         """Times of a packet or frame whose stream time is ``ts`` seconds (None: now, or the last)."""
-        if ts is None:  # live: the clock; a file: where it was
+        if ts is None or not math.isfinite(ts):  # live: the clock; a file: where it was
             self.last = self._anchor_now() if self.live or self.last is None else self.last
             return self.last
         if self._ts0 is None:

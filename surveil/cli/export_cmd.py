@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from surveil.cli.store_cmd import _filters, _open
+from surveil.cli.store_cmd import _filters, _open, _when
 
 
 def register(sub) -> None:
@@ -15,26 +15,35 @@ def register(sub) -> None:
     parser.add_argument("-o", "--out", type=Path, required=True, help="a new folder, or a file ending in .zip")
     parser.add_argument("--event", action="append", default=[], help="event id (repeat); default: the filters")
     parser.add_argument("--rule", action="append", default=[])
+    parser.add_argument("--from", dest="range_from", type=_when,
+                        help="with --to and --camera: export that camera's recording over this range (ISO time)")
+    parser.add_argument("--to", dest="range_to", type=_when, help="end of the recorded range (ISO time)")
     _filters(parser)
     parser.set_defaults(run=run)
 
 
 def run(args) -> int:
     """Export and print where the package is and its manifest hash."""
-    from surveil.media.export import export_incidents
+    from surveil.media.export import TimeRange, export_incidents
     from surveil.store.query import EventFilter
 
+    ranges, flt = [], EventFilter(args.since, args.until, args.camera, args.rule, args.label)
+    if args.range_from is not None or args.range_to is not None:
+        if args.range_from is None or args.range_to is None or not args.camera or args.range_to <= args.range_from:
+            print("surveil export: a recorded range needs --camera, --from and a later --to", file=sys.stderr)
+            return 2
+        ranges = [TimeRange(camera, args.range_from, args.range_to) for camera in args.camera]
+        flt = EventFilter(args.range_from, args.range_to, args.camera, args.rule, args.label)
     store, config = _open(args, read_only=False)
     zone = ZoneInfo(config.timezone) if config.timezone else None
-    flt = EventFilter(args.since, args.until, args.camera, args.rule, args.label)
     with store:
         try:
             result = export_incidents(store, args.out, args.event or None, flt, zone,
-                                      lambda i, n: print(f"\rexporting {i}/{n}", end="", file=sys.stderr))
-        except (FileExistsError, KeyError) as exc:
-            print(f"\nsurveil export: {exc.args[0]}", file=sys.stderr)
+                                      lambda i, n: print(f"\rexporting {i}/{n}", end="", file=sys.stderr), ranges)
+        except (FileExistsError, KeyError, OSError) as exc:
+            print(f"\nsurveil export: {exc.args[0] if isinstance(exc, KeyError) else exc}", file=sys.stderr)
             return 1
-    print(f"\n{result.path}: {len(result.events)} events, {result.files} files, "
+    print(f"\n{result.path}: {len(result.events)} events, {len(ranges)} recorded ranges, {result.files} files, "
           f"manifest sha256 {result.manifest_sha256}", file=sys.stderr)
     for warning in result.warnings:
         print(f"warning: {warning}", file=sys.stderr)

@@ -19,11 +19,28 @@ from pathlib import Path
 
 from surveil import __version__
 from surveil.hashing import file_sha256, sha256
+from surveil.media.cut import cut_clip
+from surveil.media.index import refs
 from surveil.store.query import EventFilter, list_events
 from surveil.store.store import EventStore
 
 MANIFEST = "manifest.json"
 Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class TimeRange:
+    """A stretch of one camera's recording to export."""
+
+    camera_id: str
+    start: float
+    end: float
+
+    @property
+    def name(self) -> str:
+        """The file name of its cut in the package."""
+        stamp = dt.datetime.fromtimestamp(self.start, dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+        return f"recordings/{self.camera_id}_{stamp}_{round(self.end - self.start)}s.mp4"
 
 
 @dataclass
@@ -39,18 +56,25 @@ class ExportResult:
 
 def export_incidents(store: EventStore, dest: Path, event_ids: list[str] | None = None,
                      flt: EventFilter | None = None, tz: dt.tzinfo | None = None,
-                     progress: Progress | None = None) -> ExportResult:
-    """Export the given events (or those matching ``flt``) to ``dest`` (a new folder, or a .zip)."""
+                     progress: Progress | None = None, ranges: list[TimeRange] | None = None) -> ExportResult:
+    """Export events (given, or matching ``flt``) and recorded ``ranges`` to ``dest`` (a new folder, or a .zip)."""
     dest = Path(dest)
     if dest.exists():
         raise FileExistsError(f"{dest} already exists; choose a new name")
     ids = event_ids if event_ids is not None else _matching(store, flt or EventFilter())
+    ranges = ranges or []
     dest.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f".{dest.name}.partial-", dir=dest.parent))
     try:
-        files, warnings = _fill(store, work, ids, tz, progress)
+        files, warnings, segment_ids = {}, [], set()
+        for time_range in ranges:
+            files.update(_range_files(store, work, time_range, tz, warnings, segment_ids))
+        more_files, more_warnings = _fill(store, work, ids, tz, progress, segment_ids)
+        files.update(more_files)
+        warnings += more_warnings
         manifest = {"created": dt.datetime.now(dt.UTC).isoformat(), "surveil": __version__,
-                    "store": str(store.folder), "events": ids, "files": files}
+                    "store": str(store.folder), "events": ids, "files": files,
+                    "ranges": [{"camera": r.camera_id, **_times(r.start, r.end, tz)} for r in ranges]}
         data = json.dumps(manifest, indent=2, sort_keys=True).encode()
         (work / MANIFEST).write_bytes(data)
         _place(work, dest)
@@ -58,7 +82,8 @@ def export_incidents(store: EventStore, dest: Path, event_ids: list[str] | None 
         if work.exists():  # moved into place for a folder export; left over for a zip or a failure
             shutil.rmtree(work, ignore_errors=True)
     digest = sha256(data)
-    store.audit("export", dest.name, {"events": ids, "manifest_sha256": digest, "files": len(files)}, digest)
+    store.audit("export", dest.name, {"events": ids, "manifest_sha256": digest, "files": len(files),
+                                      "ranges": [asdict(r) for r in ranges]}, digest)
     return ExportResult(dest, ids, len(files), digest, warnings)
 
 
@@ -71,9 +96,10 @@ def _matching(store: EventStore, flt: EventFilter) -> list[str]:
             return ids
 
 
-def _fill(store: EventStore, work: Path, ids: list[str], tz, progress) -> tuple[dict[str, str], list[str]]:
+def _fill(store: EventStore, work: Path, ids: list[str], tz, progress,
+          segment_ids: set[str]) -> tuple[dict[str, str], list[str]]:
     files, warnings = {}, []
-    subjects = set(ids)
+    subjects = set(ids) | segment_ids
     for i, event_id in enumerate(ids):
         record = store.get_event(event_id)
         if record is None:
@@ -108,6 +134,37 @@ def _event_files(store: EventStore, work: Path, record, tz, warnings: list[str])
         out[f"clips/{event_id}.mp4"] = digest
     elif record.clip_state != "none":
         warnings.append(f"event {event_id} has no clip file ({record.clip_state})")
+    return out
+
+
+def _range_files(store: EventStore, work: Path, time_range: TimeRange, tz, warnings: list[str],
+                 segment_ids: set[str]) -> dict[str, str]:
+    """The range cut from the recording and the index records of its segments (their audit entries go in too)."""
+    segments = list(store.segments(time_range.camera_id, time_range.start, time_range.end, ("segment", "gap")))
+    if not any(s.kind == "segment" for s in segments):
+        span = _times(time_range.start, time_range.end, tz)
+        raise KeyError(f"no recording of {time_range.camera_id} from {span['start']['utc']} to {span['end']['utc']}")
+    segment_ids.update(s.segment_id for s in segments)
+    result = cut_clip(refs(segments), time_range.start, time_range.end, work / time_range.name)
+    if result.error:
+        raise OSError(f"cannot cut {time_range.camera_id}: {result.error}")
+    recorded = [s for s in segments if s.kind == "segment"]
+    first, last = min(s.start for s in recorded), max(s.end for s in recorded)
+    if first > time_range.start + 1 or last < time_range.end - 1:
+        span = _times(max(first, time_range.start), min(last, time_range.end), tz)
+        warnings.append(f"the recording of {time_range.camera_id} covers only {span['start']['utc']} to "
+                        f"{span['end']['utc']} of the range asked for")
+    gaps = [s for s in segments if s.kind == "gap"]
+    if gaps:
+        warnings.append(f"{time_range.camera_id} was not recorded for {len(gaps)} stretch(es) in that range: "
+                        + "; ".join(g.reason or "unknown" for g in gaps[:3]))
+    for segment in segments:
+        if segment.kind == "segment" and Path(segment.path).is_file() and file_sha256(segment.path) != segment.sha256:
+            warnings.append(f"recording {segment.path} does not match the hash recorded when it was closed")
+    index = {"camera": time_range.camera_id, "cut": time_range.name, "first_frame": result.start_wall,
+             "times": _times(time_range.start, time_range.end, tz), "segments": [asdict(s) for s in segments]}
+    out = {time_range.name: result.sha256}
+    out.update(_write(work, time_range.name.replace(".mp4", ".json"), json.dumps(index, indent=2).encode()))
     return out
 
 
