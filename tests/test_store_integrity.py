@@ -10,10 +10,12 @@ from pathlib import Path
 
 from store_factory import BASE, event, obj, vector
 
+from surveil.config import SurveilConfig
 from surveil.hashing import file_sha256
+from surveil.media.retention import plan_retention, run_retention
 from surveil.store.db import StoreError
 from surveil.store.layout import AUDIT, EVENTS, audit_key
-from surveil.store.retention import apply_retention
+from surveil.store.retention import store_bytes
 from surveil.store.store import EventStore, Put
 from surveil.store.verify import verify_store
 
@@ -77,6 +79,19 @@ def test_verify_catches_an_edited_audit_entry_and_cli_reports_it(tmp_path):
     assert "BROKEN: audit entry 1 (purge" in done.stdout
 
 
+def _retention(store, tmp_path, now, **storage):
+    """Plan and run retention of events alone (no recordings), with a camera that overrides the days."""
+    config = SurveilConfig.model_validate({
+        "cameras": [{"id": "lobby", "source": "lobby.avi", "event_days": storage.pop("lobby_days", None)}],
+        "storage": {"min_free_gb": 0, **storage}})
+    plan = plan_retention(store, config, tmp_path / "recordings", tmp_path / "clips", now=now)
+    return plan, run_retention(store, plan)
+
+
+def _gone(plan, kind):
+    return [i.item_id for i in plan.items if i.kind == kind]
+
+
 def test_retention_by_age_keeps_locked_events_and_audits_the_purge(tmp_path):
     with EventStore(tmp_path / "store") as store:
         old = [event(i, start=BASE - 40 * 86400 + i) for i in range(3)]
@@ -86,14 +101,14 @@ def test_retention_by_age_keeps_locked_events_and_audits_the_purge(tmp_path):
         lonely = obj(1, camera="yard", start=BASE - 40 * 86400)
         store.put([Put(r) for r in old + new] + [Put(linked, embedding=vector(1)), Put(lonely)])
         store.set_state(old[2].event_id, locked=True)
-        report = apply_retention(store, max_age_days=30, now=BASE + 60)
-        assert sorted(report.events) == sorted([old[0].event_id, old[1].event_id])
-        assert sorted(report.objects) == sorted([linked.object_id, lonely.object_id])
-        assert report.kept_locked == 1
+        plan, report = _retention(store, tmp_path, BASE + 60, retention_days=30)
+        assert sorted(_gone(plan, "event")) == sorted([old[0].event_id, old[1].event_id])
+        assert sorted(_gone(plan, "object")) == sorted([linked.object_id, lonely.object_id])
+        assert plan.summary()["kept_locked"]["events"] == 1
         assert store.get_event(old[2].event_id) is not None and store.get_event(new[0].event_id) is not None
         assert store.get_event(old[0].event_id) is None and store.embedding("o", linked.object_id) is None
         purge = [e for e in store.audit_entries() if e.action == "purge"]
-        assert len(purge) == 1 and set(purge[0].detail["ids"]) == set(report.events + report.objects)
+        assert len(purge) == 1 and set(purge[0].detail["ids"]) == set(_gone(plan, "event") + _gone(plan, "object"))
         assert verify_store(store).ok, "purged records are not reported as missing"
 
 
@@ -101,13 +116,11 @@ def test_retention_per_camera_and_by_size(tmp_path):
     with EventStore(tmp_path / "store") as store:
         records = [event(i, camera="lobby" if i % 2 else "gate", start=BASE - 3 * 86400 + i) for i in range(10)]
         store.put([Put(r, b"x" * 20000) for r in records])
-        by_camera = apply_retention(store, max_age_days=30, per_camera_days={"lobby": 1}, now=BASE)
-        assert by_camera.events == [r.event_id for r in records if r.camera_id == "lobby"]
-        from surveil.store.retention import store_bytes
-
+        by_camera, _ = _retention(store, tmp_path, BASE, retention_days=30, lobby_days=1)
+        assert _gone(by_camera, "event") == [r.event_id for r in records if r.camera_id == "lobby"]
         limit = store_bytes(store) - 30000
-        by_size = apply_retention(store, max_age_days=None, max_bytes=limit, now=BASE)
-        assert by_size.events == [records[0].event_id, records[2].event_id], "oldest first, until under the limit"
+        by_size, _ = _retention(store, tmp_path, BASE, retention_days=30, max_size_gb=limit / 1e9)
+        assert _gone(by_size, "event") == [records[0].event_id, records[2].event_id], "oldest first, under the cap"
 
 
 def test_a_killed_writer_loses_nothing_it_acknowledged(tmp_path):

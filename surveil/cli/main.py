@@ -16,6 +16,7 @@ from surveil.cli import (
     index_cmd,
     models_cmd,
     probe_cmd,
+    retention_cmd,
     rules_cmd,
     run_cmd,
     store_cmd,
@@ -28,7 +29,7 @@ logger = logging.getLogger(__name__)
 
 _COMMANDS = (
     run_cmd, index_cmd, probe_cmd, analyze_cmd, rules_cmd, store_cmd, export_cmd, models_cmd, demo_cmd, config_cmd,
-    bench_cmd,
+    bench_cmd, retention_cmd,
 )
 
 

@@ -1,6 +1,6 @@
 """The engine: starts its parts in order, stops them in reverse, and lets cameras and rules change live.
 
-Order: store (and repairs after a crash) → store writer → webhooks → recorder → retention →
+Order: store (and repairs after a crash) → store writer → webhooks → retention → recorder →
 analysis thread → cameras. Stopping runs backwards, joining each thread, so every event
 that was raised is ended, written, and has its clip cut before the store closes.
 """
@@ -73,14 +73,14 @@ class Engine:
         self.writer.start()
         self.webhooks = WebhookSender()
         self.webhooks.start()
+        self.retention = RetentionThread(self.store, self.config, recordings, clips, self._notify)
+        self.retention.start()
         self.recorder = Recorder(recordings, clips, rec.segment_s, rec.pre_roll_s, rec.post_roll_s,
                                  on_segment=self._index_segment,
                                  on_clip=lambda event_id, result: self.loop.on_clip(event_id, result),
                                  on_gap=self._index_gap,
                                  notify=lambda kind, msg, cam: self._notify(EngineNotice(kind, msg, camera_id=cam)))
         self.recorder.start()
-        self.retention = RetentionThread(self.store, self.config, recordings, clips, self._notify)
-        self.retention.start()
         detector = self._detector or YoloDetector(self.config.models.detector, self.paths.model_cache_dir)
         if hasattr(detector, "warmup"):
             detector.warmup()
@@ -106,7 +106,7 @@ class Engine:
         if self._thread is not None:
             self._thread.join(60)
             self._thread = None
-        for part in ("retention", "recorder", "webhooks", "writer"):
+        for part in ("recorder", "retention", "webhooks", "writer"):
             if hasattr(self, part):
                 getattr(self, part).stop()
                 delattr(self, part)

@@ -1,18 +1,140 @@
-"""STUB (to be replaced by the retention helper): the interface the engine calls."""
+"""The retention thread: plans and runs retention every few minutes, and at once when a limit is reached.
+
+The recorder thread reports each closed segment's bytes: a running estimate of the total
+wakes this thread when it passes the cap, and a cheap check of free disk space every
+``DISK_CHECK_S`` wakes it when the emergency floor is crossed. Each pass measures for
+real (a walk of the folders), so the estimate only decides when, never what.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from surveil.config import SurveilConfig
+from surveil.engine.alerts import EngineNotice
+from surveil.media.retention import GB, iso, plan_retention, retention_status, run_retention
+from surveil.store.retention import disk_usage
+from surveil.store.store import EventStore
+
+logger = logging.getLogger(__name__)
+
+DISK_CHECK_S = 30.0
+MIN_GAP_S = 30.0  # between woken passes: a cap that locked events keep exceeded must not mean a pass per segment
 
 
 class RetentionThread:
-    def __init__(self, store, config, recordings, clips, notify):
-        pass
+    """Owns retention while the engine runs. Notices go out on this thread."""
 
-    def start(self):
-        pass
+    start_delay_s = 5.0  # the first pass waits for cameras and models to start
 
-    def stop(self):
-        pass
+    def __init__(self, store: EventStore, config: SurveilConfig, recordings: Path, clips: Path,
+                 notify: Callable[[EngineNotice], None]):
+        self.store, self.config, self.recordings, self.clips = store, config, Path(recordings), Path(clips)
+        self._notify = notify
+        self._cap = config.storage.max_size_gb * GB
+        self._floor = config.storage.min_free_gb * GB
+        self._wake, self._stopping = threading.Event(), threading.Event()
+        self._lock = threading.Lock()
+        self._estimate: float | None = None  # bytes used: the last pass's measure plus segments closed since
+        self._next_disk_check = 0.0
+        self._next_pass = time.time() + self.start_delay_s
+        self._status: dict = {}
+        self._last_run: dict | None = None
+        self._warned = False
+        self._thread: threading.Thread | None = None
 
-    def note_bytes(self, n):
-        pass
+    def start(self) -> None:
+        """Start the thread (named ``retention``)."""
+        self._next_pass = time.time() + self.start_delay_s
+        self._thread = threading.Thread(target=self._run, name="retention", daemon=True)
+        self._thread.start()
 
-    def status(self):
-        return {}
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop and join; a pass under way finishes its current step first."""
+        self._stopping.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            if self._thread.is_alive():
+                logger.warning("retention thread did not stop within %.0f s", timeout)
+            self._thread = None
+
+    def note_bytes(self, n: int) -> None:
+        """Recorder thread: a segment of ``n`` bytes closed. Wakes the thread when a limit is reached."""
+        with self._lock:
+            if self._estimate is not None:
+                self._estimate += n
+            over = self._estimate is not None and self._estimate > self._cap
+            check_disk = self._floor > 0 and time.monotonic() >= self._next_disk_check
+            if check_disk:
+                self._next_disk_check = time.monotonic() + DISK_CHECK_S
+        if over or (check_disk and self._disk_low()):
+            self._wake.set()
+
+    def status(self) -> dict:
+        """The last measured retention status, when the next pass is due, and what the last run did."""
+        with self._lock:
+            return {**self._status, "next_purge": iso(self._next_pass), "last_run": self._last_run}
+
+    # -- the thread ------------------------------------------------------------------------------
+
+    def _run(self) -> None:
+        every = self.config.storage.retention_every_s
+        last = -MIN_GAP_S
+        while not self._stopping.is_set():
+            woken = self._wake.wait(max(0.0, self._next_pass - time.time()))
+            self._wake.clear()
+            if woken and not self._stopping.is_set():
+                self._stopping.wait(max(0.0, last + MIN_GAP_S - time.monotonic()))
+            if self._stopping.is_set():
+                return
+            last = time.monotonic()
+            self._pass()
+            with self._lock:
+                self._next_pass = time.time() + every
+
+    def _pass(self) -> None:
+        """Plan, run, measure; any failure is logged and the next pass tries again."""
+        started = time.time()
+        try:
+            plan = plan_retention(self.store, self.config, self.recordings, self.clips, now=started)
+            report = run_retention(self.store, plan) if plan.items else None
+            usage = plan.usage.after(report.recordings_freed, report.clips_freed) if report else plan.usage
+            status = retention_status(self.store, self.config, self.recordings, self.clips, usage)
+        except Exception as exc:
+            logger.exception("retention pass failed; the next pass tries again")
+            with self._lock:
+                self._last_run = {"time": iso(started), "error": str(exc)}
+            return
+        for warning in plan.warnings:
+            logger.warning("retention: %s", warning)
+        with self._lock:
+            self._estimate, self._status = usage.used, status
+            self._last_run = {"time": iso(started), "seconds": round(time.time() - started, 2),
+                              "plan": plan.summary(), "run": report.as_dict() if report else None}
+        self._tell(report, status.get("warning"))
+
+    def _tell(self, report, warning: str | None) -> None:
+        for purge in report.purges if report else ():
+            camera = purge.cameras[0] if len(purge.cameras) == 1 else None
+            self._send(EngineNotice("retention", purge.line(), camera_id=camera))
+        if warning and not self._warned:
+            logger.warning("storage: %s", warning)
+            self._send(EngineNotice("storage_warning", warning))
+        self._warned = bool(warning)  # once per crossing: again only after usage went back under
+
+    def _send(self, notice: EngineNotice) -> None:
+        try:
+            self._notify(notice)
+        except Exception:
+            logger.exception("retention notice %s failed", notice.kind)
+
+    def _disk_low(self) -> bool:
+        try:
+            return disk_usage(self.recordings).free < self._floor
+        except OSError:
+            return False

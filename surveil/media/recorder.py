@@ -146,7 +146,9 @@ class Recorder:
 
     def mark_motion(self, camera_id: str, t_wall: float) -> None:
         """Motion seen at ``t_wall`` (kept by cameras in ``motion`` mode)."""
-        self._queue.put(("motion", camera_id, t_wall))
+        camera = self.cameras.get(camera_id)
+        if camera is not None and camera.mode == "motion":
+            self._queue.put(("motion", camera_id, t_wall))
 
     def status(self) -> dict:
         """Per camera: mode, state, segments and bytes written this run, packets dropped, segments discarded."""
@@ -165,10 +167,13 @@ class Recorder:
                 item = self._queue.get(timeout=1.0)
             except queue.Empty:
                 item = None
-            try:
-                if item is not None and item[0] == "stop":
+            if item is not None and item[0] == "stop":
+                try:
                     self._finish()
-                    return
+                except Exception:  # stopping must end the thread whatever happened
+                    logger.exception("recorder failed while stopping")
+                return
+            try:
                 if item is not None:
                     self._handle(item)
                 self._service()

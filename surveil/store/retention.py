@@ -1,70 +1,60 @@
-"""Retention: delete the oldest unlocked events and objects by age and by total size, audited.
+"""What deleting a record takes in the store, audited; what the store and its folders hold on disk.
 
-Nothing disappears silently: every purge is one audit entry listing what went, logged
-at warning level, and a low-disk warning comes before space runs out. Objects that
-belong to an event go with it; an event the operator locked keeps its object too.
+The plan of what goes and why lives in ``surveil.media.retention``; this module knows the
+keys: an event goes with its thumbnail, embedding, operator state and index entries, an
+object with its own, a segment or gap with its index record. A purge is one audit entry
+listing every id (``surveil verify`` skips them) and one warning line; files go only after
+the index entries that vouch for them.
 """
 
 from __future__ import annotations
 
-import heapq
 import logging
+import math
+import os
 import shutil
-import time
-from dataclasses import dataclass, field
+from collections import Counter, defaultdict
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from surveil.store.layout import EMBEDDINGS, EVENTS, INDEX, OBJECTS, STATE, THUMBNAILS, index_key
-from surveil.store.records import EventRecord, ObjectRecord, decode
+from surveil.store.layout import EMBEDDINGS, EVENTS, INDEX, OBJECTS, SEGMENTS, SEP, STATE, THUMBNAILS, index_key
+from surveil.store.records import EventRecord, ObjectRecord, OperatorState, SegmentRecord, decode
 from surveil.store.store import EVENT_INDEXED, OBJECT_INDEXED, EventStore
 
 logger = logging.getLogger(__name__)
 
 LOW_DISK_SHARE = 0.05  # warn when less than 5 % of the disk is free
+GB = 1e9
 
 
-@dataclass
-class PurgeReport:
-    """What a retention pass removed and what it kept because the operator locked it."""
-
-    events: list[str] = field(default_factory=list)
-    objects: list[str] = field(default_factory=list)
-    kept_locked: int = 0
-    freed_bytes: int = 0
-    warnings: list[str] = field(default_factory=list)
+def folder_bytes(folder: Path | None) -> int:
+    """Bytes of every file under ``folder`` (0 when it does not exist)."""
+    total = 0
+    for root, _, names in os.walk(folder) if folder else ():
+        for name in names:
+            try:
+                total += os.stat(os.path.join(root, name)).st_size
+            except FileNotFoundError:  # deleted while we walked: a segment closing, a purge
+                continue
+    return total
 
 
 def store_bytes(store: EventStore, clips_dir: Path | None = None) -> int:
     """Bytes on disk of the database and the clips."""
-    folders = [store.folder] + ([clips_dir] if clips_dir and clips_dir.exists() else [])
-    return sum(p.stat().st_size for folder in folders for p in folder.rglob("*") if p.is_file())
+    return folder_bytes(store.folder) + folder_bytes(clips_dir)
 
 
-def apply_retention(store: EventStore, max_age_days: float | None, max_bytes: int | None = None,
-                    per_camera_days: dict[str, float] | None = None, clips_dir: Path | None = None,
-                    now: float | None = None) -> PurgeReport:
-    """Purge by age (per camera where given), then oldest first until under ``max_bytes``."""
-    now = time.time() if now is None else now
-    report = PurgeReport(warnings=disk_warnings(store.folder))
-    per_camera = per_camera_days or {}
-
-    def expired(record) -> bool:
-        days = per_camera.get(record.camera_id, max_age_days)
-        return days is not None and record.start < now - days * 86400
-
-    _purge(store, [r for r in _oldest_first(store) if expired(r)], report, "age")
-    if max_bytes is not None:
-        excess = store_bytes(store, clips_dir) - max_bytes
-        for record in _oldest_first(store):
-            if excess <= 0:
-                break
-            excess -= _purge(store, [record], report, "size")
-    return report
+def disk_usage(folder: Path):
+    """``shutil.disk_usage`` of the disk that holds (or will hold) ``folder``."""
+    folder = Path(folder).absolute()
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    return shutil.disk_usage(folder)
 
 
 def disk_warnings(folder: Path) -> list[str]:
     """A warning when the disk holding ``folder`` is nearly full."""
-    usage = shutil.disk_usage(folder)
+    usage = disk_usage(folder)
     if usage.free < usage.total * LOW_DISK_SHARE:
         message = (f"the disk holding {folder} has {usage.free / 1e9:.1f} GB free of {usage.total / 1e9:.0f} GB; "
                    "lower retention or add space before recording stops")
@@ -73,51 +63,11 @@ def disk_warnings(folder: Path) -> list[str]:
     return []
 
 
-def _oldest_first(store: EventStore):
-    """Events, and objects that belong to no event, merged in time order."""
-    events = ((k, decode(EventRecord, v)) for k, v in store.family(EVENTS).items())
-    objects = ((k, decode(ObjectRecord, v)) for k, v in store.family(OBJECTS).items())
-    for _, record in heapq.merge(events, objects, key=lambda kv: kv[0]):
-        if isinstance(record, EventRecord) or not record.event_ids:
-            yield record
-
-
-def _purge(store: EventStore, records: list, report: PurgeReport, reason: str) -> int:
-    """Delete records (events with their objects and clips) unless locked; one audit entry; bytes freed."""
-    staged, ids, freed, clips = [], [], 0, []
-    for record in records:
-        if isinstance(record, EventRecord) and store.get_state(record.event_id).locked:
-            report.kept_locked += 1
-            continue
-        for kind, item in _with_object(store, record):
-            item_id = item.event_id if kind == "e" else item.object_id
-            staged += _deletions(item, kind)
-            freed += _stored_bytes(store, kind, item_id)
-            ids.append(item_id)
-            (report.events if kind == "e" else report.objects).append(item_id)
-        if isinstance(record, EventRecord) and record.clip_path:
-            clips.append(Path(record.clip_path))
-    if not ids:
-        return 0
-    store.audit("purge", f"{len(ids)} records", {"reason": reason, "ids": ids}, staged=staged)
-    for clip in clips:  # after the audited delete: a clip never outlives nothing, nor goes unrecorded
-        freed += clip.stat().st_size if clip.exists() else 0
-        clip.unlink(missing_ok=True)
-    report.freed_bytes += freed
-    logger.warning("retention (%s) purged %d records: %s%s", reason, len(ids), ", ".join(ids[:5]),
-                   "…" if len(ids) > 5 else "")
-    return freed
-
-
-def _with_object(store: EventStore, record):
-    if isinstance(record, ObjectRecord):
-        return [("o", record)]
-    linked = store.get_object(record.object_id) if record.object_id else None
-    return [("e", record)] + ([("o", linked)] if linked is not None else [])
-
-
-def _deletions(record, kind: str) -> list:
-    record_id = record.event_id if kind == "e" else record.object_id
+def record_deletions(record: EventRecord | ObjectRecord | SegmentRecord) -> list[tuple[bytes, None, str]]:
+    """Every key a record owns, staged for deletion (for ``EventStore.audit(..., staged=...)``)."""
+    if isinstance(record, SegmentRecord):
+        return [(record.segment_id.encode(), None, SEGMENTS)]
+    kind, record_id = _kind_id(record)
     family, indexed = (EVENTS, EVENT_INDEXED) if kind == "e" else (OBJECTS, OBJECT_INDEXED)
     key = record_id.encode()
     out = [(key, None, family), (kind.encode() + key, None, THUMBNAILS), (kind.encode() + key, None, EMBEDDINGS)]
@@ -126,9 +76,158 @@ def _deletions(record, kind: str) -> list:
     return out + [(index_key(kind, f, str(getattr(record, f)), record_id), None, INDEX) for f in indexed]
 
 
-def _stored_bytes(store: EventStore, kind: str, record_id: str) -> int:
+def stored_bytes(store: EventStore, record: EventRecord | ObjectRecord) -> int:
+    """Bytes of an event's or object's record, thumbnail and embedding (an estimate of what the store frees)."""
+    kind, record_id = _kind_id(record)
     key = record_id.encode()
-    family = EVENTS if kind == "e" else OBJECTS
-    parts = (store.family(family).get(key), store.family(THUMBNAILS).get(kind.encode() + key),
-             store.family(EMBEDDINGS).get(kind.encode() + key))
+    parts = (store.family(EVENTS if kind == "e" else OBJECTS).get(key),
+             store.thumbnail(kind, record_id), store.family(EMBEDDINGS).get(kind.encode() + key))
     return sum(len(p) for p in parts if p)
+
+
+def locked_events(store: EventStore) -> set[str]:
+    """Ids of the events the operator locked."""
+    return {k.decode() for k, v in store.family(STATE).items() if decode(OperatorState, v).locked}
+
+
+def segment_cameras(store: EventStore) -> list[str]:
+    """The cameras with segment or gap records, found by seeking from one camera's keys to the next."""
+    try:
+        it = store.family(SEGMENTS).iter()
+    except KeyError:  # a store from before recordings, opened read-only
+        return []
+    out = []
+    it.seek_to_first()
+    while it.valid():
+        camera = it.key().split(SEP.encode())[0]
+        out.append(camera.decode())
+        it.seek(camera + b"\x20")  # SEP is \x1f: every key of this camera sorts before its id + \x20
+    return out
+
+
+def recorded_spans(store: EventStore) -> dict[str, tuple[SegmentRecord, SegmentRecord]]:
+    """Per camera, its oldest and newest segment (gaps skipped), found by seeking: no full scan."""
+    out = {}
+    for camera in segment_cameras(store):
+        it, prefix = store.family(SEGMENTS).iter(), (camera + SEP).encode()
+        it.seek(prefix)
+        first = _step_to_segment(it, prefix, forward=True)
+        it.seek_for_prev(prefix + b"\xff")
+        last = _step_to_segment(it, prefix, forward=False)
+        if first is not None and last is not None:
+            out[camera] = (first, last)
+    return out
+
+
+def _step_to_segment(it, prefix: bytes, forward: bool) -> SegmentRecord | None:
+    while it.valid() and it.key().startswith(prefix):
+        if it.key().endswith(SEP.encode() + b"s"):
+            return decode(SegmentRecord, it.value())
+        if forward:
+            it.next()
+        else:
+            it.prev()
+    return None
+
+
+def _kind_id(record: EventRecord | ObjectRecord) -> tuple[str, str]:
+    return ("e", record.event_id) if isinstance(record, EventRecord) else ("o", record.object_id)
+
+
+@dataclass
+class Purge:
+    """One audited purge: every id that went for one reason."""
+
+    reason: str
+    ids: list[str]
+    kinds: dict[str, int]
+    cameras: list[str]
+    bytes: int
+    seq: int  # its audit entry
+
+    def line(self) -> str:
+        """One line for the log and the operator."""
+        counts = ", ".join(f"{n} {kind}{'s' if n != 1 else ''}" for kind, n in self.kinds.items())
+        return (f"retention ({self.reason}) purged {counts} of {', '.join(self.cameras)}: "
+                f"{human_bytes(self.bytes)} freed (audit entry {self.seq})")
+
+
+@dataclass
+class RetentionReport:
+    """What a run deleted, what it spared because an event was locked meanwhile, what failed."""
+
+    purges: list[Purge] = field(default_factory=list)
+    spared: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    recordings_freed: int = 0
+    clips_freed: int = 0
+
+    def as_dict(self) -> dict:
+        """For ``--json`` and the engine's status."""
+        return {"purges": [{k: v for k, v in asdict(p).items() if k != "ids"} | {"count": len(p.ids)}
+                           for p in self.purges],
+                "spared": self.spared, "errors": self.errors,
+                "freed_bytes": sum(p.bytes for p in self.purges)}
+
+
+def purge(store: EventStore, reason: str, items: list, report: RetentionReport) -> Purge:
+    """Delete items (with kind, item_id, camera_id, bytes, path, record) in one audited batch, then their files."""
+    ids = [item.item_id for item in items]
+    kinds, cameras = dict(Counter(item.kind for item in items)), sorted({item.camera_id for item in items})
+    freed = sum(item.bytes for item in items)
+    entry = store.audit("purge", f"{len(ids)} records ({reason})",
+                        {"reason": reason, "ids": ids, "kinds": kinds, "cameras": cameras, "bytes": freed},
+                        staged=[key for item in items for key in record_deletions(item.record)])
+    for item in items:  # only now: a file never goes while an index entry still vouches for it
+        _delete_file(item, report)
+    done = Purge(reason, ids, kinds, cameras, freed, entry.seq)
+    logger.warning("%s", done.line())
+    return done
+
+
+def _delete_file(item, report: RetentionReport) -> None:
+    if not item.path:
+        return
+    size = file_bytes(item.path)
+    try:
+        Path(item.path).unlink(missing_ok=True)
+    except OSError as exc:  # the index entry is gone; start-up reconciliation indexes the file again
+        report.errors.append(f"{item.path}: {exc}")
+        logger.error("retention could not delete %s: %s", item.path, exc)
+        return
+    if item.kind == "event":
+        report.clips_freed += size
+    else:
+        report.recordings_freed += size
+
+
+def hold_spans(events, locked: set[str], pre_roll_s: float, post_roll_s: float) -> dict[str, list[tuple]]:
+    """Per camera, (from, to, event id, why) of every event that keeps the recordings around it."""
+    spans = defaultdict(list)
+    for event in events:
+        why = "locked" if event.event_id in locked else "clip" if event.clip_state == "recording" else None
+        if why:
+            end = event.end if event.end is not None else math.inf
+            spans[event.camera_id].append((event.start - pre_roll_s, end + post_roll_s, event.event_id, why))
+    return spans
+
+
+def holder_of(spans: dict[str, list[tuple]], record) -> tuple[str, str] | None:
+    """(event id, why) of an event whose span overlaps a segment or gap, or None."""
+    for lo, hi, event_id, why in spans.get(record.camera_id, ()):
+        if lo <= record.end and hi >= record.start:
+            return event_id, why
+    return None
+
+
+def human_bytes(n: float) -> str:
+    """``12.3 MB`` under a gigabyte, ``1.2 GB`` from there."""
+    return f"{n / 1e6:.1f} MB" if n < GB else f"{n / GB:.1f} GB"
+
+
+def file_bytes(path: str | None) -> int:
+    """The size of a file, 0 when there is none."""
+    try:
+        return Path(path).stat().st_size if path else 0
+    except OSError:
+        return 0

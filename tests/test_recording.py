@@ -1,0 +1,210 @@
+"""Recording: segments of each camera's own stream, clips and exports cut from them, crashes and kills."""
+
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import av
+import pytest
+from capture_helpers import wait_for
+from recording_child import CornerPerson, config
+from videos import write_video
+
+from surveil.engine.engine import Engine
+from surveil.hashing import file_sha256
+from surveil.media.export import TimeRange, export_incidents, verify_export
+from surveil.media.reconcile import probe_segment, reconcile
+from surveil.paths import app_paths
+from surveil.store.layout import EVENTS
+from surveil.store.records import EventRecord, decode
+from surveil.store.store import EventStore
+from surveil.store.verify import verify_store
+
+HERE = Path(__file__).parent
+
+
+def _probe(path) -> dict:
+    """Codec, duration and whether the first frame is a keyframe, read back with FFmpeg (PyAV)."""
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        first = next(container.decode(stream))
+        duration = container.duration / 1e6 if container.duration else None
+        return {"codec": stream.codec_context.name, "duration": duration, "key": first.key_frame,
+                "format": container.format.name}
+
+
+def _events(store) -> list[EventRecord]:
+    return [decode(EventRecord, v) for _, v in store.family(EVENTS).items()]
+
+
+def _holes(segments) -> list[float]:
+    return [b.start - a.end for a, b in zip(segments, segments[1:], strict=False)]
+
+
+@pytest.fixture
+def lobby(media) -> str:
+    return str(media / "lobby_cctv_640x360.mp4")
+
+
+def test_segments_cover_the_run_and_clips_and_ranges_are_h264_cuts(tmp_path, lobby):
+    engine = Engine(config(tmp_path, lobby), app_paths(), detector=CornerPerson(), clip_reason="test")
+    engine.start()
+    try:
+        time.sleep(14)
+    finally:
+        engine.stop()
+    with EventStore(tmp_path / "store") as store:
+        segments = list(store.segments("cam"))
+        assert len(segments) >= 3 and all(not s.encoded and s.codec == "h264" for s in segments), segments
+        # Back to back: a segment ends where the next begins (a frame period apart at most).
+        assert max(_holes(segments)) < 0.1, _holes(segments)
+        assert segments[-1].end - segments[0].start > 12
+        assert verify_store(store).ok
+        events = _events(store)
+        assert events and all(e.clip_state == "written" and e.end is not None for e in events)
+        for event in events:
+            clip = _probe(event.clip_path)
+            # Pre- and post-roll of 1 s, within what was recorded (the engine stopped the last event).
+            asked = min(event.end + 1, segments[-1].end) - max(event.start - 1, segments[0].start)
+            # From the keyframe before the pre-roll: longer by at most one GOP (about 5.3 s in this clip).
+            assert clip["codec"] == "h264" and clip["format"].startswith("mov") and clip["key"], clip
+            assert asked - 0.5 <= clip["duration"] <= asked + 5.5, (asked, clip)
+        start = segments[0].start + 4
+        export = export_incidents(store, tmp_path / "range", event_ids=[], ranges=[TimeRange("cam", start, start + 6)])
+    cut = next((tmp_path / "range" / "recordings").glob("*.mp4"))
+    info = _probe(cut)
+    assert info["codec"] == "h264" and info["key"] and 6 - 0.5 <= info["duration"] <= 6 + 5.5, info
+    assert verify_export(export.path).ok
+    # One flipped byte in one segment is named by `surveil verify`.
+    target = Path(segments[1].path)
+    data = bytearray(target.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    target.write_bytes(bytes(data))
+    done = subprocess.run([sys.executable, "-m", "surveil", "verify", "--store", str(tmp_path / "store")],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1 and f"BROKEN: recording of cam was altered: {target}" in done.stdout, done.stdout
+
+
+def test_a_source_without_packets_to_keep_is_encoded_to_h264(tmp_path):
+    clip = write_video(tmp_path / "mjpeg.avi", count=120, fps=20, size=(160, 120), step=1)
+    engine = Engine(config(tmp_path, str(clip)), app_paths(), detector=CornerPerson(), clip_reason="test")
+    engine.start()
+    try:
+        time.sleep(7)
+    finally:
+        engine.stop()
+    with EventStore(tmp_path / "store") as store:
+        segments = list(store.segments("cam"))
+        assert segments and all(s.encoded and s.codec == "h264" for s in segments)
+        assert verify_store(store).ok
+        events = _events(store)
+    assert events and _probe(events[0].clip_path)["codec"] == "h264"
+
+
+def test_events_mode_keeps_only_what_an_event_needs(tmp_path, lobby):
+    cfg = config(tmp_path, lobby)
+    cfg.cameras[0].record = "events"
+    cfg.rules[0].classes = ["car"]  # never fires here: nothing is needed
+    engine = Engine(cfg, app_paths(), detector=CornerPerson(), clip_reason="test")
+    engine.start()
+    recorder = engine.recorder
+    try:
+        time.sleep(10)
+    finally:
+        engine.stop()
+    with EventStore(tmp_path / "store") as store:
+        assert list(store.segments("cam")) == []
+    assert not list((tmp_path / "recordings").rglob("*.ts")), "segments nobody needs are deleted"
+    assert recorder.status()["cam"]["discarded_segments"] >= 1  # 10 s of a clip with a keyframe every 5.3 s
+
+
+def test_kills_during_recording_lose_no_segment_and_leave_no_event_open(tmp_path, lobby):
+    rng = random.Random(7)
+    root = tmp_path / "site"
+    for round_ in range(20):
+        fresh = round_ % 5 == 0  # every fifth kill hits a store in its first second of life
+        if fresh and root.exists():
+            shutil.rmtree(root)
+        child = subprocess.Popen([sys.executable, str(HERE / "recording_child.py"), str(root), lobby],
+                                 stdout=subprocess.PIPE, text=True, cwd=HERE)
+        delay = rng.uniform(0.0, 1.0) if fresh else rng.uniform(1.5, 4.5)
+        time.sleep(delay)
+        child.send_signal(signal.SIGKILL)
+        child.wait(10)
+        if not (root / "store").exists():
+            continue
+        with EventStore(root / "store") as store:  # always reopens
+            reconcile(store, root / "recordings", root / "clips", 1, 1)  # what the next start does
+            _check_after_kill(store, root)
+
+
+def _check_after_kill(store, root) -> None:
+    assert verify_store(store).ok, verify_store(store).problems
+    indexed = {s.path for s in store.segments("cam")}
+    on_disk = {str(p) for p in (root / "recordings").rglob("*.ts")}
+    assert on_disk == indexed, "every segment on disk is indexed after the restart"
+    for path in on_disk:
+        assert probe_segment(Path(path)) is not None, f"{path} plays"
+    for event in _events(store):
+        assert event.end is not None and event.clip_state in ("written", "failed"), event
+        if event.clip_state == "written":
+            assert file_sha256(event.clip_path) == event.clip_sha256
+    assert not list((root / "clips").rglob("*.partial.mp4"))
+
+
+RUN_CONFIG = """
+cameras: [{{id: lobby, source: {lobby}, loop: true}}]
+models: {{detector: {{weights: {models}/yolo11n.pt, classes: [person]}}}}
+storage: {{path: {root}/store}}
+recording: {{folder: {root}/recordings, clips_dir: {root}/clips, segment_s: 4, pre_roll_s: 2, post_roll_s: 2}}
+rules: [{{name: people, classes: [person], cooldown_s: 2, grace_s: 1}}]
+"""
+
+
+def test_sigterm_with_the_cpu_saturated_stops_in_time_and_every_event_has_its_clip(tmp_path, lobby, assets):
+    cfg = tmp_path / "config.yaml"
+    cfg.write_text(RUN_CONFIG.format(lobby=lobby, models=assets / "models", root=tmp_path))
+    hogs = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(4)]
+    try:
+        child = subprocess.Popen([sys.executable, "-m", "surveil", "run", "--config", str(cfg)],
+                                 stdout=subprocess.PIPE, text=True)
+        lines = iter(child.stdout.readline, "")
+        assert any("alert_started" in line for line in lines), "an alert before the stop"
+        time.sleep(3)
+        asked = time.monotonic()
+        child.send_signal(signal.SIGTERM)
+        code = child.wait(60)
+        took = time.monotonic() - asked
+    finally:
+        for hog in hogs:
+            hog.kill()
+    assert code == 0 and took < 15, f"exit {code} after {took:.1f} s"
+    with EventStore(tmp_path / "store") as store:
+        events = _events(store)
+        assert events and all(e.clip_state == "written" and e.end is not None for e in events), events
+        assert verify_store(store).ok
+
+
+def test_a_full_disk_stops_recording_and_it_resumes_by_itself(tmp_path, tiny_disk, lobby):
+    disk = tiny_disk("3m")
+    cfg = config(tmp_path, lobby)
+    cfg.recording.folder = disk
+    cfg.storage.min_free_gb = 0  # else retention frees the tiny disk before it fills
+    notices = []
+    engine = Engine(cfg, app_paths(), detector=CornerPerson(), clip_reason="test")
+    engine.listeners.append(notices.append)
+    engine.start()
+    try:
+        wait_for(lambda: any(n.kind == "recording_error" for n in notices), 60, "the disk to fill")
+        assert engine.health()["cameras"]["cam"]["state"] == "live", "analysis goes on"
+        for path in sorted(disk.rglob("*.ts"))[:-1]:
+            os.unlink(path)  # the operator frees space (as retention would)
+        wait_for(lambda: any(n.kind == "recording_resumed" for n in notices), 30, "recording to resume")
+    finally:
+        engine.stop()
+    assert str(disk) in next(n.message for n in notices if n.kind == "recording_error")
