@@ -191,7 +191,7 @@ def test_sigterm_with_the_cpu_saturated_stops_in_time_and_every_event_has_its_cl
 
 
 def test_a_full_disk_stops_recording_and_it_resumes_by_itself(tmp_path, tiny_disk, lobby):
-    disk = tiny_disk("3m")
+    disk = tiny_disk("1m")  # the lobby clip records about 45 KB/s: full in about 20 s
     cfg = config(tmp_path, lobby)
     cfg.recording.folder = disk
     cfg.storage.min_free_gb = 0  # else retention frees the tiny disk before it fills

@@ -84,31 +84,44 @@ def cut_clip(segments: Sequence[SegmentRef], start: float, end: float, dest: Pat
 
 
 def _copy(segment: SegmentRef, start: float, end: float, out: _Out) -> None:
-    with av.open(segment.path) as source:
-        stream = source.streams.video[0]
-        tb = stream.time_base
-        keep: list = []  # the current GOP, until we know whether it reaches the start
-        for packet in source.demux(stream):
-            if not packet.size or packet.dts is None:
+    """Copy a segment's packets in range; a segment cut short by a crash or a full disk gives what it has."""
+    try:
+        source = av.open(segment.path)
+    except av.error.FFmpegError as exc:
+        logger.warning("segment %s cannot be read (%s): skipped", segment.path, exc)
+        return
+    with source:
+        try:
+            _copy_packets(source, segment, start, end, out)
+        except av.error.InvalidDataError as exc:
+            logger.warning("segment %s is damaged after some packets (%s): cut up to there", segment.path, exc)
+
+
+def _copy_packets(source, segment: SegmentRef, start: float, end: float, out: _Out) -> None:
+    stream = source.streams.video[0]
+    tb = stream.time_base
+    keep: list = []  # the current GOP, until we know whether it reaches the start
+    for packet in source.demux(stream):
+        if not packet.size or packet.dts is None:
+            continue
+        wall = segment.start + float(packet.dts * tb)
+        if wall > end:
+            break
+        if out.origin is None:
+            if packet.is_keyframe:
+                keep = []
+            keep.append((packet, wall))
+            if wall < start:
                 continue
-            wall = segment.start + float(packet.dts * tb)
-            if wall > end:
-                break
-            if out.origin is None:
-                if packet.is_keyframe:
-                    keep = []
-                keep.append((packet, wall))
-                if wall < start:
-                    continue
-                if not keep[0][0].is_keyframe:
-                    keep = []
-                    continue
-                _begin(out, stream, keep[0][1])
-                for held, held_wall in keep:
-                    _write(out, held, held_wall, tb)
+            if not keep[0][0].is_keyframe:
                 keep = []
                 continue
-            _write(out, packet, wall, tb)
+            _begin(out, stream, keep[0][1])
+            for held, held_wall in keep:
+                _write(out, held, held_wall, tb)
+            keep = []
+            continue
+        _write(out, packet, wall, tb)
 
 
 def _begin(out: _Out, stream, origin: float) -> None:

@@ -212,7 +212,7 @@ class Recorder:
         if cam is None:
             return
         cam.template = template
-        self._closed(camera_id, cam.writer.begin(template))
+        self._guarded(camera_id, cam, lambda: cam.writer.begin(template))
 
     def _media(self, camera_id: str, item) -> None:
         cam = self.cameras.get(camera_id)
@@ -225,38 +225,44 @@ class Recorder:
             self._on_gap(camera_id, since, item.t_wall, reason)
         if cam.lossy:  # packets were dropped: start again at the next keyframe
             cam.lossy = False
-            self._closed(camera_id, cam.writer.begin(cam.template))
+            self._guarded(camera_id, cam, lambda: cam.writer.begin(cam.template))
         if cam.error is not None and item.t_wall < cam.retry_at:
             return
-        try:
-            write = cam.writer.write_frame if isinstance(item, Frame) else cam.writer.write_packet
-            self._closed(camera_id, write(item))
-        except RecordingError as exc:
-            self._write_failed(camera_id, cam, str(exc), item.t_wall)
-            return
-        if cam.error is not None and cam.writer.open_start is not None:
-            self._notify("recording_resumed", f"recording of {camera_id} resumed", camera_id)
-            logger.warning("recording of %s resumed", camera_id)
-            cam.error = None
+        write = cam.writer.write_frame if isinstance(item, Frame) else cam.writer.write_packet
+        self._guarded(camera_id, cam, lambda: write(item))
 
-    def _write_failed(self, camera_id: str, cam: CameraRecording, message: str, t_wall: float) -> None:
-        self._closed(camera_id, cam.writer.close())
-        if cam.error is None:
-            logger.error("%s; analysis and alerts go on, recording retries every %.0f s", message, RETRY_S)
-            self._notify("recording_error", message, camera_id)
-        cam.error, cam.retry_at = message, t_wall + RETRY_S
+    def _guarded(self, camera_id: str, cam: CameraRecording, action) -> None:
+        """Run a writer step; index what it closed; a failure stops this camera's recording until a retry."""
+        try:
+            closed = action()
+        except RecordingError as exc:
+            self._closed(camera_id, exc.segment)
+            try:
+                self._closed(camera_id, cam.writer.close())
+            except RecordingError as again:
+                self._closed(camera_id, again.segment)
+            if cam.error is None:
+                logger.error("%s; analysis and alerts go on, recording retries every %.0f s", exc, RETRY_S)
+                self._notify("recording_error", str(exc), camera_id)
+            cam.error, cam.retry_at = str(exc), cam.last_wall + RETRY_S
+            return
+        if closed is not None and cam.error is not None:  # a whole segment closed again: the disk has room
+            cam.error = None
+            logger.warning("recording of %s resumed", camera_id)
+            self._notify("recording_resumed", f"recording of {camera_id} resumed", camera_id)
+        self._closed(camera_id, closed)
 
     def _gap(self, camera_id: str, t_wall: float, reason: str) -> None:
         cam = self.cameras.get(camera_id)
         if cam is None:
             return
-        self._closed(camera_id, cam.writer.close())
+        self._guarded(camera_id, cam, cam.writer.close)
         cam.gap = (t_wall, reason)
 
     def _close(self, camera_id: str) -> None:
         cam = self.cameras.get(camera_id)
         if cam is not None:
-            self._closed(camera_id, cam.writer.close())
+            self._guarded(camera_id, cam, cam.writer.close)
 
     def _closed(self, camera_id: str, segment: ClosedSegment | None) -> None:
         """A segment closed: index it now (always) or once its keep decision is due."""

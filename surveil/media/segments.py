@@ -27,7 +27,14 @@ _ENCODE_TB = Fraction(1, 1000)
 
 
 class RecordingError(Exception):
-    """A segment could not be written (a full disk, a vanished folder); the message says where."""
+    """A segment could not be written (a full disk, a vanished folder); the message says where.
+
+    ``segment`` is what was closed on the way (playable up to the failure), to index like any other.
+    """
+
+    def __init__(self, message: str, segment: ClosedSegment | None = None):
+        super().__init__(message)
+        self.segment = segment
 
 
 @dataclass(frozen=True)
@@ -116,19 +123,23 @@ class SegmentWriter:
         seg, self._seg = self._seg, None
         if seg is None:
             return None
-        try:
+        error = None
+        try:  # the muxer buffers: a full disk often shows only here
             if seg.container is not None:
                 if seg.encoded:
                     seg.container.mux(seg.stream.encode(None))
                 seg.container.close()
         except (av.error.FFmpegError, OSError) as exc:
-            logger.error("closing segment %s: %s", seg.path, exc)
-        if not seg.path.exists() or seg.packets == 0:
+            error = f"recording {self.camera_id} to {seg.path} failed: {getattr(exc, 'strerror', None) or exc}"
+        closed = None
+        if seg.path.exists() and seg.packets and seg.path.stat().st_size:
+            closed = ClosedSegment(self.camera_id, seg.path, seg.start, seg.end, seg.path.stat().st_size,
+                                   file_sha256(seg.path), seg.codec, seg.packets, seg.encoded)
+        else:
             seg.path.unlink(missing_ok=True)
-            return None
-        size = seg.path.stat().st_size
-        return ClosedSegment(self.camera_id, seg.path, seg.start, seg.end, size, file_sha256(seg.path),
-                             seg.codec, seg.packets, seg.encoded)
+        if error:
+            raise RecordingError(error, closed)
+        return closed
 
     # -- internals ---------------------------------------------------------------------------
 
