@@ -78,6 +78,7 @@ class CameraSource:
         self._start_wall = config.start_time.timestamp() if config.start_time else None
         self._next: tuple[float, float] | None = None  # (mono, wall) where a file's next pass begins
         self._timeline: Timeline | None = None
+        self.first_wall: float | None = None  # wall time of the first frame read
         self._listeners: list[StatusListener] = []
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -284,6 +285,8 @@ class CameraSource:
 
     def _deliver(self, frame: Frame, pass_frames: int, backoff: Backoff) -> None:
         """Hand a frame to analysis: newest wins for live sources, back-pressure for unpaced files."""
+        if self.first_wall is None:
+            self.first_wall = frame.t_wall
         if pass_frames == 0:  # live before its first frame is handed over
             backoff.reset()
             self._set_status(SourceState.LIVE)

@@ -56,6 +56,6 @@ def run(args) -> int:
         print(f"{video}: {result.frames} frames in {time.monotonic() - began:.1f} s "
               f"({result.frames / max(1e-6, time.monotonic() - began):.0f} frames/s); stored {result.objects} "
               f"tracked objects, {result.events} events, {result.segments} recording segments "
-              f"({result.start.isoformat()} to {result.end.isoformat()})")
+              f"({result.start.isoformat()} to {result.end.astimezone(result.start.tzinfo).isoformat()})")
         start = result.end
     return 0

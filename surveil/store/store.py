@@ -270,6 +270,11 @@ class EventStore:
                 yield record
             it.next()
 
+    def all_objects(self):
+        """Every tracked-object record, oldest first."""
+        for _, value in self._cf[OBJECTS].items():
+            yield decode(ObjectRecord, value)
+
     def all_segments(self):
         """Every segment and gap record, camera by camera, oldest first within a camera."""
         family = self._cf.get(SEGMENTS)
