@@ -25,6 +25,18 @@ class CornerPerson:
                 for im in images]
 
 
+class BlinkingPerson(CornerPerson):
+    """The same person, seen for ``on`` detector calls and then gone for as many: events that end."""
+
+    def __init__(self, on: int = 30):
+        self.on, self.calls = on, 0
+
+    def detect(self, images):
+        self.calls += 1
+        seen = super().detect(images)
+        return seen if (self.calls // self.on) % 2 == 0 else [Detections() for _ in images]
+
+
 def config(root: Path, source: str) -> SurveilConfig:
     return SurveilConfig.model_validate({
         "cameras": [{"id": "cam", "source": source, "loop": True}],

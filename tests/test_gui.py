@@ -109,3 +109,14 @@ def test_the_rule_form_round_trips_schedule_and_heading(qtbot):
     form.widgets["schedule:start"].setText("")
     form.widgets["schedule:end"].setText("")
     assert Rule.model_validate(form.data()).schedule is None
+
+
+def test_the_status_bar_shows_storage_and_a_camera_that_stopped_recording(qtbot, fake_engine, tmp_path):
+    window = MainWindow(fake_engine, QSettings(str(tmp_path / "window.ini"), QSettings.Format.IniFormat))
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitUntil(lambda: "days kept" in window.storage_label.text(), timeout=20000)
+    assert "GB" in window.storage_label.text() and "NOT RECORDING" not in window.storage_label.text()
+    fake_engine.recorder.cameras["cam"].error = "recording cam to /x failed: No space left on device"
+    qtbot.waitUntil(lambda: "NOT RECORDING: cam" in window.storage_label.text(), timeout=5000)
+    assert "No space left" in window.storage_label.toolTip()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from pathlib import Path
 
@@ -57,6 +58,8 @@ class MainWindow(QMainWindow):
         self._toolbar()
         self.health_label = QLabel("starting…")
         self.statusBar().addPermanentWidget(self.health_label)
+        self.storage_label = QLabel("")
+        self.statusBar().addPermanentWidget(self.storage_label)
         self.tray = QSystemTrayIcon(self) if QSystemTrayIcon.isSystemTrayAvailable() else None
         self._timer = QTimer(self, interval=1000, timeout=self._show_health)
         self._timer.start()
@@ -132,7 +135,8 @@ class MainWindow(QMainWindow):
                 self.tray.showMessage("surveil alert", notice.message)
         elif notice.kind == "alert_ended" and tile is not None:
             tile.set_alert("")
-        elif notice.kind in ("store_error", "clip_failed"):
+        elif notice.kind in ("store_error", "clip_failed", "recording_error", "recording_resumed", "retention",
+                             "storage_warning"):
             self.statusBar().showMessage(notice.message, 15000)
 
     def _on_action(self, event_id: str, what: str, text: str) -> None:
@@ -170,6 +174,27 @@ class MainWindow(QMainWindow):
         shown = f", alerts p95 {latency * 1000:.0f} ms" if latency is not None else ""
         self.health_label.setText(f"{live}/{len(health['cameras'])} cameras live, {fps:.1f} fps analysed, "
                                   f"{drops} dropped{shown}")
+        self._show_storage(health)
+
+    def _show_storage(self, health: dict) -> None:
+        """Disk used against the cap, days kept, the next purge, and any camera that is not recording."""
+        retention, recording = health.get("retention") or {}, health.get("recording") or {}
+        failing = [c for c, r in recording.items() if r["state"].startswith("error")]
+        if "used_bytes" not in retention:
+            text = "storage: measuring…"
+        else:
+            days = min((c["days"] for c in retention.get("cameras", {}).values()), default=0.0)
+            nxt = retention.get("next_purge")
+            at = dt.datetime.fromisoformat(nxt).astimezone().strftime("%H:%M") if nxt else "-"
+            text = (f"storage {retention['used_bytes'] / 1e9:.1f} of {retention['cap_bytes'] / 1e9:.0f} GB "
+                    f"({retention['cap_share']:.0%}), {days:.1f} days kept, next purge {at}")
+        if failing:
+            text += f"; NOT RECORDING: {', '.join(failing)}"
+        self.storage_label.setText(text)
+        tips = [recording[c]["state"] for c in failing] + ([retention["warning"]] if retention.get("warning") else [])
+        self.storage_label.setToolTip("\n".join(tips) or "recordings, clips and the store, against storage.max_size_gb")
+        self.storage_label.setStyleSheet("color: #b00020; font-weight: bold" if failing or retention.get("warning")
+                                         else "")
 
     def _restore(self) -> None:
         geometry, state = self.settings.value("window/geometry"), self.settings.value("window/state")

@@ -68,10 +68,16 @@ def _wait(engine, stop: threading.Event, args) -> None:
             return
 
 
+_PRINT_LOCK = threading.Lock()  # notices come from several engine threads: one whole line at a time
+
+
 def _print(notice: EngineNotice, as_json: bool) -> None:
     if as_json:
         record = notice.record.__dict__ if notice.record else None
-        print(json.dumps({"kind": notice.kind, "message": notice.message, "camera": notice.camera_id,
-                          "event": record}), flush=True)
+        line = json.dumps({"kind": notice.kind, "message": notice.message, "camera": notice.camera_id,
+                           "event": record})
     else:
-        print(f"{time.strftime('%H:%M:%S')} {notice.kind:14} {notice.message}", flush=True)
+        line = f"{time.strftime('%H:%M:%S')} {notice.kind:14} {notice.message}"
+    with _PRINT_LOCK:
+        sys.stdout.write(line + "\n")
+        sys.stdout.flush()

@@ -43,8 +43,9 @@ class Engine:
     """Everything from cameras to stored incidents, headless. Listeners are called on engine threads."""
 
     def __init__(self, config: SurveilConfig, paths: AppPaths, detector: Detector | None = None,
-                 encoder: TextImageEncoder | None = None, clip_reason: str | None = None):
+                 encoder: TextImageEncoder | None = None, clip_reason: str | None = None, record: bool = True):
         self.config, self.paths = config, paths
+        self._record = record  # False only for benchmarks: what recording costs, measured against none
         self._detector, self._encoder, self._clip_reason = detector, encoder, clip_reason
         self.listeners: list[Listener] = []
         self.store: EventStore | None = None
@@ -187,8 +188,9 @@ class Engine:
     def _open_camera(self, camera: CameraConfig) -> None:
         pipeline = CameraPipeline(camera.id, camera.motion, self.loop.analyzer.detector.names)
         self.loop.analyzer.pipelines[camera.id] = pipeline
-        self.recorder.add_camera(camera.id, camera.record)
-        source = CameraSource(camera, FrameMailbox(self.loop.wake), tap=self.recorder)
+        if self._record:
+            self.recorder.add_camera(camera.id, camera.record)
+        source = CameraSource(camera, FrameMailbox(self.loop.wake), tap=self.recorder if self._record else None)
         source.add_status_listener(self._on_status)
         self.loop.sources[camera.id] = source
         source.start()

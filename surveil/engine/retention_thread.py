@@ -16,14 +16,15 @@ from pathlib import Path
 
 from surveil.config import SurveilConfig
 from surveil.engine.alerts import EngineNotice
-from surveil.media.retention import GB, iso, plan_retention, retention_status, run_retention
+from surveil.media.retention import GB, SIZE_TRIGGER, iso, plan_retention, retention_status, run_retention
 from surveil.store.retention import disk_usage
 from surveil.store.store import EventStore
 
 logger = logging.getLogger(__name__)
 
 DISK_CHECK_S = 30.0
-MIN_GAP_S = 30.0  # between woken passes: a cap that locked events keep exceeded must not mean a pass per segment
+MIN_GAP_S = 2.0  # between woken passes: a cap that locked events keep exceeded must not mean a pass per segment
+WARN_RESET_SHARE = 0.7  # the storage warning comes again only after usage fell this far below the cap
 
 
 class RetentionThread:
@@ -68,7 +69,7 @@ class RetentionThread:
         with self._lock:
             if self._estimate is not None:
                 self._estimate += n
-            over = self._estimate is not None and self._estimate > self._cap
+            over = self._estimate is not None and self._estimate > self._cap * SIZE_TRIGGER
             check_disk = self._floor > 0 and time.monotonic() >= self._next_disk_check
             if check_disk:
                 self._next_disk_check = time.monotonic() + DISK_CHECK_S
@@ -116,16 +117,19 @@ class RetentionThread:
             self._estimate, self._status = usage.used, status
             self._last_run = {"time": iso(started), "seconds": round(time.time() - started, 2),
                               "plan": plan.summary(), "run": report.as_dict() if report else None}
-        self._tell(report, status.get("warning"))
+        self._tell(report, status)
 
-    def _tell(self, report, warning: str | None) -> None:
+    def _tell(self, report, status: dict) -> None:
+        warning = status.get("warning")
         for purge in report.purges if report else ():
             camera = purge.cameras[0] if len(purge.cameras) == 1 else None
             self._send(EngineNotice("retention", purge.line(), camera_id=camera))
         if warning and not self._warned:
             logger.warning("storage: %s", warning)
             self._send(EngineNotice("storage_warning", warning))
-        self._warned = bool(warning)  # once per crossing: again only after usage went back under
+        # Once per crossing: at the cap, retention keeps usage near it, which is no news every pass.
+        used = status.get("used_bytes", 0)
+        self._warned = bool(warning) or (self._warned and used > self._cap * WARN_RESET_SHARE)
 
     def _send(self, notice: EngineNotice) -> None:
         try:

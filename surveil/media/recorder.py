@@ -137,8 +137,9 @@ class Recorder:
     # -- events (analysis thread) -----------------------------------------------------------------
 
     def start_clip(self, event_id: str, camera_id: str, start_wall: float) -> None:
-        """An event began: its clip will run from ``start_wall - pre_roll``."""
-        self._queue.put(("clip", _Clip(event_id, camera_id, start_wall)))
+        """An event began: its clip will run from ``start_wall - pre_roll`` (cameras not recorded get none)."""
+        if camera_id in self.cameras:
+            self._queue.put(("clip", _Clip(event_id, camera_id, start_wall)))
 
     def end_clip(self, event_id: str, end_wall: float) -> None:
         """The event ended: its clip is cut once ``end_wall + post_roll`` is recorded."""

@@ -40,6 +40,9 @@ logger = logging.getLogger(__name__)
 REASONS = ("age", "size", "emergency")
 DAY, GB = 86400.0, 1e9
 WARN_SHARE = 0.9  # of the cap
+# Over SIZE_TRIGGER of the cap, the oldest go until SIZE_TARGET: the headroom keeps the disk
+# under the cap while the next segments close, before the next pass.
+SIZE_TRIGGER, SIZE_TARGET = 0.9, 0.8
 WARN_FLOOR_FACTOR = 2  # free space under twice the emergency floor is worth a warning
 
 
@@ -152,7 +155,8 @@ def plan_retention(store: EventStore, config: SurveilConfig, recordings_dir: Pat
     usage = measure_usage(store, config, recordings_dir, clips_dir, disk)
     planner = _Planner(store, config, now)
     planner.by_age()
-    planner.by_size(usage.used - usage.cap)
+    after_age = usage.used - sum(item.bytes for item in planner.items)
+    planner.by_size(after_age - int(usage.cap * SIZE_TARGET) if after_age > usage.cap * SIZE_TRIGGER else 0)
     planner.by_emergency(usage.floor - usage.free)
     return RetentionPlan(now, usage, planner.items, planner.kept, frozenset(planner.locked),
                          config.recording.pre_roll_s, config.recording.post_roll_s, planner.warnings)
