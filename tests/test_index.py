@@ -65,7 +65,8 @@ def test_index_stores_a_clips_tracked_objects_events_and_recording_at_its_own_ti
                            "--start", "2026-01-02T10:00:00Z", "--config", str(cfg)],
                           capture_output=True, text=True, timeout=240)
     assert done.returncode == 0, done.stderr
-    found = re.search(r"641 frames .* stored (\d+) tracked objects, (\d+) events, (\d+) recording segments", done.stdout)
+    found = re.search(r"641 frames .* stored (\d+) tracked objects, (\d+) events, (\d+) recording segments",
+                      done.stdout)
     assert found, done.stdout
     objects, events, segments = map(int, found.groups())
     assert objects >= 10 and events >= 3 and segments >= 2
@@ -74,7 +75,8 @@ def test_index_stores_a_clips_tracked_objects_events_and_recording_at_its_own_ti
         recorded = list(store.segments("lobby"))
         stored = [r for r in store.all_objects() if r.camera_id == "lobby"]
     assert len(stored) == objects and all(start <= o.start <= o.end <= start + 21.5 for o in stored)
-    assert recorded[0].start == pytest.approx(start, abs=0.1) and recorded[-1].end == pytest.approx(start + 21.4, abs=0.2)
+    assert recorded[0].start == pytest.approx(start, abs=0.1)
+    assert recorded[-1].end == pytest.approx(start + 21.4, abs=0.2)
     listing = subprocess.run([sys.executable, "-m", "surveil", "events", "--config", str(cfg), "--camera", "lobby",
                               "--since", "2026-01-02T10:00:00Z", "--until", "2026-01-02T10:01:00Z"],
                              capture_output=True, text=True, timeout=60)

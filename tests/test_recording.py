@@ -208,3 +208,48 @@ def test_a_full_disk_stops_recording_and_it_resumes_by_itself(tmp_path, tiny_dis
     finally:
         engine.stop()
     assert str(disk) in next(n.message for n in notices if n.kind == "recording_error")
+
+
+def _used(root: Path) -> int:
+    return sum(p.stat().st_size for folder in ("recordings", "clips", "store") for p in (root / folder).rglob("*")
+               if p.is_file())
+
+
+def test_retention_keeps_a_running_engine_under_its_cap_and_spares_locked_evidence(tmp_path, media):
+    from recording_child import BlinkingPerson
+
+    cfg = config(tmp_path, str(media / "lobby_cctv_640x360.mp4"))
+    cfg.cameras = [cfg.cameras[0].model_copy(update={"id": f"cam{i}", "source": str(media / clip)})
+                   for i, clip in enumerate(["lobby_cctv_640x360.mp4", "highway_traffic_640x360.mp4"] * 2)]
+    cfg.rules[0].cooldown_s = 30  # an alert per camera every 30 s: clips stay a share of what is recorded
+    cap = 8_000_000  # the four cameras record about 230 KB/s: some 35 MB in the 150 s below
+    cfg.storage.max_size_gb, cfg.storage.retention_every_s = cap / 1e9, 10
+    notices, samples = [], []
+    engine = Engine(cfg, app_paths(), detector=BlinkingPerson(), clip_reason="test")
+    engine.listeners.append(notices.append)
+    engine.start()
+    try:
+        wait_for(lambda: any(n.kind == "alert_ended" for n in notices), 30, "a first finished event")
+        first = next(n for n in notices if n.kind == "alert_started").record
+        engine.store.set_state(first.event_id, locked=True)
+        end = time.monotonic() + 150
+        while time.monotonic() < end:
+            samples.append(_used(tmp_path))
+            time.sleep(0.5)
+    finally:
+        engine.stop()
+    purges = [n for n in notices if n.kind == "retention"]
+    assert len(purges) >= 3, "retention ran again and again"
+    assert max(samples) <= cap, f"peak {max(samples)} bytes over the {cap} cap"
+    with EventStore(tmp_path / "store") as store:
+        assert verify_store(store).ok
+        audited = [e for e in store.audit_entries() if e.action == "purge"]
+        assert len(audited) >= len(purges), "each purge is one audit entry"
+        locked = store.get_event(first.event_id)
+        assert locked is not None and Path(locked.clip_path).is_file()
+        kept = list(store.segments(first.camera_id, locked.start - 1, locked.end + 1))
+        assert kept and kept[0].start <= locked.start and kept[-1].end >= locked.end, "its recording still covers it"
+        assert all(Path(s.path).is_file() for s in kept)
+        oldest = min(s.start for c in ("cam0", "cam1", "cam2", "cam3") for s in store.segments(c)
+                     if s.segment_id not in {k.segment_id for k in kept})
+    assert oldest > locked.end, "everything older than the locked event's recording went, the locked part stayed"

@@ -14,7 +14,7 @@ from store_factory import BASE, event, obj
 
 from surveil.config import SurveilConfig
 from surveil.hashing import file_sha256
-from surveil.media.retention import plan_retention, retention_status, run_retention
+from surveil.media.retention import SIZE_TARGET, SIZE_TRIGGER, plan_retention, retention_status, run_retention
 from surveil.media.segments import segment_path
 from surveil.store.layout import segment_key
 from surveil.store.records import SegmentRecord
@@ -103,21 +103,27 @@ def test_age_follows_each_cameras_days_and_events_outlive_their_recordings(folde
         assert verify_store(store).ok
 
 
-def test_size_cap_takes_the_oldest_segments_of_any_camera_then_the_oldest_unlocked_events(folders):
+def test_size_cap_takes_the_oldest_first_recordings_and_events_alike_down_to_its_target(folders):
     segments = [_segment(folders, "gate" if i % 2 == 0 else "yard", BASE - 3600 + i * 10) for i in range(5)]
     events = [_with_clip(folders, i, start=BASE - 7200 + i * 600, size=1000) for i in range(3)]
     with EventStore(folders[0]) as store:
         store.put([Put(r) for r in segments + events])
         store.set_state(events[0].event_id, locked=True)
         used = plan_retention(store, _config(folders), folders[1], folders[2], now=BASE, disk=PLENTY).usage.used
-        plan = _plan(store, _config(folders, max_size_gb=(used - 150_000) / 1e9), folders)
-        assert _ids(plan, "size") == [segments[0].segment_id, segments[1].segment_id], "oldest first, across cameras"
-        plan = _plan(store, _config(folders, max_size_gb=(used - 5 * SIZE - 1) / 1e9), folders)
-        assert _ids(plan, "size") == [s.segment_id for s in segments] + [events[1].event_id]
+        under = _plan(store, _config(folders, max_size_gb=used / (SIZE_TRIGGER - 0.01) / 1e9), folders)
+        assert _ids(under, "size") == [], "under the trigger nothing goes"
+        cap = used / 0.95
+        plan = _plan(store, _config(folders, max_size_gb=cap / 1e9), folders)
+        oldest_first = [events[1].event_id, events[2].event_id] + [s.segment_id for s in segments]
+        chosen = _ids(plan, "size")
+        assert chosen == oldest_first[:len(chosen)], "oldest first, across cameras and kinds"
+        freed = sum(i.bytes for i in plan.items if i.reason == "size")
+        last = next(i.bytes for i in plan.items if i.item_id == chosen[-1])
+        assert freed >= used - cap * SIZE_TARGET > freed - last, "down to the target, and no further"
         assert [(k.item_id, k.why) for k in plan.kept] == [(events[0].event_id, "locked")]
         assert plan.summary()["kept_locked"]["events"] == 1
         run_retention(store, plan)
-        assert store.get_event(events[0].event_id) and store.get_event(events[2].event_id)
+        assert store.get_event(events[0].event_id) and not store.get_event(events[1].event_id)
         assert [e.detail["reason"] for e in _purges(store)] == ["size"] and verify_store(store).ok
 
 
@@ -171,7 +177,11 @@ def test_the_emergency_floor_takes_the_oldest_segments_whatever_their_age(folder
         assert "emergency floor 1.0 GB" in retention_status(store, config, folders[1], folders[2])["warning"]
 
 
-def test_each_purge_is_one_audit_entry_and_one_warning_and_verify_holds(folders, caplog):
+def test_each_purge_is_one_audit_entry_and_one_warning_and_verify_holds(folders, caplog, monkeypatch):
+    import surveil.media.retention as retention
+
+    monkeypatch.setattr(retention, "SIZE_TRIGGER", 1.0)  # no headroom: exactly one segment over the cap
+    monkeypatch.setattr(retention, "SIZE_TARGET", 1.0)
     aged = [_segment(folders, "gate", BASE - 9 * DAY + i * 10) for i in range(2)]
     recent = [_segment(folders, "gate", BASE - 600 + i * 10) for i in range(4)]
     with EventStore(folders[0]) as store:
@@ -201,8 +211,10 @@ def test_retention_thread_purges_notifies_and_warns_once(folders, monkeypatch):
     monkeypatch.setattr(retention_thread, "MIN_GAP_S", 0.0)
     now = time.time()
     notices = []
+    held = event(7, camera="gate", start=now - 58, end=now - 55)  # holds [now - 63, now - 50] once locked
     with EventStore(folders[0]) as store:
-        store.put([Put(_segment(folders, "gate", now - 8 * DAY)), Put(_segment(folders, "gate", now - 60))])
+        store.put([Put(_segment(folders, "gate", now - 8 * DAY)), Put(_segment(folders, "gate", now - 60)), Put(held)])
+        store.set_state(held.event_id, locked=True)
         used = plan_retention(store, _config(folders), folders[1], folders[2], disk=PLENTY).usage.used
         config = _config(folders, max_size_gb=(used - SIZE + 1000) / 1e9, retention_every_s=3600)
         thread = RetentionThread(store, config, folders[1], folders[2], notices.append)
@@ -210,14 +222,15 @@ def test_retention_thread_purges_notifies_and_warns_once(folders, monkeypatch):
         thread.start()
         try:
             _wait(lambda: thread.status().get("last_run"))
+            # The old segment goes by age; the recent one stays (locked), so usage stays at the cap: one warning.
             assert [n.kind for n in notices] == ["retention", "storage_warning"]
             assert notices[0].camera_id == "gate" and "retention (age) purged 1 segment of gate" in notices[0].message
-            store.put([Put(_segment(folders, "gate", now - 50, size=2 * SIZE))])
+            store.put([Put(_segment(folders, "gate", now - 30, size=2 * SIZE))])
             thread.note_bytes(2 * SIZE)  # past the cap: a pass at once, not in an hour
             _wait(lambda: len(notices) == 3)
             assert notices[2].kind == "retention" and "(size)" in notices[2].message, "no second warning"
             status = thread.status()
-            assert status["cameras"] == {} and status["warning"] is None, "everything went: under the cap again"
+            assert list(status["cameras"]) == ["gate"] and "cap" in status["warning"], "the locked part stays"
             assert status["next_purge"] > status["last_run"]["time"] and status["last_run"]["run"]["purges"]
         finally:
             thread.stop()

@@ -112,7 +112,11 @@ def test_retention_by_age_keeps_locked_events_and_audits_the_purge(tmp_path):
         assert verify_store(store).ok, "purged records are not reported as missing"
 
 
-def test_retention_per_camera_and_by_size(tmp_path):
+def test_retention_per_camera_and_by_size(tmp_path, monkeypatch):
+    import surveil.media.retention as retention
+
+    monkeypatch.setattr(retention, "SIZE_TRIGGER", 1.0)  # no headroom: purge exactly down to the cap
+    monkeypatch.setattr(retention, "SIZE_TARGET", 1.0)
     with EventStore(tmp_path / "store") as store:
         records = [event(i, camera="lobby" if i % 2 else "gate", start=BASE - 3 * 86400 + i) for i in range(10)]
         store.put([Put(r, b"x" * 20000) for r in records])

@@ -63,7 +63,7 @@ def _wait(engine, stop: threading.Event, args) -> None:
         now = time.monotonic()
         if next_health is not None and now >= next_health:
             next_health += args.health_every
-            print(json.dumps({"kind": "health", **engine.health()}), flush=True)
+            _emit(json.dumps({"kind": "health", **engine.health()}))
         if deadline is not None and now >= deadline:
             return
 
@@ -78,6 +78,10 @@ def _print(notice: EngineNotice, as_json: bool) -> None:
                            "event": record})
     else:
         line = f"{time.strftime('%H:%M:%S')} {notice.kind:14} {notice.message}"
+    _emit(line)
+
+
+def _emit(line: str) -> None:
     with _PRINT_LOCK:
         sys.stdout.write(line + "\n")
         sys.stdout.flush()

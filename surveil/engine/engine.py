@@ -78,7 +78,7 @@ class Engine:
         self.retention.start()
         self.recorder = Recorder(recordings, clips, rec.segment_s, rec.pre_roll_s, rec.post_roll_s,
                                  on_segment=self._index_segment,
-                                 on_clip=lambda event_id, result: self.loop.on_clip(event_id, result),
+                                 on_clip=self._clip_done,
                                  on_gap=self._index_gap,
                                  notify=lambda kind, msg, cam: self._notify(EngineNotice(kind, msg, camera_id=cam)))
         self.recorder.start()
@@ -199,6 +199,12 @@ class Engine:
         """Recorder thread: a closed segment enters the index and the audit chain; retention may be due."""
         self.writer.submit(WriteJob([Put(segment_record(segment))]))
         self.retention.note_bytes(segment.bytes)
+
+    def _clip_done(self, event_id: str, result) -> None:
+        """Recorder thread: a clip was cut (or failed); its bytes count towards the size cap too."""
+        self.loop.on_clip(event_id, result)
+        if result.path is not None and result.path.exists():
+            self.retention.note_bytes(result.path.stat().st_size)
 
     def _index_gap(self, camera_id: str, start: float, end: float, reason: str) -> None:
         self.writer.submit(WriteJob([Put(gap_record(camera_id, start, end, reason))]))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 
 from surveil.capture.cv import cv2
@@ -36,7 +38,7 @@ def event_put(event: Event, rule: Rule | None, obj_id: str | None, clip_state: s
         rule_prompts=list(rule.prompts) if rule else [], peak_probability=event.peak_probability,
         score=_score_dict(score), reasons=list(event.reasons), object_id=obj_id,
         clip_path=clip_path, clip_sha256=clip_sha256, clip_state=clip_state, clip_start=clip_start,
-        clip_fps=clip_fps)
+        clip_fps=clip_fps, stored_at=round(time.time(), 3))
     return Put(record, jpeg(event.thumbnail), event.embedding)
 
 
@@ -49,7 +51,8 @@ def object_put(track: Track, obj_id: str, wall_offset: float, frame_size: tuple[
         max_confidence=round(track.max_confidence, 3), mean_speed_bh_s=round(track.mean_speed_bh_s, 3),
         max_stationary_s=round(track.max_stationary_s, 2), box=[round(float(v), 1) for v in track.box],
         frame_size=list(frame_size), event_ids=event_ids,
-        boxes=[[round(t + wall_offset, 3), *(round(float(v), 1) for v in box)] for t, box in track.boxes])
+        boxes=[[round(t + wall_offset, 3), *(round(float(v), 1) for v in box)] for t, box in track.boxes],
+        stored_at=round(time.time(), 3))
     return Put(record, jpeg(track.best_crop), embedding)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from surveil.media.cut import SegmentRef
 from surveil.media.segments import ClosedSegment
 from surveil.store.layout import segment_key
@@ -12,7 +14,8 @@ def segment_record(segment: ClosedSegment, recovered: bool = False) -> SegmentRe
     """The index record of a closed segment (its sha256 enters the audit chain with it)."""
     return SegmentRecord(segment_key(segment.camera_id, segment.start), segment.camera_id, "segment",
                          round(segment.start, 3), round(segment.end, 3), str(segment.path), segment.bytes,
-                         segment.sha256, segment.codec, segment.packets, segment.encoded, recovered=recovered)
+                         segment.sha256, segment.codec, segment.packets, segment.encoded, recovered=recovered,
+                         stored_at=round(time.time(), 3))
 
 
 def gap_record(camera_id: str, start: float, end: float, reason: str) -> SegmentRecord:

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from surveil.config import SurveilConfig
 from surveil.store.layout import EVENTS, OBJECTS
-from surveil.store.records import EventRecord, ObjectRecord, decode
+from surveil.store.records import EventRecord, ObjectRecord, SegmentRecord, age_from, decode
 from surveil.store.retention import (
     RetentionReport,
     disk_usage,
@@ -42,7 +42,7 @@ DAY, GB = 86400.0, 1e9
 WARN_SHARE = 0.9  # of the cap
 # Over SIZE_TRIGGER of the cap, the oldest go until SIZE_TARGET: the headroom keeps the disk
 # under the cap while the next segments close, before the next pass.
-SIZE_TRIGGER, SIZE_TARGET = 0.9, 0.8
+SIZE_TRIGGER, SIZE_TARGET = 0.85, 0.75
 WARN_FLOOR_FACTOR = 2  # free space under twice the emergency floor is worth a warning
 
 
@@ -156,7 +156,7 @@ def plan_retention(store: EventStore, config: SurveilConfig, recordings_dir: Pat
     planner = _Planner(store, config, now)
     planner.by_age()
     after_age = usage.used - sum(item.bytes for item in planner.items)
-    planner.by_size(after_age - int(usage.cap * SIZE_TARGET) if after_age > usage.cap * SIZE_TRIGGER else 0)
+    planner.by_size(usage.used - int(usage.cap * SIZE_TARGET) if after_age > usage.cap * SIZE_TRIGGER else 0)
     planner.by_emergency(usage.floor - usage.free)
     return RetentionPlan(now, usage, planner.items, planner.kept, frozenset(planner.locked),
                          config.recording.pre_roll_s, config.recording.post_roll_s, planner.warnings)
@@ -240,24 +240,25 @@ class _Planner:
         for camera in segment_cameras(self.store):
             cutoff = self._cutoff(camera, "recording_days", self.config.storage.recording_days)
             for record in self.store.segments(camera, None, cutoff, ("segment", "gap")) if cutoff else ():
-                if record.end < cutoff:
+                if age_from(record) < cutoff:
                     self._segment(record, "age")
         latest = max((c for c in map(self._event_cutoff, {*self.cameras, ""}) if c), default=None)
         for record in self._oldest_records() if latest else ():
             if record.start >= latest:
                 break
             cutoff = self._event_cutoff(record.camera_id)
-            if cutoff and record.start < cutoff:
+            if cutoff and age_from(record) < cutoff:
                 self._record(record, "age")
 
     def by_size(self, excess: int) -> None:
-        """While over the cap: the oldest segments of any camera, then the oldest events."""
+        """While over the cap: the oldest first, recordings and events alike (a busy site keeps recordings too)."""
         excess -= sum(i.bytes for i in self.items)
-        for source, step in ((self._oldest_segments(), self._segment), (self._oldest_records(), self._record)):
-            for record in source if excess > 0 else ():
-                excess -= step(record, "size")
-                if excess <= 0:
-                    break
+        oldest = heapq.merge(self._oldest_segments(), self._oldest_records(), key=lambda r: r.start)
+        for record in oldest if excess > 0 else ():
+            step = self._segment if isinstance(record, SegmentRecord) else self._record
+            excess -= step(record, "size")
+            if excess <= 0:
+                break
         if excess > 0:
             self.warnings.append(f"still {excess / GB:.2f} GB over the cap: the rest is held by locked events "
                                  "or clips still being cut")

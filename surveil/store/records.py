@@ -35,6 +35,7 @@ class EventRecord:
     clip_state: str = "none"  # none, recording, written, failed
     clip_start: float | None = None  # wall time of the clip's first frame
     clip_fps: float | None = None
+    stored_at: float | None = None  # when it was written: archived footage ages from here, not from its own time
 
 
 @dataclass
@@ -55,6 +56,7 @@ class ObjectRecord:
     frame_size: list[int] | None = None
     event_ids: list[str] = field(default_factory=list)
     boxes: list[list[float]] = field(default_factory=list)  # [wall time, x1, y1, x2, y2] per detection
+    stored_at: float | None = None  # when it was written (see EventRecord)
 
 
 @dataclass
@@ -74,6 +76,17 @@ class SegmentRecord:
     encoded: bool = False  # surveil encoded it: the source had no packets worth keeping
     reason: str | None = None  # why there is a gap
     recovered: bool = False  # found on disk after a crash and indexed on the next start
+    stored_at: float | None = None  # when it was indexed (see EventRecord)
+
+
+def age_from(record) -> float:
+    """The time a record's age counts from: its end (or start), or when it was stored if that is later.
+
+    Archived footage indexed today is stamped with its own, older times; retention must not
+    take it for old recordings and delete it on the next pass.
+    """
+    own = getattr(record, "end", None) or record.start
+    return max(own, getattr(record, "stored_at", None) or 0.0)
 
 
 @dataclass
