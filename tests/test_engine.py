@@ -16,8 +16,9 @@ from videos import write_video
 from surveil.config import SurveilConfig
 from surveil.engine.engine import Engine
 from surveil.paths import app_paths
+from surveil.store.store import EventStore
 
-ENGINE_THREADS = ("capture-", "analysis", "recorder", "store-writer", "webhooks")
+ENGINE_THREADS = ("capture-", "analysis", "recorder", "retention", "store-writer", "webhooks")
 
 
 class Hook(BaseHTTPRequestHandler):
@@ -46,7 +47,8 @@ def _config(tmp_path, cameras, actions=()):
     return SurveilConfig.model_validate({
         "cameras": cameras,
         "storage": {"path": str(tmp_path / "store")},
-        "recording": {"clips_dir": str(tmp_path / "clips"), "pre_roll_s": 1, "post_roll_s": 0.5},
+        "recording": {"folder": str(tmp_path / "recordings"), "clips_dir": str(tmp_path / "clips"),
+                      "pre_roll_s": 1, "post_roll_s": 0.5},
         "rules": [{"name": "square on the right", "classes": ["person"], "cooldown_s": 0, "grace_s": 0.5,
                    "zones": [{"points": [[0.5, 0], [1, 0], [1, 1], [0.5, 1]], "anchor": "center"}],
                    "actions": [{"url": url} for url in actions]}],
@@ -91,6 +93,11 @@ def test_a_camera_that_disappears_reconnects_while_the_others_carry_on(tmp_path,
         engine.stop()
         mjpeg.stop()
     assert {body["rule"] for body in Hook.received} == {"square on the right"}
+    with EventStore(tmp_path / "store", read_only=True) as store:  # the outage is a recorded gap, with why
+        gaps = list(store.segments("net", kinds=("gap",)))
+        segments = list(store.segments("net"))
+    assert len(gaps) == 1 and "stream stopped delivering frames" in gaps[0].reason, gaps
+    assert any(s.end <= gaps[0].start + 0.5 for s in segments) and any(s.start >= gaps[0].end - 0.5 for s in segments)
     assert engine.health is not None and not [t for t in threading.enumerate()
                                                if t.name.startswith(ENGINE_THREADS) and t.is_alive()]
 

@@ -253,3 +253,55 @@ def test_retention_keeps_a_running_engine_under_its_cap_and_spares_locked_eviden
         oldest = min(s.start for c in ("cam0", "cam1", "cam2", "cam3") for s in store.segments(c)
                      if s.segment_id not in {k.segment_id for k in kept})
     assert oldest > locked.end, "everything older than the locked event's recording went, the locked part stayed"
+
+
+def test_a_live_timeline_follows_drift_silently_and_counts_only_real_jumps(monkeypatch):
+    from surveil.capture import timeline
+
+    clock = [1000.0]
+    monkeypatch.setattr(timeline.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(timeline.time, "time", lambda: clock[0] + 1e9)
+    line = timeline.Timeline(live=True)
+    for i in range(10):  # capture falls 3 s behind its stream: re-anchored, same run
+        line.stamp(i * 0.1)
+        clock[0] += 0.1 + (3.0 if i == 5 else 0)
+    assert line.jumps == 0 and line.last[0] == pytest.approx(clock[0] - 0.1, abs=0.01)
+    line.stamp(500.0)  # the camera rebooted: its timestamps jump
+    line.stamp(0.2)  # and go back
+    assert line.jumps == 2
+
+
+def _lobby_packets(lobby, camera_id, start):
+    from surveil.capture.demux import copy_packet, open_av
+    from surveil.capture.spec import parse_source
+    from surveil.capture.timeline import Timeline
+
+    src = open_av(parse_source(lobby), 5, 5)
+    line = Timeline(False, start_wall=start)
+    packets = [copy_packet(p, camera_id, line.stamp(float(p.dts * p.time_base))[1]) for p in src.packets()]
+    template = src.template
+    src.release()
+    return template, packets
+
+
+def test_a_camera_edited_live_keeps_recording(tmp_path, lobby):
+    from surveil.media.recorder import Recorder
+
+    indexed = []
+    recorder = Recorder(tmp_path / "rec", tmp_path / "clips", 4, 1, 1, indexed.append, lambda *a: None,
+                        lambda *a: None, lambda *a: None)
+    recorder.add_camera("cam", "always")
+    recorder.start()
+    template, packets = _lobby_packets(lobby, "cam", 1_000_000.0)
+    recorder.on_stream("cam", template)
+    for packet in packets[:300]:
+        recorder.on_packet(packet)
+    old = recorder.recording_of("cam")
+    recorder.add_camera("cam", "always")  # the edit: the new camera is added before the old one is closed
+    recorder.remove_camera("cam", old)
+    recorder.on_stream("cam", template)
+    for packet in packets[300:]:
+        recorder.on_packet(packet)
+    recorder.stop()
+    assert recorder.recording_of("cam") is not old and recorder.status()["cam"]["segments"] >= 2
+    assert indexed[-1].end == pytest.approx(packets[-1].t_wall, abs=0.1), "recorded to the last packet"

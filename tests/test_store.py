@@ -137,3 +137,25 @@ def test_a_corrupt_store_gives_a_clear_error(tmp_path):
     (folder / "CURRENT").write_text("MANIFEST-999999\n")
     with pytest.raises(StoreError, match="cannot"):
         EventStore(folder)
+
+
+def test_a_store_from_before_recordings_is_migrated_when_opened_for_writing(tmp_path):
+    import rocksdict
+
+    from surveil.store.layout import FAMILIES, META, SEGMENTS
+    from surveil.store.verify import verify_store
+
+    folder = tmp_path / "store"
+    with EventStore(folder) as store:
+        store.put_event(event(1))
+    db = rocksdict.Rdict(str(folder), options=rocksdict.Options(raw_mode=True),
+                         column_families={f: rocksdict.Options(raw_mode=True) for f in FAMILIES})
+    db.drop_column_family(SEGMENTS)  # what a schema-1 store looks like
+    db.get_column_family(META)[b"schema_version"] = b"1"
+    db.close()
+    with pytest.raises(StoreError, match="needs a migration"):
+        EventStore(folder, read_only=True)
+    with EventStore(folder) as store:
+        assert store.get_event(event(1).event_id) is not None and list(store.all_segments()) == []
+    with EventStore(folder, read_only=True) as store:
+        assert verify_store(store).ok

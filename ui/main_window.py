@@ -135,8 +135,8 @@ class MainWindow(QMainWindow):
                 self.tray.showMessage("surveil alert", notice.message)
         elif notice.kind == "alert_ended" and tile is not None:
             tile.set_alert("")
-        elif notice.kind in ("store_error", "clip_failed", "recording_error", "recording_resumed", "retention",
-                             "storage_warning"):
+        elif notice.kind in ("store_error", "store_resumed", "clip_failed", "recording_error", "recording_resumed",
+                             "retention", "storage_warning"):
             self.statusBar().showMessage(notice.message, 15000)
 
     def _on_action(self, event_id: str, what: str, text: str) -> None:

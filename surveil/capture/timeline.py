@@ -11,7 +11,8 @@ from __future__ import annotations
 import math
 import time
 
-LIVE_DRIFT_S = 2.0
+LIVE_DRIFT_S = 2.0  # a live stream's mapping is re-anchored when it drifts this far from the clock
+JUMP_S = 5.0  # a stream's own timestamps that go back, or forward by more than this, are a new run
 
 
 class Timeline:
@@ -23,7 +24,8 @@ class Timeline:
         self._mono0 = time.monotonic() if start_mono is None else start_mono
         self._wall0 = time.time() if start_wall is None else start_wall
         self.last: tuple[float, float] | None = None
-        self.jumps = 0
+        self._last_ts: float | None = None
+        self.jumps = 0  # discontinuities of the stream's own timestamps: the recorder starts a new segment
 
     def stamp(self, ts: float | None) -> tuple[float, float]:
         """Times of a packet or frame whose stream time is ``ts`` seconds (None: now, or the last)."""
@@ -32,9 +34,13 @@ class Timeline:
             return self.last
         if self._ts0 is None:
             self._ts0 = ts
-        offset = ts - self._ts0
-        if self.live and abs(self._mono0 + offset - time.monotonic()) > LIVE_DRIFT_S:
+        jumped = self._last_ts is not None and not (self._last_ts - 1.0 <= ts <= self._last_ts + JUMP_S)
+        self._last_ts = ts
+        if jumped:
             self.jumps += 1
+        offset = ts - self._ts0
+        if self.live and (jumped or abs(self._mono0 + offset - time.monotonic()) > LIVE_DRIFT_S):
+            # Drift (capture fell behind, a camera clock off) only moves the mapping: the stream goes on.
             self._ts0, offset = ts, 0.0
             self._mono0, self._wall0 = time.monotonic(), time.time()
         self.last = (self._mono0 + offset, self._wall0 + offset)

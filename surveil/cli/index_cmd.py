@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
 import logging
 import sys
 import time
 from pathlib import Path
+
+from pydantic import ValidationError
 
 from surveil.config import load_or_default
 from surveil.logs import setup_logging
@@ -24,14 +27,18 @@ def register(sub) -> None:
     parser.add_argument("--start", required=True, type=_aware_time,
                         help="wall-clock time of the first frame, ISO 8601 with a zone (e.g. 2026-11-02T14:00:00Z)")
     parser.add_argument("--config", type=Path, help="config file (store, models, rules)")
-    parser.add_argument("--no-record", action="store_true", help="do not keep the video as recording segments")
+    parser.add_argument("--no-record", action="store_true",
+                        help="keep only the footage around events (record: events), not the whole file")
     parser.set_defaults(run=run)
 
 
 def _aware_time(text: str) -> dt.datetime:
-    moment = dt.datetime.fromisoformat(text)
+    try:
+        moment = dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an ISO time, e.g. 2026-11-02T14:00:00+01:00") from None
     if moment.tzinfo is None:
-        raise ValueError("give a time zone")
+        raise argparse.ArgumentTypeError(f"{text!r} has no time zone: add one, e.g. {text}Z or {text}+01:00")
     return moment
 
 
@@ -47,7 +54,12 @@ def run(args) -> int:
         if not video.is_file():
             print(f"surveil index: {video}: no such file", file=sys.stderr)
             return 1
-        single = indexing_config(config, args.camera, video, start, record=not args.no_record)
+        try:
+            single = indexing_config(config, args.camera, video, start, record=not args.no_record)
+        except ValidationError as exc:
+            print(f"surveil index: {exc.errors()[0]['msg']} ({'.'.join(map(str, exc.errors()[0]['loc']))})",
+                  file=sys.stderr)
+            return 2
         began = time.monotonic()
         result = index_file(single, paths, progress=True)
         if result.error:
@@ -57,5 +69,5 @@ def run(args) -> int:
               f"({result.frames / max(1e-6, time.monotonic() - began):.0f} frames/s); stored {result.objects} "
               f"tracked objects, {result.events} events, {result.segments} recording segments "
               f"({result.start.isoformat()} to {result.end.astimezone(result.start.tzinfo).isoformat()})")
-        start = result.end
+        start = result.end + dt.timedelta(seconds=result.frame_period)  # the next file follows the last frame
     return 0

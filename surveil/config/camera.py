@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from surveil.capture.spec import SourceSpecError, parse_source
+from surveil.capture.spec import SourceKind, SourceSpecError, parse_source
 from surveil.config.vision import MotionConfig
 from surveil.redact import mask_credentials
 from surveil.schema import StrictModel
@@ -116,6 +116,12 @@ class CameraConfig(StrictModel):
         if value is not None and value.tzinfo is None:
             raise ValueError("give the time zone, for example 2026-11-02T14:00:00+01:00 or ...Z for UTC")
         return value
+
+    @model_validator(mode="after")
+    def _start_time_for_files(self) -> CameraConfig:
+        if self.start_time is not None and parse_source(self.source).kind is not SourceKind.FILE:
+            raise ValueError("start_time is for video files only: a stream or webcam is stamped as it arrives")
+        return self
 
     @field_validator("source")
     @classmethod

@@ -82,8 +82,8 @@ class StorageConfig(StrictModel):
     )
     max_size_gb: float = Field(
         50.0, gt=0, title="Maximum size (GB)",
-        description="Recordings, clips and the store together stay under this: the oldest recordings go first, "
-        "then the oldest unlocked events. A warning comes at 90 %.",
+        description="Recordings, clips and the store together stay under this: past 85 % the oldest recordings "
+        "and events go first, down to 75 %. A warning comes at 80 %.",
     )
     min_free_gb: float = Field(
         1.0, ge=0, title="Emergency free-space floor (GB)",

@@ -104,6 +104,8 @@ class AnalysisLoop:
                  for f, r in zip(frames, results, strict=True) if r.error is None]
         for update in self.evaluator.process(items):
             self._on_update(update)
+        for f in frames:  # every event these frames raise is now known to the recorder
+            self.recorder.analysed(f.camera_id, f.t_wall)
         ended = [t for r in results for t in r.changed if t.state is TrackState.ENDED]
         if ended:
             self._store_objects(ended)

@@ -70,7 +70,8 @@ class Engine:
         recordings, clips = recordings_folder(self.config, self.paths), clips_folder(self.config, self.paths)
         self.store = EventStore(store_folder(self.config, self.paths))
         reconcile(self.store, recordings, clips, rec.pre_roll_s, rec.post_roll_s)
-        self.writer = StoreWriter(self.store, lambda msg: self._notify(EngineNotice("store_error", msg)))
+        self.writer = StoreWriter(self.store, lambda msg: self._notify(EngineNotice("store_error", msg)),
+                                  on_resumed=lambda msg: self._notify(EngineNotice("store_resumed", msg)))
         self.writer.start()
         self.webhooks = WebhookSender()
         self.webhooks.start()
@@ -136,11 +137,17 @@ class Engine:
         source = self.loop.sources.pop(camera_id, None)
         if source is not None:
             source.stop()
-            self.recorder.remove_camera(camera_id)
         pipeline = self.loop.analyzer.pipelines.get(camera_id)
-        if pipeline is not None:
-            self.loop.call_soon(lambda: (self.loop.close_camera(camera_id, pipeline),
-                                         self.loop.analyzer.pipelines.pop(camera_id, None)))
+        recording = self.recorder.recording_of(camera_id)  # an edit re-adds the camera before close() runs
+
+        def close() -> None:  # on the analysis thread: its events end, then the recorder cuts their clips
+            if pipeline is not None:
+                self.loop.close_camera(camera_id, pipeline)
+                if self.loop.analyzer.pipelines.get(camera_id) is pipeline:
+                    self.loop.analyzer.pipelines.pop(camera_id, None)
+            self.recorder.remove_camera(camera_id, recording)
+
+        self.loop.call_soon(close)
 
     def update_rule(self, data: dict) -> Rule:
         """Validate an edited rule here (raising if invalid: the old rule keeps running), then swap it in."""

@@ -34,6 +34,7 @@ class IndexResult:
     start: dt.datetime | None = None
     end: dt.datetime | None = None
     error: str | None = None
+    frame_period: float = 0.04
 
 
 def indexing_config(config: SurveilConfig, camera_id: str, video: Path, start: dt.datetime,
@@ -66,6 +67,8 @@ def index_file(config: SurveilConfig, paths: AppPaths, progress: bool = False, e
     finally:
         engine.stop()
     result.frames = source.frames_read
+    if source.info is not None and source.info.fps:
+        result.frame_period = 1.0 / source.info.fps
     last = source.last_wall
     result.end = dt.datetime.fromtimestamp(last, dt.UTC) if last is not None else camera.start_time
     return result

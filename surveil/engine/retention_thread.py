@@ -24,6 +24,7 @@ logger = logging.getLogger(__name__)
 
 DISK_CHECK_S = 30.0
 MIN_GAP_S = 2.0  # between woken passes: a cap that locked events keep exceeded must not mean a pass per segment
+WAKE_MARGIN = 0.05  # of the cap: growth that wakes a pass early when the last one could not get under
 WARN_RESET_SHARE = 0.7  # the storage warning comes again only after usage fell this far below the cap
 
 
@@ -41,6 +42,7 @@ class RetentionThread:
         self._wake, self._stopping = threading.Event(), threading.Event()
         self._lock = threading.Lock()
         self._estimate: float | None = None  # bytes used: the last pass's measure plus segments closed since
+        self._wake_at = self._cap * SIZE_TRIGGER  # higher while locked evidence keeps usage up: no pass per segment
         self._next_disk_check = 0.0
         self._next_pass = time.time() + self.start_delay_s
         self._status: dict = {}
@@ -69,7 +71,7 @@ class RetentionThread:
         with self._lock:
             if self._estimate is not None:
                 self._estimate += n
-            over = self._estimate is not None and self._estimate > self._cap * SIZE_TRIGGER
+            over = self._estimate is not None and self._estimate > self._wake_at
             check_disk = self._floor > 0 and time.monotonic() >= self._next_disk_check
             if check_disk:
                 self._next_disk_check = time.monotonic() + DISK_CHECK_S
@@ -103,6 +105,8 @@ class RetentionThread:
         started = time.time()
         try:
             plan = plan_retention(self.store, self.config, self.recordings, self.clips, now=started)
+            if self._stopping.is_set():  # the engine is closing the store
+                return
             report = run_retention(self.store, plan) if plan.items else None
             usage = plan.usage.after(report.recordings_freed, report.clips_freed) if report else plan.usage
             status = retention_status(self.store, self.config, self.recordings, self.clips, usage)
@@ -115,6 +119,7 @@ class RetentionThread:
             logger.warning("retention: %s", warning)
         with self._lock:
             self._estimate, self._status = usage.used, status
+            self._wake_at = max(self._cap * SIZE_TRIGGER, usage.used + self._cap * WAKE_MARGIN)
             self._last_run = {"time": iso(started), "seconds": round(time.time() - started, 2),
                               "plan": plan.summary(), "run": report.as_dict() if report else None}
         self._tell(report, status)

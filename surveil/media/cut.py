@@ -45,6 +45,7 @@ class ClipResult:
 class _Out:
     path: Path
     container: object = None
+    shape: tuple | None = None  # codec, width, height of what is being written
     stream: object = None
     origin: float | None = None  # wall time of the first kept keyframe
     last_dts: int = -1
@@ -91,6 +92,11 @@ def _copy(segment: SegmentRef, start: float, end: float, out: _Out) -> None:
         logger.warning("segment %s cannot be read (%s): skipped", segment.path, exc)
         return
     with source:
+        context = source.streams.video[0].codec_context
+        shape = (context.name, context.width, context.height)
+        if out.shape is not None and shape != out.shape:
+            logger.warning("segment %s holds %s, not %s: left out of the clip", segment.path, shape, out.shape)
+            return
         try:
             _copy_packets(source, segment, start, end, out)
         except av.error.InvalidDataError as exc:
@@ -134,6 +140,7 @@ def _begin(out: _Out, stream, origin: float) -> None:
         out.stream.codec_context.extradata = context.extradata
     out.stream.time_base = stream.time_base
     out.origin = origin
+    out.shape = (context.name, context.width, context.height)
 
 
 def _write(out: _Out, packet, wall: float, tb) -> None:

@@ -188,11 +188,14 @@ def _place(work: Path, dest: Path) -> None:
         os.replace(work, dest)
         return
     partial = dest.with_name(dest.name + ".partial")
-    with zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED) as archive:
-        for path in sorted(work.rglob("*")):
-            if path.is_file():
-                archive.write(path, path.relative_to(work).as_posix())
-    os.replace(partial, dest)
+    try:
+        with zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED) as archive:
+            for path in sorted(work.rglob("*")):
+                if path.is_file():
+                    archive.write(path, path.relative_to(work).as_posix())
+        os.replace(partial, dest)
+    finally:
+        partial.unlink(missing_ok=True)  # never a half-written zip beside the real ones
 
 
 @dataclass

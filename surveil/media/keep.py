@@ -52,10 +52,13 @@ class KeepBook:
         """Hold a closed segment until it can be decided."""
         self._cam(segment.camera_id).held.append(segment)
 
-    def settle(self, recorded_until: dict[str, float], final: bool = False) -> list[tuple[ClosedSegment, bool]]:
+    def settle(self, recorded_until: dict[str, float], final: bool = False,
+               only: str | None = None) -> list[tuple[ClosedSegment, bool]]:
         """Decide held segments whose pre-roll has passed (all of them when ``final``): (segment, keep)."""
         out = []
         for camera_id, cam in self._cams.items():
+            if only is not None and camera_id != only:
+                continue
             now = recorded_until.get(camera_id, FOREVER if final else 0.0)
             due = [s for s in cam.held if final or now - s.end > self.pre_roll_s + MARGIN_S]
             for segment in due:

@@ -18,6 +18,7 @@ import av
 from surveil.hashing import file_sha256
 from surveil.media.cut import cut_clip
 from surveil.media.index import refs, segment_record
+from surveil.media.recorder import MAX_CLIP_S
 from surveil.media.segments import SUFFIX, ClosedSegment
 from surveil.store.layout import EVENTS
 from surveil.store.records import EventRecord, decode
@@ -101,7 +102,8 @@ def _close_events(store: EventStore, clips_dir: Path, pre: float, post: float, r
                    if e.end is None or e.clip_state == "recording"]
     for event in open_events:
         recorded = list(store.segments(event.camera_id, event.start - pre, None))
-        end = event.end if event.end is not None else max([event.start] + [r.end for r in recorded])
+        last = max([event.start] + [r.end for r in recorded])
+        end = event.end if event.end is not None else min(last, event.start + MAX_CLIP_S)
         result = cut_clip(refs(recorded), event.start - pre, end + post, clips_dir / event.camera_id /
                           f"{event.event_id}.mp4")
         if result.error:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,7 +26,7 @@ from surveil.media.segments import ClosedSegment, RecordingError, SegmentWriter
 logger = logging.getLogger(__name__)
 
 MAX_CLIP_S = 600.0  # an event that never ends still gets its first ten minutes cut
-MAX_QUEUE_BYTES = 64 * 1024 * 1024  # past this the recorder is behind: packets are dropped and counted
+CAMERA_QUEUE_BYTES = 32 * 1024 * 1024  # per camera: past this the recorder is behind, packets are dropped and counted
 RETRY_S = 5.0  # after a write error, the next try at the next keyframe no sooner than this
 
 ClipDone = Callable[[str, ClipResult], None]
@@ -58,7 +59,9 @@ class CameraRecording:
     bytes: int = 0
     discarded: int = 0
     dropped: int = 0
-    lossy: bool = False
+    lossy: bool = False  # packets were dropped: the next one queued is preceded by a resync
+    queued_bytes: int = 0
+    analysed_until: float = 0.0  # wall time of the newest frame analysis finished (set by the analysis thread)
     recent: list[ClosedSegment] = field(default_factory=list)
 
 
@@ -74,7 +77,6 @@ class Recorder:
         self.keep = KeepBook(pre_roll_s, post_roll_s)
         self._clips: dict[str, _Clip] = {}
         self._queue: queue.Queue = queue.Queue()
-        self._queued_bytes = 0
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self.written = 0
@@ -87,7 +89,7 @@ class Recorder:
         self._thread = threading.Thread(target=self._run, name="recorder", daemon=True)
         self._thread.start()
 
-    def stop(self, timeout: float = 10.0) -> None:
+    def stop(self, timeout: float = 30.0) -> None:
         """Close every segment, cut every pending clip with what was recorded, and join."""
         self._queue.put(("stop",))
         if self._thread is not None:
@@ -100,9 +102,13 @@ class Recorder:
         with self._lock:
             self.cameras[camera_id] = CameraRecording(mode, SegmentWriter(camera_id, self.folder, self.segment_s))
 
-    def remove_camera(self, camera_id: str) -> None:
-        """The camera is gone: close its segment (after what is queued)."""
-        self._queue.put(("remove", camera_id))
+    def recording_of(self, camera_id: str) -> CameraRecording | None:
+        """The camera's recording now (to name it in ``remove_camera`` after it may have been re-added)."""
+        return self.cameras.get(camera_id)
+
+    def remove_camera(self, camera_id: str, which: CameraRecording | None) -> None:
+        """The camera is gone (call after its events ended): close its segment, cut its clips."""
+        self._queue.put(("remove", camera_id, which))
 
     # -- capture tap (capture threads) -----------------------------------------------------------
 
@@ -127,11 +133,14 @@ class Recorder:
         if camera is None:
             return
         with self._lock:
-            if self._queued_bytes + size > MAX_QUEUE_BYTES:
+            if camera.queued_bytes + size > CAMERA_QUEUE_BYTES:
                 camera.dropped += 1
                 camera.lossy = True
                 return
-            self._queued_bytes += size
+            camera.queued_bytes += size
+            resync, camera.lossy = camera.lossy, False
+        if resync:  # in queue order: the segment restarts at the first keyframe after the hole
+            self._queue.put(("resync", camera_id))
         self._queue.put(("media", camera_id, item, size))
 
     # -- events (analysis thread) -----------------------------------------------------------------
@@ -144,6 +153,12 @@ class Recorder:
     def end_clip(self, event_id: str, end_wall: float) -> None:
         """The event ended: its clip is cut once ``end_wall + post_roll`` is recorded."""
         self._queue.put(("end", event_id, end_wall))
+
+    def analysed(self, camera_id: str, t_wall: float) -> None:
+        """Analysis finished a frame of ``t_wall``: events before it are known (keep decisions wait for this)."""
+        camera = self.cameras.get(camera_id)
+        if camera is not None:
+            camera.analysed_until = t_wall
 
     def mark_motion(self, camera_id: str, t_wall: float) -> None:
         """Motion seen at ``t_wall`` (kept by cameras in ``motion`` mode)."""
@@ -184,9 +199,15 @@ class Recorder:
     def _handle(self, item: tuple) -> None:
         kind = item[0]
         if kind == "media":
-            with self._lock:
-                self._queued_bytes -= item[3]
+            cam = self.cameras.get(item[1])
+            if cam is not None:
+                with self._lock:
+                    cam.queued_bytes -= item[3]
             self._media(item[1], item[2])
+        elif kind == "resync":
+            cam = self.cameras.get(item[1])
+            if cam is not None:
+                self._guarded(item[1], cam, lambda: cam.writer.begin(cam.template))
         elif kind == "stream":
             self._stream(item[1], item[2])
         elif kind == "gap":
@@ -199,14 +220,13 @@ class Recorder:
         elif kind == "motion":
             self.keep.add_motion(item[1], item[2])
         elif kind == "remove":
-            self._close(item[1])
-            self.cameras.pop(item[1], None)
+            self._remove(item[1], item[2])
 
     def _end_clip(self, event_id: str, end_wall: float) -> None:
         job = self._clips.get(event_id)
         if job is not None:
             job.end = min(end_wall, job.start + MAX_CLIP_S)
-            self.keep.end_event(event_id, job.end)
+        self.keep.end_event(event_id, end_wall)  # also when its first MAX_CLIP_S were already cut
 
     def _stream(self, camera_id: str, template: StreamTemplate | None) -> None:
         cam = self.cameras.get(camera_id)
@@ -224,9 +244,6 @@ class Recorder:
             since, reason = cam.gap
             cam.gap = None
             self._on_gap(camera_id, since, item.t_wall, reason)
-        if cam.lossy:  # packets were dropped: start again at the next keyframe
-            cam.lossy = False
-            self._guarded(camera_id, cam, lambda: cam.writer.begin(cam.template))
         if cam.error is not None and item.t_wall < cam.retry_at:
             return
         write = cam.writer.write_frame if isinstance(item, Frame) else cam.writer.write_packet
@@ -264,6 +281,21 @@ class Recorder:
         cam = self.cameras.get(camera_id)
         if cam is not None:
             self._guarded(camera_id, cam, cam.writer.close)
+            if cam.gap is not None and cam.gap[1] != "stopped":  # still down: the gap runs until now
+                self._on_gap(camera_id, cam.gap[0], max(cam.gap[0], time.time()), cam.gap[1])
+                cam.gap = None
+
+    def _remove(self, camera_id: str, which: CameraRecording | None) -> None:
+        """Close a removed camera's recording, cut its clips and settle what it held."""
+        if which is None or self.cameras.get(camera_id) is not which:  # re-added since: the new one stays
+            return
+        self._close(camera_id)
+        for job in [j for j in self._clips.values() if j.camera_id == camera_id]:
+            self._cut(job, which)
+        for segment, keep in self.keep.settle({camera_id: which.recorded_until}, final=True, only=camera_id):
+            self._settled(segment, keep)
+        with self._lock:
+            self.cameras.pop(camera_id, None)
 
     def _closed(self, camera_id: str, segment: ClosedSegment | None) -> None:
         """A segment closed: index it now (always) or once its keep decision is due."""
@@ -272,7 +304,9 @@ class Recorder:
         cam = self.cameras[camera_id]
         cam.recorded_until = max(cam.recorded_until, segment.end)
         cam.recent.append(segment)
-        horizon = segment.end - MAX_CLIP_S - self.pre_roll_s - 60
+        # What a clip may still need: back to the oldest pending clip's pre-roll, or MAX_CLIP_S for a new one.
+        pending = [j.start for j in self._clips.values() if j.camera_id == camera_id]
+        horizon = min([segment.end - MAX_CLIP_S, *pending]) - self.pre_roll_s - self.segment_s
         cam.recent = [s for s in cam.recent if s.end >= horizon]
         if cam.mode == "always":
             self._index(cam, segment)
@@ -286,27 +320,41 @@ class Recorder:
 
     def _service(self, final: bool = False) -> None:
         """Cut clips whose post-roll is recorded; settle held segments whose pre-roll has passed."""
+        with self._lock:
+            cameras = dict(self.cameras)
         for job in list(self._clips.values()):
-            cam = self.cameras.get(job.camera_id)
-            due = job.end is not None and (cam is None or cam.recorded_until >= job.end + self.post_roll_s
-                                           or cam.gap is not None)
+            cam = cameras.get(job.camera_id)
+            # An event that never ends still gets its first MAX_CLIP_S cut.
+            end = job.end if job.end is not None else job.start + MAX_CLIP_S
+            due = cam is None or cam.recorded_until >= end + self.post_roll_s or (job.end is not None and cam.gap)
             if due or final:
                 self._cut(job, cam)
-        for segment, keep in self.keep.settle({c: cam.recorded_until for c, cam in self.cameras.items()}, final):
-            cam = self.cameras.get(segment.camera_id)
-            if keep and cam is not None:
-                self._index(cam, segment)
-            else:
-                segment.path.unlink(missing_ok=True)
-                if cam is not None:
-                    cam.discarded += 1
+        # Keep decisions wait until analysis has seen the frames (an event it has not raised yet may need them).
+        now = {c: min(cam.recorded_until, cam.analysed_until or cam.recorded_until) for c, cam in cameras.items()}
+        for segment, keep in self.keep.settle(now, final):
+            self._settled(segment, keep)
+
+    def _settled(self, segment: ClosedSegment, keep: bool) -> None:
+        cam = self.cameras.get(segment.camera_id)
+        if keep and cam is not None:
+            self._index(cam, segment)
+        elif keep:  # the camera is gone, its recording is still evidence
+            self._on_segment(segment)
+        else:
+            segment.path.unlink(missing_ok=True)
+            if cam is not None:
+                cam.discarded += 1
 
     def _cut(self, job: _Clip, cam: CameraRecording | None) -> None:
         self._clips.pop(job.event_id, None)
-        end = job.end if job.end is not None else (cam.recorded_until if cam else job.start)
+        end = job.end if job.end is not None else min(job.start + MAX_CLIP_S, cam.recorded_until if cam else job.start)
         segments = [SegmentRef(str(s.path), s.start, s.end) for s in (cam.recent if cam else [])]
         path = self.clips_dir / job.camera_id / f"{job.event_id}.mp4"
-        result = cut_clip(segments, job.start - self.pre_roll_s, end + self.post_roll_s, path)
+        try:
+            result = cut_clip(segments, job.start - self.pre_roll_s, end + self.post_roll_s, path)
+        except Exception as exc:  # the event must still hear that its clip failed
+            logger.exception("cutting the clip of event %s failed", job.event_id)
+            result = ClipResult(None, None, 0, f"cannot cut clip {path}: {exc}")
         if result.error:
             self.failed += 1
             logger.error("clip of event %s: %s", job.event_id, result.error)

@@ -39,7 +39,7 @@ logger = logging.getLogger(__name__)
 
 REASONS = ("age", "size", "emergency")
 DAY, GB = 86400.0, 1e9
-WARN_SHARE = 0.9  # of the cap
+WARN_SHARE = 0.8  # of the cap: said before the size rule (SIZE_TRIGGER) deletes anything
 # Over SIZE_TRIGGER of the cap, the oldest go until SIZE_TARGET: the headroom keeps the disk
 # under the cap while the next segments close, before the next pass.
 SIZE_TRIGGER, SIZE_TARGET = 0.85, 0.75
@@ -206,11 +206,11 @@ def retention_status(store: EventStore, config: SurveilConfig, recordings_dir: P
 
 
 def usage_warning(usage: Usage) -> str | None:
-    """A line when usage is over 90 % of the cap or free space is under twice the floor; else None."""
+    """A line when usage nears the cap or free space nears the floor; else None."""
     parts = []
     if usage.used >= usage.cap * WARN_SHARE:
-        parts.append(f"storage is at {usage.used / usage.cap:.0%} of its {usage.cap / GB:.1f} GB cap: "
-                     "the oldest recordings are going first")
+        parts.append(f"storage is at {usage.used / usage.cap:.0%} of its {usage.cap / GB:.1f} GB cap: past "
+                     f"{SIZE_TRIGGER:.0%} the oldest recordings and events go first, before their configured days")
     if usage.floor and usage.free < usage.floor * WARN_FLOOR_FACTOR:
         parts.append(f"only {usage.free / GB:.1f} GB free on the recordings disk "
                      f"(emergency floor {usage.floor / GB:.1f} GB)")
@@ -253,7 +253,9 @@ class _Planner:
     def by_size(self, excess: int) -> None:
         """While over the cap: the oldest first, recordings and events alike (a busy site keeps recordings too)."""
         excess -= sum(i.bytes for i in self.items)
-        oldest = heapq.merge(self._oldest_segments(), self._oldest_records(), key=lambda r: r.start)
+        # By age_from, not start: archived footage indexed today is not the oldest thing here.
+        oldest = sorted(heapq.merge(self._oldest_segments(), self._oldest_records(), key=lambda r: r.start),
+                        key=age_from)
         for record in oldest if excess > 0 else ():
             step = self._segment if isinstance(record, SegmentRecord) else self._record
             excess -= step(record, "size")

@@ -55,7 +55,7 @@ class ClosedSegment:
 def segment_path(folder: Path, camera_id: str, start_wall: float) -> Path:
     """``<folder>/<camera>/<YYYY-MM-DD>/<start ms>.ts``: the start time is in the name, for recovery."""
     day = dt.datetime.fromtimestamp(start_wall, dt.UTC).strftime("%Y-%m-%d")
-    return folder / camera_id / day / f"{int(start_wall * 1000):013d}{SUFFIX}"
+    return folder / camera_id / day / f"{round(start_wall * 1000):013d}{SUFFIX}"  # as in its index key
 
 
 class _Open:

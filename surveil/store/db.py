@@ -21,7 +21,9 @@ from surveil.store.lock import WriterLock
 
 logger = logging.getLogger(__name__)
 
-MIGRATIONS: dict = {}  # version n -> function(db) bringing it to n + 1; none yet
+# version n -> function(db) bringing it to n + 1. Column families a version adds are created by the
+# writer's open itself (create_missing_column_families), so 1 -> 2 (recording segments) has nothing to do.
+MIGRATIONS: dict = {1: lambda db: None}
 LOCK_FILE = "writer.lock"
 
 
