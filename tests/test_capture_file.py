@@ -66,16 +66,21 @@ def test_loop_restarts_the_file_and_sequence_numbers_keep_counting(tmp_path):
     assert walls == sorted(walls), "a later pass of a looping file never goes back in time"
 
 
-def test_an_unpaced_file_waits_for_analysis_instead_of_dropping_frames(tmp_path):
-    clip = write_video(tmp_path / "clip.avi", count=60, fps=25)
-    source = CameraSource(camera(str(clip), realtime=False))
+def _read_to_the_end(source: CameraSource, delay: float = 0.0) -> list:
     frames = []
     source.start()
     while not source.status.state.final or source.mailbox.peek() is not None:
         frame = source.mailbox.take(timeout=0.2)
         if frame is not None:
             frames.append(frame)
-            time.sleep(0.005)  # a slower consumer than the file
+            time.sleep(delay)
+    return frames
+
+
+def test_an_unpaced_file_waits_for_analysis_instead_of_dropping_frames(tmp_path):
+    clip = write_video(tmp_path / "clip.avi", count=60, fps=25)
+    source = CameraSource(camera(str(clip), realtime=False))
+    frames = _read_to_the_end(source, delay=0.005)  # a slower consumer than the file
     assert [f.seq for f in frames] == list(range(60)) and source.mailbox.drops == 0
     # Stamped by the file's own clock: 25 fps apart, although they arrived faster or slower than that.
     gaps = [b.t_wall - a.t_wall for a, b in zip(frames, frames[1:], strict=False)]
@@ -85,12 +90,7 @@ def test_an_unpaced_file_waits_for_analysis_instead_of_dropping_frames(tmp_path)
 def test_a_file_with_a_start_time_is_stamped_from_it(tmp_path):
     clip = write_video(tmp_path / "clip.avi", count=20, fps=10)
     source = CameraSource(camera(str(clip), realtime=False, start_time="2026-01-02T03:04:05Z"))
-    frames = []
-    source.start()
-    while not source.status.state.final or source.mailbox.peek() is not None:
-        frame = source.mailbox.take(timeout=0.2)
-        if frame is not None:
-            frames.append(frame)
+    frames = _read_to_the_end(source)
     assert frames[0].t_wall == pytest.approx(1767323045.0) and frames[-1].t_wall == pytest.approx(1767323046.9)
     assert source.reconnects == 0
 

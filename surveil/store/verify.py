@@ -67,22 +67,19 @@ def verify_store(store: EventStore) -> VerifyReport:
 
 
 def _check_segment(segment: SegmentRecord, report: VerifyReport) -> None:
-    if segment.kind != "segment" or not segment.path:
-        return
-    report.segments += 1
-    path = Path(segment.path)
-    if not path.is_file():
-        report.problems.append(f"recording of {segment.camera_id} is missing: {path}")
-    elif file_sha256(path) != segment.sha256:
-        report.problems.append(f"recording of {segment.camera_id} was altered: {path} (sha256 mismatch)")
+    if segment.kind == "segment" and segment.path:
+        report.segments += 1
+        _check_file(report, f"recording of {segment.camera_id}", Path(segment.path), segment.sha256)
 
 
 def _check_clip(event: EventRecord, report: VerifyReport) -> None:
-    if not event.clip_path or not event.clip_sha256:
-        return
-    report.clips += 1
-    path = Path(event.clip_path)
+    if event.clip_path and event.clip_sha256:
+        report.clips += 1
+        _check_file(report, f"clip of event {event.event_id}", Path(event.clip_path), event.clip_sha256)
+
+
+def _check_file(report: VerifyReport, what: str, path: Path, digest: str | None) -> None:
     if not path.is_file():
-        report.problems.append(f"clip of event {event.event_id} is missing: {path}")
-    elif file_sha256(path) != event.clip_sha256:
-        report.problems.append(f"clip of event {event.event_id} was altered: {path} (sha256 mismatch)")
+        report.problems.append(f"{what} is missing: {path}")
+    elif file_sha256(path) != digest:
+        report.problems.append(f"{what} was altered: {path} (sha256 mismatch)")
