@@ -59,6 +59,7 @@ class MainWindow(QMainWindow):
         self.health_label = QLabel("starting…")
         self.statusBar().addPermanentWidget(self.health_label)
         self.storage_label = QLabel("")
+        self.storage_label.setContentsMargins(16, 0, 4, 0)  # apart from the health figures beside it
         self.statusBar().addPermanentWidget(self.storage_label)
         self.tray = QSystemTrayIcon(self) if QSystemTrayIcon.isSystemTrayAvailable() else None
         self._timer = QTimer(self, interval=1000, timeout=self._show_health)
