@@ -27,6 +27,7 @@ from surveil.store.layout import (
     THUMBNAILS,
     audit_key,
     index_key,
+    segment_key,
     segment_prefix,
 )
 from surveil.store.records import EventRecord, ObjectRecord, OperatorState, SegmentRecord, decode, encode
@@ -34,6 +35,7 @@ from surveil.store.records import EventRecord, ObjectRecord, OperatorState, Segm
 logger = logging.getLogger(__name__)
 
 EVENT_INDEXED = ("camera_id", "rule", "label", "severity")
+MAX_SEGMENT_SPAN_S = 3600.0  # a segment closes at the first keyframe after recording.segment_s (at most 60 s)
 OBJECT_INDEXED = ("camera_id", "label")
 
 
@@ -261,7 +263,10 @@ class EventStore:
             return
         prefix = segment_prefix(camera_id)
         it = family.iter()
-        it.seek(prefix)
+        if start is not None and "gap" not in kinds:  # no segment is an hour long: skip what ended before
+            it.seek(segment_key(camera_id, start - MAX_SEGMENT_SPAN_S).encode())
+        else:  # a gap may have begun long before (a camera down for days)
+            it.seek(prefix)
         while it.valid() and it.key().startswith(prefix):
             record = decode(SegmentRecord, it.value())
             if end is not None and record.start > end:
