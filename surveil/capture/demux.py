@@ -36,6 +36,23 @@ class StreamTemplate:
     rate: Fraction | None
     extradata: bytes | None = None
 
+    @classmethod
+    def of(cls, stream) -> StreamTemplate:
+        """The template of an opened PyAV video stream."""
+        context = stream.codec_context
+        return cls(context.name, context.width, context.height, stream.time_base,
+                   stream.average_rate or stream.guessed_rate, bytes(context.extradata) if context.extradata else None)
+
+
+def add_copy_stream(container, template: StreamTemplate):
+    """A stream in an output ``container`` that takes packets shaped like ``template`` as they are."""
+    stream = container.add_stream(template.codec, rate=template.rate)
+    stream.width, stream.height = template.width, template.height
+    if template.extradata:
+        stream.codec_context.extradata = template.extradata
+    stream.time_base = template.time_base
+    return stream
+
 
 @dataclass(frozen=True, slots=True)
 class Packet:
@@ -60,9 +77,8 @@ class AvSource:
         self.stream.thread_type = "SLICE"  # frame threads add a frame of latency per thread; slices do not
         self.stream.codec_context.thread_count = 1  # many cameras share few cores: one decoder thread each
         context = self.stream.codec_context
-        rate = self.stream.average_rate or self.stream.guessed_rate
-        self.template = StreamTemplate(context.name, context.width, context.height, self.stream.time_base,
-                                       rate, bytes(context.extradata) if context.extradata else None)
+        self.template = StreamTemplate.of(self.stream)
+        rate = self.template.rate
         fps = float(rate) if rate else None
         self.info = StreamInfo(codec=context.name, fps=fps if fps and 0 < fps <= _MAX_PLAUSIBLE_FPS else None,
                                frame_count=self.stream.frames or None, backend="pyav")

@@ -6,10 +6,10 @@ import json
 import sys
 from pathlib import Path
 
-from surveil.config import load_or_default
+from surveil.cli.store_cmd import _open as open_store
 from surveil.paths import app_paths
 from surveil.store.lock import StoreInUse
-from surveil.store.paths import clips_folder, recordings_folder, store_folder
+from surveil.store.paths import clips_folder, recordings_folder
 from surveil.store.retention import human_bytes
 
 
@@ -29,14 +29,10 @@ def register(sub) -> None:
 
 def _open(args, read_only: bool = True):
     """The store, the config, and the recordings and clips folders."""
-    from surveil.store.store import EventStore
-
-    paths = app_paths()
-    config, _ = load_or_default(args.config, paths.config_file)
-    folder = args.store or store_folder(config, paths)
     if not read_only:
-        EventStore(folder, read_only=True).close()  # a missing store is an error here, not one to create
-    store = EventStore(folder, read_only=read_only)
+        open_store(args, read_only=True)[0].close()  # a missing store is an error here, not one to create
+    store, config = open_store(args, read_only=read_only)
+    paths = app_paths()
     return store, config, recordings_folder(config, paths), clips_folder(config, paths)
 
 

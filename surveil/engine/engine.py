@@ -29,6 +29,7 @@ from surveil.paths import AppPaths
 from surveil.rules.engine import RuleEngine
 from surveil.rules.model import Rule
 from surveil.store.paths import clips_folder, recordings_folder, store_folder
+from surveil.store.retention import file_bytes
 from surveil.store.store import EventStore, Put
 from surveil.vision.clip import TextImageEncoder, load_encoder_or_reason
 from surveil.vision.detector import Detector, YoloDetector
@@ -210,8 +211,8 @@ class Engine:
     def _clip_done(self, event_id: str, result) -> None:
         """Recorder thread: a clip was cut (or failed); its bytes count towards the size cap too."""
         self.loop.on_clip(event_id, result)
-        if result.path is not None and result.path.exists():
-            self.retention.note_bytes(result.path.stat().st_size)
+        if result.path is not None:
+            self.retention.note_bytes(file_bytes(result.path))  # 0 if retention already took it
 
     def _index_gap(self, camera_id: str, start: float, end: float, reason: str) -> None:
         self.writer.submit(WriteJob([Put(gap_record(camera_id, start, end, reason))]))

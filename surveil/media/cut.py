@@ -15,6 +15,7 @@ from pathlib import Path
 
 import av
 
+from surveil.capture.demux import StreamTemplate, add_copy_stream
 from surveil.hashing import file_sha256
 
 logger = logging.getLogger(__name__)
@@ -133,14 +134,10 @@ def _copy_packets(source, segment: SegmentRef, start: float, end: float, out: _O
 def _begin(out: _Out, stream, origin: float) -> None:
     """Open the MP4 with the recording's own stream parameters; ``origin`` is its time zero."""
     out.container = av.open(str(out.path), "w", format="mp4", options={"movflags": "+faststart"})
-    context = stream.codec_context
-    out.stream = out.container.add_stream(context.name, rate=stream.average_rate or None)
-    out.stream.width, out.stream.height = context.width, context.height
-    if context.extradata:
-        out.stream.codec_context.extradata = context.extradata
-    out.stream.time_base = stream.time_base
+    template = StreamTemplate.of(stream)
+    out.stream = add_copy_stream(out.container, template)
     out.origin = origin
-    out.shape = (context.name, context.width, context.height)
+    out.shape = (template.codec, template.width, template.height)
 
 
 def _write(out: _Out, packet, wall: float, tb) -> None:

@@ -21,6 +21,7 @@ from surveil.config import SurveilConfig
 from surveil.store.layout import EVENTS, OBJECTS
 from surveil.store.records import EventRecord, ObjectRecord, SegmentRecord, age_from, decode
 from surveil.store.retention import (
+    GB,
     RetentionReport,
     disk_usage,
     file_bytes,
@@ -38,7 +39,7 @@ from surveil.store.store import EventStore
 logger = logging.getLogger(__name__)
 
 REASONS = ("age", "size", "emergency")
-DAY, GB = 86400.0, 1e9
+DAY = 86400.0
 WARN_SHARE = 0.8  # of the cap: said before the size rule (SIZE_TRIGGER) deletes anything
 # Over SIZE_TRIGGER of the cap, the oldest go until SIZE_TARGET: the headroom keeps the disk
 # under the cap while the next segments close, before the next pass.

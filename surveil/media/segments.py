@@ -15,7 +15,7 @@ from pathlib import Path
 
 import av
 
-from surveil.capture.demux import Packet, StreamTemplate
+from surveil.capture.demux import Packet, StreamTemplate, add_copy_stream
 from surveil.capture.frame import Frame
 from surveil.hashing import file_sha256
 
@@ -161,12 +161,7 @@ class SegmentWriter:
     def _open_remux(self, packet: Packet) -> None:
         template = self._template
         seg = self._create(packet.t_wall, template.codec, encoded=False)
-        stream = seg.container.add_stream(template.codec, rate=template.rate)
-        stream.width, stream.height = template.width, template.height
-        if template.extradata:
-            stream.codec_context.extradata = template.extradata
-        stream.time_base = template.time_base
-        seg.stream = stream
+        seg.stream = add_copy_stream(seg.container, template)
         self._base = packet.dts if packet.dts is not None else (packet.pts or 0)
         self._seg = seg
 
