@@ -31,8 +31,3 @@ def mask_credentials(text: str) -> str:
         return text
     text = _USERINFO.sub(lambda m: f"{m.group('scheme')}{MASK}@", text)
     return _SECRET_PARAM.sub(lambda m: f"{m.group('key')}{MASK}", text)
-
-
-def has_credentials(text: str) -> bool:
-    """True when ``text`` carries something ``mask_credentials`` would hide."""
-    return mask_credentials(text) != text

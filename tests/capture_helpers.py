@@ -6,7 +6,8 @@ import os
 import time
 from collections.abc import Callable
 
-from surveil.capture import CameraSource, SourceState
+from surveil.capture.camera import CameraSource
+from surveil.capture.status import SourceState
 from surveil.config import CameraConfig
 
 FAST_RECONNECT = {"initial_delay_s": 0.1, "max_delay_s": 0.5, "jitter": 0.2}
@@ -29,7 +30,7 @@ def wait_for(predicate: Callable[[], bool], timeout: float, what: str) -> float:
 
 
 def final_status(source: CameraSource, timeout: float = 10.0):
-    assert source.wait_final(timeout), f"{source!r} did not finish within {timeout} s"
+    wait_for(lambda: source.status.state.final, timeout, f"{source!r} to finish")
     return source.status
 
 

@@ -1,6 +1,10 @@
 """Shared fixtures. Every test runs with SURVEIL_HOME in a temporary folder: no test touches
 the real user folders. Real footage comes from $SURVEIL_TEST_ASSETS (``.ci/run`` points it
-at ../shared); tests that need it skip with a reason where it is not set."""
+at ../shared); tests that need it skip with a reason where it is not set.
+
+With SURVEIL_STRICT=1 (``.ci/run`` sets it) a skip is a failure instead: CI must run every
+test, so missing footage, a machine where tmpfs cannot be mounted (not root) or a missing
+PySide6 fails the run with "strict (CI): <the skip's reason>" rather than passing quietly."""
 
 from __future__ import annotations
 
@@ -22,6 +26,40 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ["HF_HUB_OFFLINE"] = "1"  # nothing in the test suite downloads anything
 
 ASSETS_ENV = "SURVEIL_TEST_ASSETS"
+STRICT_ENV = "SURVEIL_STRICT"
+
+
+def _strict() -> bool:
+    return os.environ.get(STRICT_ENV, "") == "1"
+
+
+def _skip_reason(longrepr) -> str:
+    """The reason a skip report carries: its longrepr is (path, line, "Skipped: reason")."""
+    if isinstance(longrepr, tuple) and len(longrepr) == 3:
+        return str(longrepr[2]).removeprefix("Skipped: ")
+    return str(longrepr)
+
+
+def _fail_skip(report) -> None:
+    if _strict() and report.skipped and not hasattr(report, "wasxfail"):  # an xfail is not a skip
+        report.outcome = "failed"
+        report.longrepr = f"strict (CI): {_skip_reason(report.longrepr)}"
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Under SURVEIL_STRICT=1, a test that skips (in setup, a fixture, or its body) fails."""
+    report = yield
+    _fail_skip(report)
+    return report
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_make_collect_report(collector):
+    """Under SURVEIL_STRICT=1, a module that skips while collected (``pytest.importorskip``) is an error."""
+    report = yield
+    _fail_skip(report)
+    return report
 
 
 @pytest.fixture(autouse=True)

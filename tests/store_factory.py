@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from surveil.store.records import EventRecord, ObjectRecord, object_id_for
+from surveil.store.store import Put
 
 BASE = 1_795_000_000.0  # a fixed Unix time (November 2026)
 
@@ -25,3 +26,8 @@ def obj(i: int, camera: str = "gate", label: str = "person", start: float | None
 def vector(seed: int, dim: int = 512) -> np.ndarray:
     v = np.random.default_rng(seed).standard_normal(dim).astype(np.float32)
     return v / np.linalg.norm(v)
+
+
+def put_event(store, record: EventRecord, thumbnail: bytes | None = None, embedding: np.ndarray | None = None):
+    """Write one event the way the store writer does (one batch); returns its audit entry."""
+    return store.put([Put(record, thumbnail, embedding)])[0]

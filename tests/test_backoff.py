@@ -2,7 +2,7 @@ import random
 
 import pytest
 
-from surveil.capture import Backoff
+from surveil.capture.backoff import Backoff
 
 
 def test_delays_grow_by_the_multiplier_up_to_the_cap_without_jitter():

@@ -9,7 +9,8 @@ import pytest
 from capture_helpers import camera, final_status, open_fds, state_seen, wait_for
 from streams import MjpegServer, SilentServer
 
-from surveil.capture import CameraSource, SourceState
+from surveil.capture.camera import CameraSource
+from surveil.capture.status import SourceState
 
 
 @pytest.fixture
@@ -38,16 +39,19 @@ def test_mjpeg_stream_reconnects_after_the_camera_restarts(mjpeg):
         time.sleep(1.0)  # down for a while: several refused attempts
         assert source.frames_read == frames_before
         mjpeg.start()  # same port
-        waited = wait_for(lambda: source.frames_read >= frames_before + 10, 10, "frames after restart")
+        wait_for(lambda: source.frames_read >= frames_before + 10, 10, "frames after restart")
+        read = source.frames_read
         assert source.status.state is SourceState.LIVE
-        assert waited < 5, "backoff is capped at 0.5 s, so frames resume quickly"
-        assert 2 <= source.reconnects <= 15, "retries happened, bounded by the backoff"
-        frame = source.mailbox.take(1)
-        assert frame.seq >= frames_before, "sequence numbers continue across reconnects"
+        frame = source.mailbox.take(1)  # the newest: its number counts every frame read, before the drop too
+        assert frame.seq >= read - 1 >= frames_before + 9, "sequence numbers continue across reconnects"
         assert mjpeg.connections == 2
-        assert [s.state for s in history if s.state is not SourceState.RECONNECTING][:2] == [
+        assert [s.state for s in history if s.state is not SourceState.RECONNECTING] == [
             SourceState.LIVE, SourceState.LIVE]
-        assert any("connection refused" in s.reason for s in history)
+        retries = [s for s in history if s.state is SourceState.RECONNECTING]
+        # Each retry is announced once, numbered on, with its delay capped by the backoff (0.5 s).
+        assert [s.attempt for s in retries] == list(range(1, source.reconnects + 1)) and source.reconnects >= 2
+        assert all(s.retry_at - s.since <= 0.5 for s in retries), [s.retry_at - s.since for s in retries]
+        assert any("connection refused" in s.reason for s in retries)
     finally:
         assert source.stop() is True
 
@@ -71,9 +75,7 @@ def test_camera_that_hangs_is_retried_and_stop_is_bounded():
         wait_for(lambda: source.reconnects >= 1, 10, "a timed-out attempt")
         assert state_seen(history, SourceState.CONNECTING)
         assert "did not open" in source.status.reason
-        start = time.monotonic()
-        assert source.stop() is True
-        assert time.monotonic() - start <= source.stop_bound_s
+        assert source.stop() is True, "the capture thread ended within its stop bound"
         assert source.status.state is SourceState.STOPPED
     finally:
         server.close()
@@ -92,12 +94,11 @@ def test_camera_that_hangs_is_retried_and_stop_is_bounded():
 def test_unreachable_sources_report_why_within_bounded_time(url, reason):
     source = CameraSource(camera(url, reconnect={"max_attempts": 2}))
     history = _watch(source)
-    start = time.monotonic()
     source.start()
     status = final_status(source, timeout=15)
-    assert time.monotonic() - start < 10
     assert status.state is SourceState.FAILED and reason in status.reason
-    assert state_seen(history, SourceState.CONNECTING)
+    assert "gave up after 2 attempts" in status.reason and source.reconnects == 2
+    assert [s.state for s in history] == [SourceState.CONNECTING, SourceState.CONNECTING, SourceState.FAILED]
     for s in history:
         assert "hunter2" not in s.describe()
     assert "hunter2" not in repr(source)
@@ -110,8 +111,8 @@ def test_stream_sources_leak_no_sockets(mjpeg):
         source.start()
         wait_for(lambda source=source: source.frames_read > 3, 10, "frames")
         assert source.stop() is True
-    time.sleep(0.2)
-    assert open_fds() <= baseline + 1  # the server's own accepted socket may linger a moment
+    # The server's end of each stream closes at its next write after ours went away.
+    wait_for(lambda: open_fds() <= baseline, 10, "every socket to close")
 
 
 def test_credentials_never_reach_stdout_stderr_or_the_log(surveil_home):

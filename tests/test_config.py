@@ -140,3 +140,11 @@ def test_cli_config_check_reports_a_bad_file(tmp_path, capsys):
     assert main(["config", "check", str(path)]) == 1
     err = capsys.readouterr().err
     assert "cameras[0].colour" in err and str(path) in err
+
+
+def test_zone_is_the_configured_time_zone_or_none_for_the_systems():
+    import datetime as dt
+
+    assert SurveilConfig().zone() is None
+    paris = SurveilConfig(timezone="Europe/Paris").zone()
+    assert dt.datetime(2024, 7, 1, 12, tzinfo=dt.UTC).astimezone(paris).hour == 14

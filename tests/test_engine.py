@@ -8,12 +8,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import psutil
 import pytest
 from capture_helpers import wait_for
-from pydantic import ValidationError
 from streams import MjpegServer
 from test_vision_synthetic import PatchDetector
 from videos import write_video
 
 from surveil.config import SurveilConfig
+from surveil.engine.changes import ChangeRefused
 from surveil.engine.engine import Engine
 from surveil.paths import app_paths
 from surveil.store.store import EventStore
@@ -78,28 +78,36 @@ def test_a_camera_that_disappears_reconnects_while_the_others_carry_on(tmp_path,
         wait_for(lambda: started("net") and started("file"), 30, "alerts from both cameras")
         mjpeg.stop()
         wait_for(lambda: engine.health()["cameras"]["net"]["state"] == "reconnecting", 10, "the drop")
-        analysed = engine.health()["cameras"]["file"]["fps_analysed"]
         before = engine.loop.health["file"].frames_analysed
-        time.sleep(1.5)
-        assert engine.loop.health["file"].frames_analysed > before + 10, "the file camera carries on"
-        assert analysed > 5
+        wait_for(lambda: engine.loop.health["file"].frames_analysed > before + 10, 10, "the file camera to carry on")
+        assert engine.health()["cameras"]["net"]["state"] == "reconnecting", "while the other was still down"
         mjpeg.start()
         wait_for(lambda: engine.health()["cameras"]["net"]["state"] == "live", 10, "the reconnect")
-        with pytest.raises(ValidationError):
+        with pytest.raises(ChangeRefused, match="threshold"):
             engine.update_rule({"name": "square on the right", "classes": ["person"], "threshold": 3})
-        assert engine.loop.rules.rules["square on the right"].threshold == 0.5, "the old rule keeps running"
+        assert engine.snapshot().config.rules[0].threshold == 0.5, "the old rule keeps running"
         wait_for(lambda: len(Hook.received) >= 2, 10, "webhook posts")
+        health = engine.health()
     finally:
         engine.stop()
         mjpeg.stop()
+    assert set(health["cameras"]) == {"net", "file"}
+    assert [health["cameras"][c]["state"] for c in ("net", "file")] == ["live", "live"]
+    assert health["cameras"]["net"]["reconnects"] >= 1 and health["cameras"]["file"]["reconnects"] == 0
+    assert health["cameras"]["file"]["frames_read"] > 0 and health["cameras"]["net"]["frames_read"] > 0
+    assert health["store"]["failures"] == 0 and health["clips"]["failed"] == 0, health
     assert {body["rule"] for body in Hook.received} == {"square on the right"}
+    # One post per announced alert (the dead URL never blocks the live one); an alert announced as the
+    # engine stops may miss its post, so the posts are a subset of the alerts, never a duplicate.
+    posted = [body["event_id"] for body in Hook.received]
+    announced = {n.record.event_id for n in notices if n.kind == "alert_started"}
+    assert len(posted) == len(set(posted)) and set(posted) <= announced, (posted, announced)
     with EventStore(tmp_path / "store", read_only=True) as store:  # the outage is a recorded gap, with why
         gaps = list(store.segments("net", kinds=("gap",)))
         segments = list(store.segments("net"))
     assert len(gaps) == 1 and "stream stopped delivering frames" in gaps[0].reason, gaps
     assert any(s.end <= gaps[0].start + 0.5 for s in segments) and any(s.start >= gaps[0].end - 0.5 for s in segments)
-    assert engine.health is not None and not [t for t in threading.enumerate()
-                                               if t.name.startswith(ENGINE_THREADS) and t.is_alive()]
+    assert not [t for t in threading.enumerate() if t.name.startswith(ENGINE_THREADS) and t.is_alive()]
 
 
 @pytest.mark.slow
@@ -147,5 +155,6 @@ def test_a_full_disk_while_writing_a_clip_keeps_the_event_and_marks_the_clip_fai
     started = [n.record.event_id for n in notices if n.kind == "alert_started"]
     with EventStore(tmp_path / "store", read_only=True) as store:
         states = {store.get_event(event_id).clip_state for event_id in started}
-    assert "failed" in states and all(store_state in ("failed", "written") for store_state in states)
+    # Measured: no clip of this camera fits in 8 KB, so every alert's clip failed and none was written.
+    assert states == {"failed"} and not any(n.kind == "clip_written" for n in notices), states
     assert not list(clips_disk.rglob("*.partial.mp4")), "no half-written clip is left behind"

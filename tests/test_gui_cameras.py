@@ -38,10 +38,13 @@ def test_a_camera_added_and_removed_in_the_window_changes_the_engine(qtbot, fake
     window = MainWindow(fake_engine, QSettings(str(tmp_path / "w.ini"), QSettings.Format.IniFormat))
     qtbot.addWidget(window)
     clip = write_video(tmp_path / "b.avi", count=60, fps=20)
-    window.add_camera(CameraConfig(id="back", source=str(clip), loop=True))
-    assert "back" in window.wall.tiles
+    assert window.add_camera(CameraConfig(id="back", source=str(clip), loop=True))
+    qtbot.waitUntil(lambda: "back" in window.wall.tiles, timeout=5000)  # the tile comes with the engine's notice
     qtbot.waitUntil(lambda: fake_engine.health()["cameras"].get("back", {}).get("frames_read", 0) > 5, timeout=10000)
-    window.remove_camera("back")
-    assert "back" not in window.wall.tiles and "back" not in fake_engine.loop.sources
+    assert not window.add_camera(CameraConfig(id="back", source=str(clip))), "an id in use is refused"
+    assert "camera id 'back' is already used" in window.statusBar().currentMessage()
+    assert window.remove_camera("back")
+    qtbot.waitUntil(lambda: "back" not in window.wall.tiles, timeout=5000)
+    assert "back" not in fake_engine.snapshot().cameras and "back" not in fake_engine.health()["cameras"]
     assert [c.id for c in fake_engine.config.cameras] == ["cam"]
     window.close()

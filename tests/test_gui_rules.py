@@ -14,7 +14,8 @@ from ui.zone_editor import ZoneEditor  # noqa: E402
 def test_an_invalid_rule_is_refused_in_place_and_a_valid_one_is_applied_and_saved(qtbot, fake_engine, tmp_path):
     engine = fake_engine
     path = tmp_path / "config.yaml"
-    editor = RuleEditor(engine, path)
+    engine.config_path = path  # the engine saves what it applies; the editor only asks
+    editor = RuleEditor(engine)
     qtbot.addWidget(editor)
     assert editor.form.widgets["name"].text() == "square on the right"
     assert "CLIP is unavailable (test: no CLIP)" in editor.clip_notice.text()
@@ -25,14 +26,14 @@ def test_an_invalid_rule_is_refused_in_place_and_a_valid_one_is_applied_and_save
     assert "threshold" in editor.errors.text() and "a prompt is empty" in editor.errors.text()
     assert "c62828" in editor.form.widgets["threshold"].styleSheet()
     qtbot.wait(100)
-    assert engine.loop.rules.rules["square on the right"].threshold == 0.5, "the old rule keeps running"
+    assert engine.snapshot().config.rules[0].threshold == 0.5, "the old rule keeps running"
     assert not path.exists()
     editor.form.widgets["threshold"].setValue(0.8)
     editor.form.widgets["prompts"].setPlainText("a person climbing a fence")
     editor.form.widgets["cooldown_s"].setValue(42)
     rule = editor.apply()
     assert rule is not None and editor.errors.text() == ""
-    qtbot.waitUntil(lambda: engine.loop.rules.rules["square on the right"].cooldown_s == 42, timeout=3000)
+    qtbot.waitUntil(lambda: engine.snapshot().config.rules[0].cooldown_s == 42, timeout=3000)
     saved = load_config(path).rules[0]
     assert saved.prompts == ["a person climbing a fence"] and saved.threshold == 0.8
     assert saved.zones[0].points == [(0.5, 0.0), (1.0, 0.0), (1.0, 1.0), (0.5, 1.0)], "zones ride along"
@@ -56,13 +57,11 @@ def test_drawing_a_zone_with_clicks_gives_the_polygon(qtbot):
 def test_back_test_counts_what_the_rule_would_have_caught_in_the_store(qtbot, fake_engine, tmp_path):
     from capture_helpers import wait_for
 
-    from surveil.store.layout import OBJECTS
-
     engine = fake_engine
-    wait_for(lambda: sum(1 for _ in engine.store.family(OBJECTS).keys()) >= 2, 60, "stored tracked objects")
-    editor = RuleEditor(engine, None)
+    wait_for(lambda: sum(1 for _ in engine.store.objects()) >= 2, 60, "stored tracked objects")
+    editor = RuleEditor(engine)
     qtbot.addWidget(editor)
-    stored = sum(1 for _ in engine.store.family(OBJECTS).keys())
+    stored = sum(1 for _ in engine.store.objects())
     job = editor.backtest()
     qtbot.waitUntil(lambda: "stored objects would have fired" in editor.backtest_result.text(), timeout=10000)
     assert job is not None

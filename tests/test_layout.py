@@ -91,3 +91,10 @@ def test_ruff_finds_nothing():
     done = subprocess.run([sys.executable, "-m", "ruff", "check", "surveil", "ui", "tests"],
                           cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_every_notice_kind_is_in_the_readme():
+    from surveil.engine.alerts import NOTICE_KINDS
+
+    readme = (ROOT / "README.md").read_text()
+    assert [kind for kind in NOTICE_KINDS if f"`{kind}`" not in readme] == []

@@ -3,7 +3,7 @@ import time
 
 import numpy as np
 
-from surveil.capture import Frame, FrameMailbox
+from surveil.capture.frame import Frame, FrameMailbox
 
 
 def _frame(seq: int) -> Frame:

@@ -89,9 +89,12 @@ def test_age_follows_each_cameras_days_and_events_outlive_their_recordings(folde
         assert sorted(_ids(plan, "age")) == sorted([gate_old.segment_id, yard_old.segment_id, yard_gap.segment_id,
                                                     yard_event.event_id, linked.object_id, lonely.object_id])
         summary = plan.summary()
-        assert summary["by_reason"]["age"]["segments"] == 2 and summary["by_reason"]["age"]["gaps"] == 1
+        assert summary["by_reason"]["age"] == {"count": 6, "segments": 2, "gaps": 1, "events": 1, "objects": 2,
+                                               "bytes": sum(i.bytes for i in plan.items)}
         assert summary["by_camera"]["gate"]["age"]["bytes"] == SIZE
-        assert summary["by_reason"]["age"]["bytes"] >= 3 * SIZE, "two segments and a clip, plus stored records"
+        sizes = {i.item_id: i.bytes for i in plan.items}
+        assert [sizes[r.segment_id] for r in (gate_old, yard_old, yard_gap)] == [SIZE, SIZE, 0]
+        assert sizes[yard_event.event_id] > SIZE, "the clip, plus the stored record"
         assert os.path.exists(gate_old.path) and os.path.exists(yard_event.clip_path), "planning deletes nothing"
         report = run_retention(store, plan)
         assert [p.reason for p in report.purges] == ["age"] and report.recordings_freed == 2 * SIZE

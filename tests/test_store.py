@@ -5,12 +5,15 @@ import sys
 
 import numpy as np
 import pytest
-from store_factory import BASE, event, obj, vector
+from store_factory import BASE, event, obj, put_event, vector
 
+from surveil.hashing import sha256
 from surveil.store.db import StoreError
+from surveil.store.layout import ms_key, segment_key
 from surveil.store.lock import StoreInUse
-from surveil.store.query import EventFilter, counts_per_hour, list_events
-from surveil.store.search import EmbeddingIndex, SearchFilter
+from surveil.store.query import EventFilter, counts_per_hour, iter_events, list_events
+from surveil.store.records import OperatorState, SegmentRecord, encode
+from surveil.store.search import EmbeddingIndex, SearchFilter, text_query
 from surveil.store.store import EventStore, Put
 
 
@@ -22,7 +25,7 @@ def store(tmp_path):
 
 def test_a_record_comes_back_whole_with_its_thumbnail_and_embedding(store):
     record = event(1, reasons=["zone: in fence"], score={"probability": 0.9})
-    entry = store.put_event(record, b"\xff\xd8jpeg", vector(1))
+    entry = put_event(store, record, b"\xff\xd8jpeg", vector(1))
     assert store.get_event(record.event_id) == record
     assert store.thumbnail("e", record.event_id) == b"\xff\xd8jpeg"
     assert np.allclose(store.embedding("e", record.event_id), vector(1), atol=1e-3)  # stored as float16
@@ -65,7 +68,8 @@ def test_operator_state_filters_and_is_audited(store):
 def test_counts_per_hour(store):
     store.put([Put(event(i, start=BASE + i * 1200)) for i in range(7)])  # every 20 minutes
     counts = counts_per_hour(store, EventFilter())
-    assert sum(counts.values()) == 7 and all(h % 3600 == 0 for h in counts) and max(counts.values()) <= 3
+    hour = BASE - BASE % 3600  # BASE is 400 s into an hour: three events in it, three in the next, one after
+    assert counts == {hour: 3, hour + 3600: 3, hour + 7200: 1}
 
 
 def test_filters_narrow_before_the_top_k(store):
@@ -86,6 +90,96 @@ def test_filters_narrow_before_the_top_k(store):
     assert index.search(target, k=5, flt=SearchFilter(labels=["dog"])) == []
 
 
+def test_events_and_objects_come_back_decoded_in_id_order_within_bounds(store):
+    events = [event(i, camera="gate" if i % 2 else "yard") for i in range(6)]
+    objects = [obj(i) for i in range(4)]
+    store.put([Put(e) for e in events] + [Put(o) for o in objects])
+    ids = [e.event_id for e in events]
+    assert list(store.events()) == events
+    assert list(store.events(reverse=True)) == events[::-1]
+    assert list(store.events(ids[2], ids[4])) == events[2:4]  # lower inclusive, upper exclusive
+    assert list(store.events(ids[2], ids[4], reverse=True)) == [events[3], events[2]]
+    assert list(store.events(ms_key(int((BASE + 4 * 60) * 1000)))) == events[4:]  # a time is a bound too
+    assert list(store.objects()) == objects
+    assert list(store.objects(objects[1].object_id, reverse=True)) == objects[:0:-1]
+    assert list(store.index_ids("e", "camera_id", "gate", reverse=True)) == [ids[5], ids[3], ids[1]]
+    assert list(store.index_ids("e", "camera_id", "yard", ids[1], ids[4])) == [ids[2]]
+
+
+def test_embeddings_states_and_record_bytes_come_back_typed(store):
+    objects = [Put(obj(i), embedding=vector(i) if i != 1 else None) for i in range(3)]  # object 1 has none
+    store.put(objects + [Put(event(i)) for i in range(4)])
+    pairs = list(store.object_embeddings())
+    assert [o for o, _ in pairs] == [obj(0), obj(2)]
+    assert [v.dtype for _, v in pairs] == [np.float32] * 2
+    assert np.allclose(pairs[0][1], vector(0), atol=1e-3) and np.allclose(pairs[1][1], vector(2), atol=1e-3)
+    store.set_state(event(3).event_id, locked=True)
+    store.set_state(event(1).event_id, acknowledged=True, verdict="correct")
+    states = list(store.states())
+    assert [(i, type(s)) for i, s in states] == [(event(1).event_id, OperatorState), (event(3).event_id, OperatorState)]
+    assert (states[0][1].verdict, states[0][1].acknowledged, states[1][1].locked) == ("correct", True, True)
+    assert store.locked_event_ids() == {event(3).event_id}
+    data = store.record_bytes("event", event(2).event_id)
+    digest = next(e.digest for e in store.audit_entries() if e.subject == event(2).event_id)
+    assert data == encode(event(2)) and sha256(data) == digest
+    assert store.record_bytes("object", "0000000000000-nothere") is None
+
+
+def test_segment_scans_name_the_cameras_and_their_oldest_and_newest_segment(store):
+    def seg(camera, start, kind="segment"):
+        return SegmentRecord(segment_key(camera, start, kind[0]), camera, kind, start, start + 10)
+
+    gate = [seg("gate", BASE, "gap"), seg("gate", BASE + 10), seg("gate", BASE + 20), seg("gate", BASE + 30, "gap")]
+    yard = [seg("yard", BASE + 5)]
+    store.put([Put(r) for r in [*gate, *yard]])
+    assert store.segment_cameras() == ["gate", "yard"]
+    assert store.recorded_span("gate") == (gate[1], gate[2])  # the gaps at either end are skipped
+    assert store.recorded_span("yard") == (yard[0], yard[0])
+    assert store.recorded_span("lobby") is None
+    assert list(store.all_segments()) == [*gate, *yard]
+
+
+def test_iter_events_is_every_page_of_list_events_in_one_stream(store):
+    store.put([Put(event(i, camera="gate" if i % 3 else "yard")) for i in range(23)])
+    for flt in (EventFilter(), EventFilter(cameras=["gate"]), EventFilter(since=BASE + 5 * 60, until=BASE + 17 * 60)):
+        pages, cursor = [], None
+        while True:
+            page, cursor = list_events(store, flt, 4, cursor)
+            pages += page
+            if cursor is None:
+                break
+        streamed = list(iter_events(store, flt))
+        assert streamed == pages and [r.start for r, _ in streamed] == sorted((r.start for r, _ in pages), reverse=True)
+    assert len(list(iter_events(store, EventFilter(cameras=["gate"])))) == 15
+
+
+class _Encoder:
+    """Text embeddings of a chosen length: the query must not depend on how long the encoder's rows are."""
+
+    def __init__(self, rows: np.ndarray):
+        self.rows, self.prompts = rows, []
+
+    def encode_text(self, prompts, owner=""):
+        self.prompts += prompts
+        return self.rows[: len(prompts)]
+
+
+def test_a_text_query_is_unit_length_and_ranks_like_a_normalised_mean(store):
+    from surveil.rules.scoring import TEMPLATES
+
+    rows = np.stack([7.0 * vector(i) + 3.0 * vector(100) for i in range(len(TEMPLATES))])  # long, not unit rows
+    encoder = _Encoder(rows)
+    query = text_query(encoder, "a climber")
+    by_hand = rows.mean(axis=0) / np.linalg.norm(rows.mean(axis=0))
+    assert query.dtype == np.float32 and np.linalg.norm(query) == pytest.approx(1.0, abs=1e-6)
+    assert np.allclose(query, by_hand, atol=1e-6)
+    assert encoder.prompts == [t.format("a climber") for t in TEMPLATES]
+    store.put([Put(obj(i), embedding=vector(100) + 0.3 * i * vector(200 + i)) for i in range(20)])
+    index = EmbeddingIndex.load(store)
+    assert [i for i, _ in index.search(query, 10)] == [i for i, _ in index.search(by_hand, 10)]
+    assert [s for _, s in index.search(query, 10)] == pytest.approx([s for _, s in index.search(by_hand, 10)])
+
+
 def test_a_second_writer_is_told_which_process_holds_the_store(store, tmp_path):
     code = (f"from surveil.store.store import EventStore\nEventStore({str(store.folder)!r})")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
@@ -101,11 +195,11 @@ def test_a_second_writer_is_told_which_process_holds_the_store(store, tmp_path):
 
 
 def test_a_reader_cannot_write(store):
-    store.put_event(event(1))
+    put_event(store, event(1))
     with EventStore(store.folder, read_only=True) as reader:
         assert reader.get_event(event(1).event_id) is not None
         with pytest.raises(StoreError, match="read-only"):
-            reader.put_event(event(2))
+            put_event(reader, event(2))
 
 
 def test_a_foreign_folder_is_refused_and_left_untouched(tmp_path):
@@ -147,7 +241,7 @@ def test_a_store_from_before_recordings_is_migrated_when_opened_for_writing(tmp_
 
     folder = tmp_path / "store"
     with EventStore(folder) as store:
-        store.put_event(event(1))
+        put_event(store, event(1))
     db = rocksdict.Rdict(str(folder), options=rocksdict.Options(raw_mode=True),
                          column_families={f: rocksdict.Options(raw_mode=True) for f in FAMILIES})
     db.drop_column_family(SEGMENTS)  # what a schema-1 store looks like

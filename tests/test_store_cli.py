@@ -4,7 +4,6 @@ import sys
 
 from store_factory import BASE, event, obj, vector
 
-from surveil.store.retention import disk_warnings
 from surveil.store.store import EventStore, Put
 
 
@@ -53,15 +52,3 @@ def test_search_similar_works_without_clip_and_text_search_says_why_not(surveil_
 def test_events_on_a_missing_store_says_so(surveil_home):
     done = _surveil("events")
     assert done.returncode == 1 and "no event store at" in done.stderr
-
-
-def test_low_disk_is_warned_about(tmp_path, monkeypatch, caplog):
-    import shutil
-    from collections import namedtuple
-
-    usage = namedtuple("usage", "total used free")
-    monkeypatch.setattr(shutil, "disk_usage", lambda _: usage(100e9, 98e9, 2e9))
-    warnings = disk_warnings(tmp_path)
-    assert warnings and "2.0 GB free of 100 GB" in warnings[0] and "2.0 GB free" in caplog.text
-    monkeypatch.setattr(shutil, "disk_usage", lambda _: usage(100e9, 50e9, 50e9))
-    assert disk_warnings(tmp_path) == []

@@ -8,7 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-from store_factory import BASE, event, obj, vector
+from store_factory import BASE, event, obj, put_event, vector
 
 from surveil.config import SurveilConfig
 from surveil.hashing import file_sha256
@@ -31,7 +31,7 @@ def _with_clip(tmp_path, i):
 def test_verify_passes_on_an_untouched_store(tmp_path):
     with EventStore(tmp_path / "store") as store:
         for i in range(3):
-            store.put_event(_with_clip(tmp_path, i)[0])
+            put_event(store, _with_clip(tmp_path, i)[0])
         store.set_state(event(0).event_id, acknowledged=True)
         report = verify_store(store)
     assert report.ok and report.entries == 4 and report.records == 4 and report.clips == 3
@@ -40,7 +40,7 @@ def test_verify_passes_on_an_untouched_store(tmp_path):
 def test_verify_catches_a_flipped_byte_in_a_clip(tmp_path):
     with EventStore(tmp_path / "store") as store:
         record, clip = _with_clip(tmp_path, 1)
-        store.put_event(record)
+        put_event(store, record)
         assert verify_store(store).ok
         data = bytearray(clip.read_bytes())
         data[100] ^= 0x01
@@ -48,7 +48,7 @@ def test_verify_catches_a_flipped_byte_in_a_clip(tmp_path):
         report = verify_store(store)
         done = subprocess.run([sys.executable, "-m", "surveil", "verify", "--store", str(store.folder)],
                               capture_output=True, text=True, timeout=60)
-    assert not report.ok and f"clip of event {record.event_id} was altered" in report.first_broken
+    assert not report.ok and f"clip of event {record.event_id} was altered" in report.problems[0]
     assert done.returncode == 1 and f"BROKEN: clip of event {record.event_id} was altered" in done.stdout
 
 
@@ -59,11 +59,11 @@ def test_verify_catches_an_edited_record(tmp_path):
         forged = target.__class__(**{**target.__dict__, "severity": "low"})
         from surveil.store.records import encode
 
-        store.family(EVENTS)[target.event_id.encode()] = encode(forged)  # behind the store's back
+        store.db.get_column_family(EVENTS)[target.event_id.encode()] = encode(forged)  # behind the store's back
         report = verify_store(store)
         done = subprocess.run([sys.executable, "-m", "surveil", "verify", "--store", str(store.folder)],
                               capture_output=True, text=True, timeout=60)
-    assert report.first_broken == f"event {target.event_id} was changed after it was written (digest mismatch)"
+    assert report.problems[0] == f"event {target.event_id} was changed after it was written (digest mismatch)"
     assert done.returncode == 1 and f"event {target.event_id} was changed after it was written" in done.stdout
 
 
@@ -72,7 +72,9 @@ def test_verify_catches_an_edited_audit_entry_and_cli_reports_it(tmp_path):
     with EventStore(folder) as store:
         store.put([Put(event(i)) for i in range(3)])
         key = audit_key(1)
-        store.family(AUDIT)[key] = store.family(AUDIT)[key].replace(b'"action":"event"', b'"action":"purge"')
+        audit = store.db.get_column_family(AUDIT)  # behind the store's back
+        audit[key] = audit[key].replace(b'"action":"event"', b'"action":"purge"')
+        del audit  # a column family handle keeps the database open
     done = subprocess.run([sys.executable, "-m", "surveil", "verify", "--store", str(folder)],
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 1
@@ -157,7 +159,7 @@ def test_a_full_disk_reaches_the_caller_and_the_store_stays_readable(tiny_disk):
     with EventStore(folder) as store:
         for i in range(2000):
             try:
-                store.put_event(event(i), os.urandom(8000), vector(i))
+                put_event(store, event(i), os.urandom(8000), vector(i))
                 written.append(event(i).event_id)
             except StoreError as exc:
                 error = str(exc)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtGui import QBrush, QColor, QIcon, QPixmap
+from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QApplication,
     QCheckBox,
@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from surveil.store.records import EventRecord
+from ui.images import icon_from_jpeg
 
 SEVERITY_COLOURS = {"low": "#546e7a", "medium": "#f9a825", "high": "#ef6c00", "critical": "#c62828"}
 LOUD = ("high", "critical")
@@ -52,10 +53,9 @@ class AlertsPanel(QWidget):
                                f"{record.label} #{record.track_id}")
         item.setData(Qt.ItemDataRole.UserRole, record.event_id)
         item.setForeground(QBrush(QColor(SEVERITY_COLOURS.get(record.severity, "#ddd"))))
-        if thumbnail:
-            pixmap = QPixmap()
-            pixmap.loadFromData(thumbnail, "JPEG")
-            item.setIcon(QIcon(pixmap))
+        icon = icon_from_jpeg(thumbnail)
+        if icon is not None:
+            item.setIcon(icon)
         self.list.insertItem(0, item)
         if record.severity in LOUD and not self.mute.isChecked():
             QApplication.beep()

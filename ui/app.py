@@ -34,7 +34,7 @@ def run_window(config: SurveilConfig, paths: AppPaths, config_path=None) -> int:
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("surveil")
-    engine = Engine(config, paths)
+    engine = Engine(config, paths, config_path=config_path)
     splash = QProgressDialog("Starting cameras and loading models…", "Quit", 0, 0)
     splash.setWindowTitle("surveil")
     splash.canceled.connect(app.quit)
@@ -42,7 +42,7 @@ def run_window(config: SurveilConfig, paths: AppPaths, config_path=None) -> int:
 
     def started(_result) -> None:
         splash.hide()
-        window = MainWindow(engine, settings_for(paths), config_path)
+        window = MainWindow(engine, settings_for(paths))
         windows.append(window)
         window.show()
 
@@ -60,5 +60,5 @@ def run_window(config: SurveilConfig, paths: AppPaths, config_path=None) -> int:
     try:
         return app.exec()
     finally:
-        job.thread.join(120)
+        job.join(120)
         engine.stop()

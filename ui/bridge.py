@@ -43,22 +43,20 @@ class EngineBridge(QObject):
         self._last: dict[str, float] = {}
         self._boxes: dict[str, tuple] = {}
         engine.listeners.append(self._on_notice)
-        engine.loop.frame_listeners.append(self._on_frame)
+        engine.watch_frames(self._on_frame)
 
     def detach(self) -> None:
         """Stop receiving from the engine (idempotent)."""
         if self._on_notice in self.engine.listeners:
             self.engine.listeners.remove(self._on_notice)
-        if self.engine.loop is not None and self._on_frame in self.engine.loop.frame_listeners:
-            self.engine.loop.frame_listeners.remove(self._on_frame)
+        self.engine.watch_frames(self._on_frame, watching=False)
 
     def _on_notice(self, notice) -> None:  # engine thread
         self.notice.emit(notice)
 
-    def _on_frame(self, frame, analysis) -> None:  # analysis thread
+    def _on_frame(self, frame, analysis, names: dict[int, str]) -> None:  # analysis thread
         if analysis.detected and analysis.error is None:
             dets = analysis.detections
-            names = self.engine.loop.analyzer.detector.names
             self._boxes[frame.camera_id] = (dets.xyxy.copy(), tuple(names.get(int(c), str(c)) for c in dets.class_id),
                                             tuple(int(i) for i in dets.tracker_id))
         now = time.monotonic()

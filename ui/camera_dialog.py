@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import ValidationError
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QImage, QPixmap
+from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 from surveil.capture.probe import grab_frame
 from surveil.config import CameraConfig
 from surveil.redact import mask_credentials
+from ui.images import qimage_from_bgr
 from ui.worker import Job
 
 
@@ -78,7 +79,8 @@ class CameraDialog(QDialog):
             self.preview.setText("no picture")
             self.error.setText(reason)
             return
-        qimage = QImage(image.data, image.shape[1], image.shape[0], image.strides[0], QImage.Format.Format_BGR888)
+        # A copy: the preview stays after the job's frame is gone, and one picture costs nothing.
+        qimage = qimage_from_bgr(image, copy=True)
         self.preview.setPixmap(QPixmap.fromImage(qimage).scaled(320, 180, Qt.AspectRatioMode.KeepAspectRatio))
 
     def accept(self) -> None:

@@ -9,6 +9,7 @@ from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPen, QPolygonF
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from ui.bridge import FrameView
+from ui.images import qimage_from_bgr
 
 STATE_COLOURS = {"live": "#2e7d32", "connecting": "#f9a825", "reconnecting": "#ef6c00", "failed": "#c62828",
                  "ended": "#546e7a", "stopped": "#546e7a"}
@@ -32,10 +33,8 @@ class CameraTile(QWidget):
 
     def show_frame(self, view: FrameView) -> None:
         """Keep a reference to the frame and repaint."""
-        image = view.image
-        self.view = view
-        self._image = QImage(image.data, image.shape[1], image.shape[0], image.strides[0],
-                             QImage.Format.Format_BGR888)
+        self.view = view  # the view image below borrows this array: keep the two together
+        self._image = qimage_from_bgr(view.image, copy=False)
         self.update()
 
     def set_status(self, state: str, reason: str = "", retry_at: float | None = None) -> None:

@@ -7,6 +7,7 @@ from PySide6.QtGui import QColor, QImage, QPainter, QPen
 from PySide6.QtWidgets import QWidget
 
 from surveil.capture.cv import cv2
+from ui.images import qimage_from_bgr
 
 
 class ClipPlayer(QWidget):
@@ -57,9 +58,8 @@ class ClipPlayer(QWidget):
             ok, frame = self._cap.read()
             self._index = 0
         if ok:
-            self._frame = frame
-            self._image = QImage(frame.data, frame.shape[1], frame.shape[0], frame.strides[0],
-                                 QImage.Format.Format_BGR888)
+            self._frame = frame  # the view image below borrows this array: keep the two together
+            self._image = qimage_from_bgr(frame, copy=False)
             self.update()
 
     def paintEvent(self, event) -> None:  # noqa: N802 (Qt's name)

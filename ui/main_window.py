@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
-from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QActionGroup
-from PySide6.QtWidgets import QDockWidget, QLabel, QMainWindow, QSystemTrayIcon, QTabWidget, QToolBar
+from PySide6.QtWidgets import QDockWidget, QMainWindow, QMessageBox, QSystemTrayIcon, QTabWidget, QToolBar
 
+from surveil.config import CameraConfig
+from surveil.engine import changes
 from surveil.engine.alerts import EngineNotice
+from surveil.engine.changes import ChangeRefused
 from surveil.engine.engine import Engine
+from surveil.store.db import StoreError
 from ui.alerts_panel import LOUD, AlertsPanel
 from ui.bridge import EngineBridge, FrameView
 from ui.camera_wall import LAYOUTS, CameraWall
 from ui.review import ReviewPanel
 from ui.rule_editor import RuleEditor
+from ui.status_line import StatusLine
 
 logger = logging.getLogger(__name__)
 
@@ -24,7 +27,7 @@ logger = logging.getLogger(__name__)
 class MainWindow(QMainWindow):
     """Owns the bridge; closing the window detaches it (the caller stops the engine)."""
 
-    def __init__(self, engine: Engine, settings: QSettings, config_path: Path | None = None):
+    def __init__(self, engine: Engine, settings: QSettings):
         super().__init__()
         self.engine, self.settings = engine, settings
         self.setWindowTitle("surveil")
@@ -36,47 +39,65 @@ class MainWindow(QMainWindow):
         self.bridge = EngineBridge(engine, parent=self)
         self.bridge.frame.connect(self._on_frame)
         self.bridge.notice.connect(self._on_notice)
-        for camera in engine.config.cameras:
+        snapshot = engine.snapshot()
+        for camera in snapshot.config.cameras:
             if camera.enabled:
-                tile = self.wall.add_camera(camera.id, camera.display_name)
-                self._tile_menu(tile)
-                source = engine.loop.sources.get(camera.id)
-                if source is not None:  # the engine may have gone live before the window subscribed
-                    tile.set_status(source.status.state.value, source.status.reason, source.status.retry_at)
+                self._add_tile(camera.id)
+        for camera_id, view in snapshot.cameras.items():  # the engine may have gone live before we subscribed
+            if camera_id in self.wall.tiles:
+                self.wall.tiles[camera_id].set_status(view.state, view.reason, view.retry_at)
         self.alerts = AlertsPanel()
         self.alerts.action.connect(self._on_action)
         dock = QDockWidget("Alerts", self)
         dock.setObjectName("alerts")
         dock.setWidget(self.alerts)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
-        self.rules = RuleEditor(engine, config_path, frame_for=self._latest_image)
+        self.rules = RuleEditor(engine, frame_for=self._latest_image)
         self.review = ReviewPanel(engine)
         self.tabs.addTab(self.rules, "Rules")
         self.tabs.addTab(self.review, "Review")
         self.tabs.currentChanged.connect(lambda i: self.review.refresh() if self.tabs.widget(i) is self.review
                                          else None)
         self._toolbar()
-        self.health_label = QLabel("starting…")
-        self.statusBar().addPermanentWidget(self.health_label)
-        self.storage_label = QLabel("")
-        self.storage_label.setContentsMargins(16, 0, 4, 0)  # apart from the health figures beside it
-        self.statusBar().addPermanentWidget(self.storage_label)
+        self.status = StatusLine(self.statusBar())
+        self.health_label, self.storage_label = self.status.health_label, self.status.storage_label
         self.tray = QSystemTrayIcon(self) if QSystemTrayIcon.isSystemTrayAvailable() else None
         self._timer = QTimer(self, interval=1000, timeout=self._show_health)
         self._timer.start()
         self._restore()
 
-    def add_camera(self, camera) -> None:
-        """Start a camera in the engine, give it a tile, and keep it in the config."""
-        self.engine.add_camera(camera)
-        self.engine.config.cameras = [c for c in self.engine.config.cameras if c.id != camera.id] + [camera]
-        self._tile_menu(self.wall.add_camera(camera.id, camera.display_name))
+    def add_camera(self, camera: CameraConfig) -> bool:
+        """Ask the engine to add a camera; its tile comes with the engine's announcement."""
+        return self._command(lambda: self.engine.add_camera(camera))
 
-    def remove_camera(self, camera_id: str) -> None:
-        """Stop a camera and drop its tile."""
-        self.engine.remove_camera(camera_id)
-        self.engine.config.cameras = [c for c in self.engine.config.cameras if c.id != camera_id]
-        self.wall.remove_camera(camera_id)
+    def remove_camera(self, camera_id: str, confirm: bool = True) -> bool:
+        """Ask the engine to remove a camera, first saying what happens to the rules that watch it."""
+        try:
+            preview = changes.remove_camera(self.engine.config, camera_id)
+        except ChangeRefused as exc:
+            return self._refused(exc)
+        if confirm and preview.effects:
+            answer = QMessageBox.question(self, "Remove camera", f"Remove {camera_id}?\n\n"
+                                          + "\n".join(preview.effects))
+            if answer != QMessageBox.StandardButton.Yes:
+                return False
+        return self._command(lambda: self.engine.remove_camera(camera_id))
+
+    def _command(self, command) -> bool:
+        try:
+            command()
+        except ChangeRefused as exc:
+            return self._refused(exc)
+        return True
+
+    def _refused(self, exc: Exception) -> bool:
+        self.statusBar().showMessage(f"not changed: {exc}", 15000)
+        return False
+
+    def _add_tile(self, camera_id: str) -> None:
+        name = next((c.display_name for c in self.engine.config.cameras if c.id == camera_id), camera_id)
+        if camera_id not in self.wall.tiles:
+            self._tile_menu(self.wall.add_camera(camera_id, name))
 
     def _tile_menu(self, tile) -> None:
         tile.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
@@ -92,9 +113,22 @@ class MainWindow(QMainWindow):
         current = next((c for c in self.engine.config.cameras if c.id == camera_id), None)
         dialog = CameraDialog(current, parent=self)
         if dialog.exec() and dialog.camera is not None:
-            for old in {camera_id, dialog.camera.id} & set(self.wall.tiles):  # an edit replaces the camera
-                self.remove_camera(old)
-            self.add_camera(dialog.camera)
+            camera = dialog.camera
+            if camera_id is None:
+                self.add_camera(camera)
+            else:
+                self._command(lambda: self.engine.update_camera(camera_id, camera))
+
+    def _on_change(self, notice: EngineNotice) -> None:
+        """Cameras come and go with the engine's announcements, whoever asked for the change."""
+        subject, replaces = notice.detail.get("subject"), notice.detail.get("replaces")
+        if notice.kind in ("camera_removed", "camera_updated"):
+            self.wall.remove_camera(replaces or subject)
+        if notice.kind in ("camera_added", "camera_updated"):
+            camera = next((c for c in self.engine.config.cameras if c.id == subject), None)
+            if camera is not None and camera.enabled:
+                self._add_tile(subject)
+        self.statusBar().showMessage(notice.message, 15000)
 
     def _toolbar(self) -> None:
         bar = QToolBar("Layout", self)
@@ -125,9 +159,9 @@ class MainWindow(QMainWindow):
     def _on_notice(self, notice: EngineNotice) -> None:
         tile = self.wall.tiles.get(notice.camera_id or "")
         if notice.kind == "camera_status" and tile is not None:
-            source = self.engine.loop.sources.get(notice.camera_id)
-            if source is not None:
-                tile.set_status(source.status.state.value, source.status.reason, source.status.retry_at)
+            tile.set_status(notice.detail["state"], notice.detail["reason"], notice.detail["retry_at"])
+        elif notice.kind in ("camera_added", "camera_updated", "camera_removed"):
+            self._on_change(notice)
         elif notice.kind == "alert_started" and notice.record is not None:
             self.alerts.add_alert(notice.record, self.engine.store.thumbnail("e", notice.record.event_id))
             if tile is not None:
@@ -137,7 +171,8 @@ class MainWindow(QMainWindow):
         elif notice.kind == "alert_ended" and tile is not None:
             tile.set_alert("")
         elif notice.kind in ("store_error", "store_resumed", "clip_failed", "recording_error", "recording_resumed",
-                             "retention", "storage_warning"):
+                             "retention", "storage_warning", "thread_error", "rule_error", "rule_changed",
+                             "rule_removed"):
             self.statusBar().showMessage(notice.message, 15000)
 
     def _on_action(self, event_id: str, what: str, text: str) -> None:
@@ -148,7 +183,7 @@ class MainWindow(QMainWindow):
                 self.engine.mark_event(event_id, note=text)
             else:
                 self.engine.mark_event(event_id, verdict=what, acknowledged=True)
-        except Exception as exc:  # a store error must reach the operator, not end the window
+        except (ChangeRefused, StoreError, KeyError) as exc:  # must reach the operator, not end the window
             logger.exception("could not record the operator's decision")
             self.statusBar().showMessage(f"could not save: {exc}", 15000)
             return
@@ -156,46 +191,16 @@ class MainWindow(QMainWindow):
 
     def _show_zones(self) -> None:
         """Each tile shows the zones of the enabled rules that watch its camera."""
-        rules = list(self.engine.loop.rules.rules.values()) if self.engine.loop else []
+        snapshot = self.engine.snapshot()
         for camera_id, tile in self.wall.tiles.items():
-            tile.set_zones([z.points for r in rules if r.enabled and (not r.cameras or camera_id in r.cameras)
-                            for z in r.zones])
+            tile.set_zones([z.points for r in snapshot.rules_on(camera_id) for z in r.zones])
 
     def _show_health(self) -> None:
         self._show_zones()
         for tile in self.wall.tiles.values():
             if tile.retry_at is not None:
                 tile.update()  # the countdown moves
-        health = self.engine.health()
-        cameras = health["cameras"].values()
-        live = sum(c["state"] == "live" for c in cameras)
-        fps = sum(c["fps_analysed"] for c in cameras)
-        drops = sum(c["dropped"] for c in cameras)
-        latency = health["latency_s"]["p95"]
-        shown = f", alerts p95 {latency * 1000:.0f} ms" if latency is not None else ""
-        self.health_label.setText(f"{live}/{len(health['cameras'])} cameras live, {fps:.1f} fps analysed, "
-                                  f"{drops} dropped{shown}")
-        self._show_storage(health)
-
-    def _show_storage(self, health: dict) -> None:
-        """Disk used against the cap, days kept, the next purge, and any camera that is not recording."""
-        retention, recording = health.get("retention") or {}, health.get("recording") or {}
-        failing = [c for c, r in recording.items() if r["state"].startswith("error")]
-        if "used_bytes" not in retention:
-            text = "storage: measuring…"
-        else:
-            days = min((c["days"] for c in retention.get("cameras", {}).values()), default=0.0)
-            nxt = retention.get("next_purge")
-            at = dt.datetime.fromisoformat(nxt).astimezone().strftime("%H:%M") if nxt else "-"
-            text = (f"storage {retention['used_bytes'] / 1e9:.1f} of {retention['cap_bytes'] / 1e9:.0f} GB "
-                    f"({retention['cap_share']:.0%}), {days:.1f} days kept, next purge {at}")
-        if failing:
-            text += f"; NOT RECORDING: {', '.join(failing)}"
-        self.storage_label.setText(text)
-        tips = [recording[c]["state"] for c in failing] + ([retention["warning"]] if retention.get("warning") else [])
-        self.storage_label.setToolTip("\n".join(tips) or "recordings, clips and the store, against storage.max_size_gb")
-        self.storage_label.setStyleSheet("color: #b00020; font-weight: bold" if failing or retention.get("warning")
-                                         else "")
+        self.status.show(self.engine.health())
 
     def _restore(self) -> None:
         geometry, state = self.settings.value("window/geometry"), self.settings.value("window/state")
@@ -209,7 +214,9 @@ class MainWindow(QMainWindow):
         self.wall.set_layout(per_page if per_page in LAYOUTS else 4)
 
     def closeEvent(self, event) -> None:  # noqa: N802
-        """Remember the layout and let go of the engine."""
+        """Remember the layout, end the background jobs, and let go of the engine."""
+        from ui.worker import cancel_all_and_join
+
         self.settings.setValue("window/geometry", self.saveGeometry())
         self.settings.setValue("window/state", self.saveState())
         self.settings.setValue("wall/per_page", self.wall.per_page)
@@ -217,5 +224,7 @@ class MainWindow(QMainWindow):
         self._timer.stop()
         self.rules._timer.stop()
         self.review.player.stop()
+        # Back-tests, searches and exports read the store the caller closes next, and emit into these widgets.
+        cancel_all_and_join(timeout=5.0)
         self.bridge.detach()
         super().closeEvent(event)

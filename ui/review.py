@@ -7,7 +7,6 @@ from dataclasses import replace
 from pathlib import Path
 
 from PySide6.QtCore import QDateTime, QSize, Qt
-from PySide6.QtGui import QIcon, QPixmap
 from PySide6.QtWidgets import (
     QComboBox,
     QDateTimeEdit,
@@ -28,8 +27,9 @@ from PySide6.QtWidgets import (
 from surveil.engine.engine import Engine
 from surveil.media.export import export_incidents
 from surveil.store.query import STATES, EventFilter, counts_per_hour, list_events
-from surveil.store.search import EmbeddingIndex, SearchFilter
+from surveil.store.search import EmbeddingIndex, SearchFilter, text_query
 from ui.clip_player import ClipPlayer
+from ui.images import icon_from_jpeg
 from ui.timeline import Timeline
 from ui.worker import Job
 
@@ -78,9 +78,9 @@ class ReviewPanel(QWidget):
         search.addWidget(self.text)
         text_button = self._button("Search", self.search_text)
         search.addWidget(text_button)
-        if self.engine.loop is not None and self.engine.loop.encoder is None:
+        if self.engine.encoder is None:
             text_button.setEnabled(False)
-            text_button.setToolTip(f"CLIP is unavailable ({self.engine.loop.rules.clip_unavailable}); "
+            text_button.setToolTip(f"CLIP is unavailable ({self.engine.snapshot().clip_reason}); "
                                    "Find similar works without it")
         search.addWidget(self._button("Find similar", self.find_similar))
         search.addWidget(self._button("Cancel search", self.cancel_search))
@@ -134,12 +134,10 @@ class ReviewPanel(QWidget):
 
     def search_text(self) -> None:
         """Search in words (needs CLIP)."""
-        encoder = self.engine.loop.encoder if self.engine.loop else None
+        encoder = self.engine.encoder
         if encoder is None or not self.text.text().strip():
             return
-        from surveil.rules.scoring import TEMPLATES
-
-        self._search(encoder.encode_text([t.format(self.text.text().strip()) for t in TEMPLATES]).mean(axis=0))
+        self._search(text_query(encoder, self.text.text().strip()))
 
     def export_selection(self, dest: Path | None = None) -> Job | None:
         """Export the selected incidents (all listed when none selected) with a progress dialog."""
@@ -159,8 +157,12 @@ class ReviewPanel(QWidget):
         dialog.canceled.connect(job.cancel)
         job.done.connect(lambda result: self._exported(result, dialog))
         job.failed.connect(lambda message: (dialog.close(), self.status.setText(f"export failed: {message}")))
-        self._jobs.append(job)
+        self._keep(job)
         return job.start()
+
+    def _keep(self, job: Job) -> None:
+        """Remember a job for Cancel; finished ones are let go (the window's close joins any still running)."""
+        self._jobs = [j for j in self._jobs if j.thread.is_alive()] + [job]
 
     def _exported(self, result, dialog) -> None:
         dialog.close()
@@ -188,7 +190,7 @@ class ReviewPanel(QWidget):
             f"{len(rows)} similar incidents")))
         job.failed.connect(lambda message: self.status.setText(f"search {message}" if message == "cancelled"
                                                                else f"search failed: {message}"))
-        self._jobs.append(job)
+        self._keep(job)
         job.start()
 
     def _fill(self, rows) -> None:
@@ -197,11 +199,9 @@ class ReviewPanel(QWidget):
             when = dt.datetime.fromtimestamp(record.start).strftime("%d %b %H:%M:%S")
             item = QListWidgetItem(f"{when}\n{record.camera_id} · {record.rule}")
             item.setData(Qt.ItemDataRole.UserRole, record)
-            thumbnail = self.engine.store.thumbnail("e", event_id)
-            if thumbnail:
-                pixmap = QPixmap()
-                pixmap.loadFromData(thumbnail, "JPEG")
-                item.setIcon(QIcon(pixmap))
+            icon = icon_from_jpeg(self.engine.store.thumbnail("e", event_id))
+            if icon is not None:
+                item.setIcon(icon)
             self.grid.addItem(item)
 
     def _show_clip(self, item, _previous=None) -> None:

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from pathlib import Path
 
 import numpy as np
 from pydantic import ValidationError
 from PySide6.QtCore import QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QIcon, QPixmap
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -23,10 +21,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from surveil.config import save_config
+from surveil.engine.changes import ChangeRefused
 from surveil.engine.engine import Engine
 from surveil.rules.backtest import backtest, objects_from_store
 from surveil.rules.model import Rule
+from ui.images import icon_from_jpeg
 from ui.rule_form import RuleForm
 from ui.worker import Job
 from ui.zone_editor import ZoneEditor
@@ -35,22 +34,22 @@ logger = logging.getLogger(__name__)
 
 
 class RuleEditor(QWidget):
-    """Edits the engine's rules live; saving also writes the config file when there is one."""
+    """Edits rules through the engine's commands (the engine checks, applies and saves); reads its snapshots."""
 
     saved = Signal(str)
 
-    def __init__(self, engine: Engine, config_path: Path | None = None, parent: QWidget | None = None,
+    def __init__(self, engine: Engine, parent: QWidget | None = None,
                  frame_for: Callable[[str], np.ndarray | None] | None = None):
         super().__init__(parent)
-        self.engine, self.config_path = engine, config_path
-        self._frame_for = frame_for or self._peek
+        self.engine = engine
+        self._frame_for = frame_for or (lambda _camera_id: None)
         self.rules = QListWidget()
         self.rules.currentTextChanged.connect(self._show_rule)
         self.form = RuleForm()
         self.zones = ZoneEditor()
         self.zones.polygonClosed.connect(self._zone_added)
         self.camera = QComboBox()
-        self.camera.addItems([c.id for c in engine.config.cameras])
+        self.camera.addItems([c.id for c in engine.snapshot().config.cameras])
         self.camera.currentTextChanged.connect(lambda _: self.zones.set_frame(None))
         self.errors = QLabel("")
         self.errors.setStyleSheet("color: #c62828")
@@ -63,7 +62,7 @@ class RuleEditor(QWidget):
         self.backtest_hits = QListWidget(viewMode=QListWidget.ViewMode.IconMode, iconSize=QSize(64, 64))
         self.job: Job | None = None
         self._build()
-        for rule in engine.config.rules:
+        for rule in engine.snapshot().config.rules:
             self.rules.addItem(rule.name)
         if self.rules.count():
             self.rules.setCurrentRow(0)
@@ -100,9 +99,9 @@ class RuleEditor(QWidget):
         QVBoxLayout(self).addWidget(splitter)
 
     def _clip_text(self) -> str:
-        if self.engine.loop is not None and self.engine.loop.encoder is not None:
+        if self.engine.encoder is not None:
             return "CLIP is available: prompts are scored as probabilities."
-        reason = self.engine.loop.rules.clip_unavailable if self.engine.loop else "the engine is not running"
+        reason = self.engine.snapshot().clip_reason or "the engine is not running"
         return (f"CLIP is unavailable ({reason}). Text prompts are kept but ignored until the weights are "
                 "present: run `surveil models download` on a machine that is online.")
 
@@ -116,6 +115,7 @@ class RuleEditor(QWidget):
         """Validate the form; show the errors in place, or apply the rule live and save it."""
         data = self.form.data()
         try:
+            Rule.model_validate(data)  # first on its own, to mark the fields at fault
             rule = self.engine.update_rule(data)
         except ValidationError as exc:
             problems = exc.errors(include_input=False, include_url=False)
@@ -123,9 +123,11 @@ class RuleEditor(QWidget):
             self.errors.setText("\n".join(f"{'.'.join(map(str, e['loc'])) or 'rule'}: "
                                           f"{e['msg'].removeprefix('Value error, ')}" for e in problems))
             return None
+        except ChangeRefused as exc:  # valid alone, refused with the rest (a camera that does not exist)
+            self.errors.setText(str(exc))
+            return None
         self.form.mark_invalid(set())
         self.errors.setText("")
-        self._store_in_config(rule)
         if not self.rules.findItems(rule.name, Qt.MatchFlag.MatchExactly):
             self.rules.addItem(rule.name)
         self.saved.emit(rule.name)
@@ -138,7 +140,7 @@ class RuleEditor(QWidget):
         except ValidationError as exc:
             self.errors.setText(f"fix the rule first: {exc.errors()[0]['msg']}")
             return None
-        store, encoder = self.engine.store, self.engine.loop.encoder if self.engine.loop else None
+        store, encoder = self.engine.store, self.engine.encoder
         self.backtest_result.setText("back-testing…")
         self.job = Job(lambda job: backtest(rule, _reporting(objects_from_store(store), job), encoder), self)
         self.job.progressed.connect(lambda done, _: self.backtest_result.setText(f"back-testing… {done} objects"))
@@ -160,36 +162,36 @@ class RuleEditor(QWidget):
         self.backtest_hits.clear()
         for hit in result.hits[:100]:
             item = QListWidgetItem(f"{hit.obj.camera_id} {hit.obj.start_wall:%H:%M:%S}")
-            thumbnail = self.engine.store.thumbnail("o", hit.obj.object_id)
-            if thumbnail:
-                pixmap = QPixmap()
-                pixmap.loadFromData(thumbnail, "JPEG")
-                item.setIcon(QIcon(pixmap))
+            icon = icon_from_jpeg(self.engine.store.thumbnail("o", hit.obj.object_id))
+            if icon is not None:
+                item.setIcon(icon)
             self.backtest_hits.addItem(item)
 
     def refresh_explanations(self) -> None:
         """The selected rule's decision on each track of the selected camera."""
         name, camera_id = self.form.data().get("name"), self.camera.currentText()
-        loop = self.engine.loop
-        if loop is None or not name:
+        if not name:
             return
-        pipeline = loop.analyzer.pipelines.get(camera_id)
-        tracks = list(pipeline.tracker.tracks) if pipeline else []
-        decisions = [loop.rules.decision(name, camera_id, t) for t in tracks]
-        lines = [d.explain() for d in decisions if d is not None]
+        snapshot = self.engine.snapshot()
+        self._follow_cameras([c.id for c in snapshot.config.cameras])
+        lines = [d.explain() for d in snapshot.decisions_on(camera_id, rule=name)]
         self.why.setPlainText("\n\n".join(lines) or f"no tracks on {camera_id} for '{name}' right now")
         image = self._frame_for(camera_id)
         if image is not None and self.zones._array is None:
             self.zones.set_frame(image)
 
-    def _peek(self, camera_id: str) -> np.ndarray | None:
-        source = self.engine.loop.sources.get(camera_id) if self.engine.loop else None
-        frame = source.mailbox.peek() if source else None
-        return frame.image if frame is not None else None
+    def _follow_cameras(self, ids: list[str]) -> None:
+        """Cameras added or removed since the list was filled."""
+        if ids != [self.camera.itemText(i) for i in range(self.camera.count())]:
+            current = self.camera.currentText()
+            self.camera.blockSignals(True)
+            self.camera.clear()
+            self.camera.addItems(ids)
+            self.camera.setCurrentText(current)
+            self.camera.blockSignals(False)
 
     def _show_rule(self, name: str) -> None:
-        rule = self.engine.loop.rules.rules.get(name) if self.engine.loop else None
-        rule = rule or next((r for r in self.engine.config.rules if r.name == name), None)
+        rule = next((r for r in self.engine.config.rules if r.name == name), None)
         if rule is not None:
             self.form.load(rule)
             self.zones.set_zones([z.points for z in rule.zones])
@@ -201,15 +203,6 @@ class RuleEditor(QWidget):
     def _clear_zones(self) -> None:
         self.form.zones = []
         self.zones.set_zones([])
-
-    def _store_in_config(self, rule: Rule) -> None:
-        config = self.engine.config
-        config.rules = [r for r in config.rules if r.name != rule.name] + [rule]
-        if self.config_path is not None:
-            try:
-                save_config(config, self.config_path)
-            except OSError as exc:
-                self.errors.setText(f"applied, but not saved to {self.config_path}: {exc}")
 
 
 def _reporting(objects, job: Job, every: int = 200):

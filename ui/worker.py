@@ -1,14 +1,23 @@
-"""Running long work (search, export, back-test) off the GUI thread, with progress and cancel."""
+"""Running long work (search, export, back-test) off the GUI thread, with progress and cancel.
+
+Every started job is kept in one registry until its thread ends, so that closing the window can
+cancel and join them all: a job left running would emit into widgets Qt has already deleted, or
+still be reading the store when the engine closes it.
+"""
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 
 from PySide6.QtCore import QObject, Signal
 
 logger = logging.getLogger(__name__)
+
+_started: set[Job] = set()  # finished jobs are dropped whenever it is read or added to
+_started_lock = threading.Lock()
 
 
 class Cancelled(Exception):
@@ -29,9 +38,17 @@ class Job(QObject):
         self.thread = threading.Thread(target=self._run, name="gui-job", daemon=True)
 
     def start(self) -> Job:
-        """Begin."""
+        """Begin, and register the job until its thread ends."""
+        with _started_lock:
+            _drop_finished()
+            _started.add(self)
         self.thread.start()
         return self
+
+    def join(self, timeout: float | None = None) -> bool:
+        """Wait for the work to end (cancel first to make that quick); whether it ended in time."""
+        self.thread.join(timeout)
+        return not self.thread.is_alive()
 
     def cancel(self) -> None:
         """Ask the work to stop at its next progress report."""
@@ -53,3 +70,28 @@ class Job(QObject):
             self.failed.emit(str(exc))
         else:
             self.done.emit(result)
+
+
+def running_jobs() -> list[Job]:
+    """The jobs whose thread has not ended."""
+    with _started_lock:
+        _drop_finished()
+        return list(_started)
+
+
+def cancel_all_and_join(timeout: float) -> list[Job]:
+    """Cancel every running job and wait ``timeout`` seconds in all for them to end; those still running."""
+    jobs = running_jobs()
+    for job in jobs:
+        job.cancel()
+    deadline = time.monotonic() + timeout
+    left = [job for job in jobs if not job.join(max(0.0, deadline - time.monotonic()))]
+    if left:
+        logger.warning("%d background job(s) still running after %.0f s (work that does not report progress "
+                       "cannot be cancelled)", len(left), timeout)
+    return left
+
+
+def _drop_finished() -> None:
+    """Let go of ended jobs (their work's closures hold stores and results); the caller holds the lock."""
+    _started.difference_update([job for job in _started if not job.thread.is_alive()])

@@ -7,6 +7,8 @@ from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QPainter, QPen, QPolygonF
 from PySide6.QtWidgets import QWidget
 
+from ui.images import qimage_from_bgr
+
 
 class ZoneEditor(QWidget):
     """Shows a frame; corners are kept in normalised coordinates (0-1 from the top left)."""
@@ -24,9 +26,8 @@ class ZoneEditor(QWidget):
 
     def set_frame(self, image: np.ndarray | None) -> None:
         """The picture to draw on (BGR), kept by reference."""
-        self._array = image
-        self._image = None if image is None else QImage(image.data, image.shape[1], image.shape[0],
-                                                        image.strides[0], QImage.Format.Format_BGR888)
+        self._array = image  # the view image below borrows this array: keep the two together
+        self._image = None if image is None else qimage_from_bgr(image, copy=False)
         self.update()
 
     def set_zones(self, zones: list[list[tuple[float, float]]]) -> None:

@@ -18,13 +18,13 @@ from surveil.capture.cv import cv2
 from surveil.capture.demux import AvSource, bgr, copy_packet, open_av
 from surveil.capture.frame import Frame, FrameMailbox
 from surveil.capture.opener import SourceOpenError, StreamInfo, open_capture, stream_info
-from surveil.capture.spec import SourceKind, parse_source
 from surveil.capture.status import SourceState, SourceStatus
 from surveil.capture.tap import CaptureTap
 from surveil.capture.timeline import Timeline
 from surveil.metrics import RateMeter
+from surveil.sources import SourceKind, parse_source
 
-if TYPE_CHECKING:  # config validates sources with capture.spec, so capture must not import config at run time
+if TYPE_CHECKING:  # capture sits below config: it reads a CameraConfig but never loads the config package
     from surveil.config.camera import CameraConfig
 
 logger = logging.getLogger(__name__)
@@ -137,13 +137,6 @@ class CameraSource:
             logger.warning("capture thread of %s did not stop within its bound", self.camera_id)
             return False
         return True
-
-    def wait_final(self, timeout: float) -> bool:
-        """Wait until the source ended, failed or stopped; True if it did within ``timeout``."""
-        if self._thread is None:
-            return False
-        self._thread.join(timeout)
-        return not self._thread.is_alive()
 
     # -- capture thread ---------------------------------------------------------------
 

@@ -16,7 +16,7 @@ import av
 import numpy as np
 
 from surveil.capture.opener import SourceOpenError, StreamInfo, check_file, preflight
-from surveil.capture.spec import SourceKind, SourceSpec
+from surveil.sources import SourceKind, SourceSpec
 
 logger = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ import threading
 from dataclasses import dataclass
 
 from surveil.capture.cv import cv2
-from surveil.capture.spec import SourceKind, SourceSpec
+from surveil.sources import SourceKind, SourceSpec
 
 logger = logging.getLogger(__name__)
 
@@ -122,22 +122,50 @@ def preflight(spec: SourceSpec, timeout_s: float) -> None:
         raise SourceOpenError(f"cannot reach {spec.host}:{spec.port}: {exc.strerror or exc}") from None
 
 
+class _Lookup:
+    """One getaddrinfo call running in its own thread; its result once ``done`` is set."""
+
+    def __init__(self) -> None:
+        self.done = threading.Event()
+        self.info: list | None = None
+
+
+# At most one lookup per (host, port): a reconnect waits on the lookup still running from an
+# earlier attempt instead of starting another, so a name whose DNS hangs costs one thread, not one per retry.
+_lookups: dict[tuple[str, int], _Lookup] = {}
+_lookups_lock = threading.Lock()
+
+
 def _resolve(host: str, port: int, timeout_s: float) -> tuple[str, int]:
     """Getaddrinfo with a time limit: the C call has none, so it runs in a helper thread."""
-    result: dict[str, object] = {}
-
-    def lookup() -> None:
-        try:
-            result["info"] = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-        except OSError as exc:
-            result["error"] = exc
-
-    worker = threading.Thread(target=lookup, name=f"resolve-{host}", daemon=True)
-    worker.start()
-    worker.join(timeout_s)
-    if worker.is_alive():
+    lookup = _lookup_for(host, port)
+    if not lookup.done.wait(timeout_s):
         raise SourceOpenError(f"looking up host '{host}' took longer than {timeout_s:g} s")
-    if "error" in result or not result.get("info"):
+    if not lookup.info:
         raise SourceOpenError(f"host name '{host}' does not resolve")
-    family_addr = result["info"][0][4]  # type: ignore[index]
+    family_addr = lookup.info[0][4]
     return family_addr[0], family_addr[1]
+
+
+def _lookup_for(host: str, port: int) -> _Lookup:
+    """The lookup in flight for (host, port), or a new one started in a ``resolve-HOST`` thread."""
+    with _lookups_lock:
+        lookup = _lookups.get((host, port))
+        if lookup is None:
+            lookup = _lookups[(host, port)] = _Lookup()
+            threading.Thread(target=_run_lookup, args=(host, port, lookup), name=f"resolve-{host}",
+                             daemon=True).start()
+    return lookup
+
+
+def _run_lookup(host: str, port: int, lookup: _Lookup) -> None:
+    try:
+        lookup.info = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (OSError, ValueError):  # ValueError: a name the IDNA codec refuses (a label over 63 characters)
+        pass
+    finally:
+        # Forgotten before it is marked done: an attempt that arrives later starts a fresh lookup
+        # (the answer may have changed), one that found it in flight reads this answer.
+        with _lookups_lock:
+            del _lookups[(host, port)]
+        lookup.done.set()

@@ -6,8 +6,8 @@ import time
 from dataclasses import asdict, dataclass
 
 from surveil.capture.opener import SourceOpenError, open_capture, stream_info
-from surveil.capture.spec import SourceKind, SourceSpecError, parse_source
 from surveil.redact import mask_credentials
+from surveil.sources import SourceKind, SourceSpecError, parse_source
 
 
 @dataclass

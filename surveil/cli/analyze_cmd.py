@@ -6,11 +6,8 @@ import json
 import sys
 from pathlib import Path
 
-from surveil.capture.opener import SourceOpenError
 from surveil.config import CameraConfig, DetectorConfig, MotionConfig
 from surveil.paths import app_paths
-from surveil.vision.analyze import analyze_video
-from surveil.vision.detector import DetectorError, YoloDetector
 
 
 def register(sub) -> None:
@@ -34,6 +31,10 @@ def register(sub) -> None:
 
 def run(args) -> int:
     """Analyse the file and print the summary; exit 1 with a reason on bad input."""
+    # Imported here, not at the top: building the command line must not load OpenCV.
+    from surveil.capture.opener import SourceOpenError
+    from surveil.vision.detector import DetectorError, YoloDetector
+
     try:
         CameraConfig(id="analyze", source=str(args.video))  # same source validation as the config file
         detector = YoloDetector(DetectorConfig(weights=args.weights, confidence=args.confidence, classes=args.classes),
@@ -53,6 +54,8 @@ def run(args) -> int:
 
 def _run(args, detector, out_path: Path):
     from tqdm import tqdm
+
+    from surveil.vision.analyze import analyze_video
 
     motion = MotionConfig(enabled=not args.no_gate)
     with open(out_path, "w", encoding="utf-8") as out, tqdm(

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import sys
 
-from surveil.demo import run_demo
 from surveil.logs import setup_logging
 from surveil.paths import app_paths
 
@@ -25,6 +24,8 @@ def register(sub) -> None:
 
 def run(args) -> int:
     """Set up folders and logging, then run the demo until stopped."""
+    from surveil.demo import run_demo  # here, not at the top: building the command line must not load OpenCV
+
     paths = app_paths().ensure()
     setup_logging(paths.log_dir, stderr_level=logging.INFO if args.verbose else logging.WARNING)
     return run_demo(paths, args.seconds, args.json, sys.stdout)

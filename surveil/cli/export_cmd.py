@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from surveil.cli.store_cmd import _filters, _open, _when
 
@@ -35,10 +34,9 @@ def run(args) -> int:
         ranges = [TimeRange(camera, args.range_from, args.range_to) for camera in args.camera]
         flt = EventFilter(args.range_from, args.range_to, args.camera, args.rule, args.label)
     store, config = _open(args, read_only=False)
-    zone = ZoneInfo(config.timezone) if config.timezone else None
     with store:
         try:
-            result = export_incidents(store, args.out, args.event or None, flt, zone,
+            result = export_incidents(store, args.out, args.event or None, flt, config.zone(),
                                       lambda i, n: print(f"\rexporting {i}/{n}", end="", file=sys.stderr), ranges)
         except (FileExistsError, KeyError, OSError) as exc:
             print(f"\nsurveil export: {exc.args[0] if isinstance(exc, KeyError) else exc}", file=sys.stderr)

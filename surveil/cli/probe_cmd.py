@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 
-from surveil.capture import probe
-
 
 def register(sub) -> None:
     """Add the ``probe`` subcommand."""
@@ -23,6 +21,8 @@ def register(sub) -> None:
 
 def run(args) -> int:
     """Probe each source; one JSON object per line."""
+    from surveil.capture.probe import probe  # here, not at the top: building the command line must not load OpenCV
+
     failed = 0
     for source in args.sources:
         result = probe(source, timeout_s=args.timeout, decode_all=args.decode_all)

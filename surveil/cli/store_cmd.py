@@ -6,11 +6,13 @@ import argparse
 import datetime as dt
 import json
 import sys
+from dataclasses import asdict
 from pathlib import Path
 
 from surveil.config import load_or_default
 from surveil.paths import app_paths
 from surveil.store.paths import store_folder
+from surveil.store.records import event_json
 
 
 def register(sub) -> None:
@@ -81,7 +83,7 @@ def _events(args) -> int:
         page, cursor = list_events(store, flt, args.limit, args.before)
     for record, state in page:
         if args.json:
-            print(json.dumps({**record.__dict__, "state": state.__dict__}))
+            print(json.dumps({**event_json(record), "state": asdict(state)}))
         else:
             status = "locked " if state.locked else ""
             status += state.verdict or ("acknowledged" if state.acknowledged else "new")
@@ -120,7 +122,7 @@ def _query_vector(args, store, config):
         if vector is None:
             print(f"surveil search: no stored embedding for object {args.similar}", file=sys.stderr)
         return vector
-    from surveil.rules.scoring import TEMPLATES
+    from surveil.store.search import text_query
     from surveil.vision.clip import load_encoder_or_reason
 
     encoder, reason = load_encoder_or_reason(config.models.clip, app_paths().model_cache_dir)
@@ -128,7 +130,7 @@ def _query_vector(args, store, config):
         print(f"surveil search: text search needs CLIP, which is unavailable: {reason}. "
               "--similar OBJECT_ID works without it.", file=sys.stderr)
         return None
-    return encoder.encode_text([t.format(args.text) for t in TEMPLATES]).mean(axis=0)
+    return text_query(encoder, args.text)
 
 
 def _verify(args) -> int:

@@ -8,10 +8,10 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from surveil.capture.spec import SourceKind, SourceSpecError, parse_source
 from surveil.config.vision import MotionConfig
 from surveil.redact import mask_credentials
 from surveil.schema import StrictModel
+from surveil.sources import SourceKind, SourceSpecError, parse_source
 
 _CAMERA_ID = re.compile(r"^[a-z0-9][a-z0-9_\-]{0,63}$")
 

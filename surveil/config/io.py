@@ -12,10 +12,10 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from surveil.capture.spec import SourceKind, parse_source
 from surveil.config.migrations import MigrationError, migrate
 from surveil.config.root import SCHEMA_VERSION, SurveilConfig
 from surveil.redact import mask_credentials
+from surveil.sources import SourceKind, parse_source
 
 logger = logging.getLogger(__name__)
 

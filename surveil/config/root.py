@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
 from pydantic import Field, field_validator, model_validator
 
 from surveil.config.camera import CameraConfig
@@ -72,13 +75,15 @@ class SurveilConfig(StrictModel):
     @classmethod
     def _known_zone(cls, value: str | None) -> str | None:
         if value:
-            from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
             try:
                 ZoneInfo(value)
             except (ZoneInfoNotFoundError, ValueError):
                 raise ValueError(f"unknown time zone '{value}'") from None
         return value
+
+    def zone(self) -> dt.tzinfo | None:
+        """The configured time zone; None means the system's, which callers get from ``astimezone()``."""
+        return ZoneInfo(self.timezone) if self.timezone else None
 
     def camera(self, camera_id: str) -> CameraConfig:
         """The camera with this id; KeyError names the ids that exist."""

@@ -1,7 +1,8 @@
-"""The analysis thread: a round of latest frames → vision → rules → store, recorder, listeners.
+"""The analysis thread: a round of latest frames → vision → rules → incidents; cameras and rules change here.
 
-Runs on one thread, which owns the pipelines, the rule engine and the evaluator; other
-threads change them only through ``call_soon``.
+One thread owns the camera sources, the pipelines, the rule engine and the evaluator. Other
+threads change them only through ``call_soon`` and read them only through ``snapshot``,
+which this thread replaces after every round and every change.
 """
 
 from __future__ import annotations
@@ -14,19 +15,21 @@ import time
 from collections.abc import Callable
 
 from surveil.capture.camera import CameraSource
-from surveil.capture.frame import Frame
+from surveil.capture.frame import Frame, FrameMailbox
+from surveil.config import CameraConfig, SurveilConfig
 from surveil.engine.alerts import EngineNotice
-from surveil.engine.health import CameraHealth, Latency
-from surveil.engine.persist import event_put, object_id, object_put
-from surveil.engine.webhooks import WebhookSender
-from surveil.engine.writer import StoreWriter, WriteJob
-from surveil.media.cut import ClipResult
-from surveil.media.recorder import Recorder
+from surveil.engine.health import CameraHealth
+from surveil.engine.incidents import Incidents
+from surveil.engine.persist import object_id, object_put
+from surveil.engine.snapshot import CameraView, Snapshot, TrackView, frozen
+from surveil.engine.watch import Watch
+from surveil.engine.writer import WriteJob
 from surveil.rules.engine import RuleEngine
 from surveil.rules.evaluator import RuleEvaluator
-from surveil.rules.events import Event, EventUpdate
+from surveil.rules.events import EventUpdate
+from surveil.rules.model import Rule
 from surveil.vision.clip import TextImageEncoder
-from surveil.vision.pipeline import Analyzer
+from surveil.vision.pipeline import Analyzer, CameraPipeline
 from surveil.vision.tracks import Track, TrackState
 
 logger = logging.getLogger(__name__)
@@ -37,26 +40,24 @@ Notify = Callable[[EngineNotice], None]
 class AnalysisLoop:
     """Owns the per-round work; ``run`` is the thread body."""
 
-    def __init__(self, analyzer: Analyzer, rules: RuleEngine, encoder: TextImageEncoder | None,
-                 writer: StoreWriter, recorder: Recorder, webhooks: WebhookSender, notify: Notify):
-        self.analyzer, self.rules, self.encoder = analyzer, rules, encoder
+    def __init__(self, config: SurveilConfig, analyzer: Analyzer, rules: RuleEngine,
+                 encoder: TextImageEncoder | None, incidents: Incidents, watch: Watch, notify: Notify):
+        self.config, self.analyzer, self.rules, self.encoder = config, analyzer, rules, encoder
         self.evaluator = RuleEvaluator(rules, encoder)
-        self.writer, self.recorder, self.webhooks, self._notify = writer, recorder, webhooks, notify
-        self.sources: dict[str, CameraSource] = {}
+        self.incidents, self.watch, self._notify = incidents, watch, notify
+        self.recorder, self.writer = incidents.recorder, incidents.writer
+        self.sources: dict[str, CameraSource] = {}  # replaced whole on change: other threads may hold the old one
         self.health: dict[str, CameraHealth] = {}
-        self.latency = Latency()
-        # Called on the analysis thread with (frame, analysis) after each frame's round: a GUI
-        # copies what it needs and hands it to its own thread.
+        # Called on the analysis thread with (frame, analysis, class names) after each frame's round:
+        # a GUI copies what it needs and hands it to its own thread.
         self.frame_listeners: list[Callable] = []
         self.wake = threading.Event()
+        self.snapshot = Snapshot(0, config)
         self._stop = threading.Event()
         self._commands: queue.Queue[Callable[[], None]] = queue.Queue()
         self._offset: dict[str, float] = {}  # wall minus monotonic time, per camera
         self._size: dict[str, tuple[int, int]] = {}
         self._last_t: dict[str, float] = {}  # newest frame time per camera: "now" on the camera's own clock
-        self._events: dict[str, dict] = {}  # event id -> latest event, clip state, path, hash
-        self._track_events: dict[tuple[str, int], list[str]] = {}
-        self._lock = threading.Lock()  # _events is shared with the recorder thread
 
     def call_soon(self, command: Callable[[], None]) -> None:
         """Run ``command`` on the analysis thread before its next round."""
@@ -68,20 +69,70 @@ class AnalysisLoop:
         self._stop.set()
         self.wake.set()
 
+    def stopping(self) -> bool:
+        """Whether stop was asked (the watch does not restart a loop that was told to end)."""
+        return self._stop.is_set()
+
     def run(self) -> None:
         """The thread body."""
         while not self._stop.is_set():
             self.wake.wait(0.25)
             self.wake.clear()
             self._run_commands()
-            frames = [f for s in list(self.sources.values()) if (f := s.mailbox.take(0)) is not None]
+            frames = [f for s in self.sources.values() if (f := s.mailbox.take(0)) is not None]
             try:
                 if frames:
                     self._round(frames)
-            except Exception:
-                logger.exception("analysis round failed; the next round goes on")
+            except Exception as exc:  # counted and announced; the next round goes on
+                logger.exception("analysis round failed")
+                self.watch.failed("analysis", exc)
+            self._announce_rule_failures()
+            self.publish()
         self._run_commands()
-        self._close_all()
+        for camera_id in list(self.sources):
+            self.close_camera(camera_id)
+
+    # -- changes (analysis thread) -------------------------------------------------------------
+
+    def open_camera(self, camera: CameraConfig, tap, on_status) -> None:
+        """Start watching a camera: its pipeline, recording (if ``tap``), and capture thread."""
+        self.analyzer.pipelines[camera.id] = CameraPipeline(camera.id, camera.motion, self.analyzer.detector.names)
+        if tap is not None:
+            self.recorder.add_camera(camera.id, camera.record)
+        source = CameraSource(camera, FrameMailbox(self.wake), tap=tap)
+        source.add_status_listener(on_status)
+        self.sources = {**self.sources, camera.id: source}
+        source.start()
+
+    def close_camera(self, camera_id: str) -> None:
+        """Stop a camera: capture stops, its tracks and events end, then the recorder closes it and cuts clips."""
+        source = self.sources.get(camera_id)
+        self.sources = {k: v for k, v in self.sources.items() if k != camera_id}
+        if source is not None:
+            source.stop()
+        pipeline = self.analyzer.pipelines.pop(camera_id, None)
+        if pipeline is not None:
+            tracks = pipeline.close()
+            t, wall = self.clock(camera_id)
+            self._updates(self.evaluator.end(camera_id, [tr.track_id for tr in tracks], t, wall))
+            if tracks:
+                self._store_objects(tracks)
+        self.recorder.remove_camera(camera_id, self.recorder.recording_of(camera_id))
+        self.health.pop(camera_id, None)
+
+    def set_rule(self, rule: Rule) -> None:
+        """Add or replace a rule; the open events of the old one end first."""
+        self._updates(self.rules.set_rule(rule, self.clock))
+
+    def remove_rule(self, name: str) -> None:
+        """Remove a rule; its open events end now."""
+        self._updates(self.rules.remove_rule(name, self.clock))
+        self.watch.forget(f"rule {name}")
+
+    def clock(self, camera_id: str) -> tuple[float, dt.datetime]:
+        """"Now" on a camera's own clock: its newest frame (monotonic) and the wall time that goes with it."""
+        t = self._last_t.get(camera_id, time.monotonic())
+        return t, dt.datetime.fromtimestamp(t + self._offset.get(camera_id, time.time() - time.monotonic()), dt.UTC)
 
     # -- one round -----------------------------------------------------------------------------
 
@@ -95,76 +146,29 @@ class AnalysisLoop:
             self.health.setdefault(f.camera_id, CameraHealth(f.camera_id)).record(f.t_mono, r.timings_ms, r.error)
             if r.motion is not None and r.motion.moving:
                 self.recorder.mark_motion(f.camera_id, f.t_wall)
-            for listener in list(self.frame_listeners):
-                try:
-                    listener(f, r)
-                except Exception:
-                    logger.exception("frame listener failed")
+            self._tell_frame_listeners(f, r)
         items = [(r, f.image, dt.datetime.fromtimestamp(f.t_wall, dt.UTC))
                  for f, r in zip(frames, results, strict=True) if r.error is None]
-        for update in self.evaluator.process(items):
-            self._on_update(update)
+        self._updates(self.evaluator.process(items))
         for f in frames:  # every event these frames raise is now known to the recorder
             self.recorder.analysed(f.camera_id, f.t_wall)
         ended = [t for r in results for t in r.changed if t.state is TrackState.ENDED]
         if ended:
             self._store_objects(ended)
 
-    def _on_update(self, update: EventUpdate) -> None:
-        event = update.event
-        key = (event.camera_id, event.track_id)
-        with self._lock:
-            entry = self._events.setdefault(event.event_id, {
-                "clip_state": "recording", "path": None, "sha": None, "start": None, "fps": None,
-                "object_id": self._object_id(event.camera_id, event.track_id)})
-            entry["event"] = event
-        if update.kind == "started":
-            self._track_events.setdefault(key, []).append(event.event_id)
-            self.recorder.start_clip(event.event_id, event.camera_id, event.start_wall.timestamp())
-            self._write_event(event, on_written=lambda: self._started_written(event))
-            self._webhooks(event)
-        elif update.kind == "ended":
-            self.recorder.end_clip(event.event_id, event.end_wall.timestamp())
-            self._write_event(event)
-            self._notify(EngineNotice("alert_ended", f"{event.rule} on {event.camera_id} ended",
-                                      camera_id=event.camera_id))
-        else:
-            self._write_event(event)
+    def _tell_frame_listeners(self, frame: Frame, analysis) -> None:
+        for listener in list(self.frame_listeners):
+            try:
+                listener(frame, analysis, self.analyzer.detector.names)
+            except Exception as exc:
+                logger.exception("frame listener failed")
+                self.watch.failed("frame listener", exc)
 
-    def _started_written(self, event: Event) -> None:
-        source = self.sources.get(event.camera_id)
-        if source is not None and source.live_clock:  # a file read ahead of (or behind) the clock has no latency
-            self.latency.add(time.time() - event.start_wall.timestamp())
-        record = self.writer.store.get_event(event.event_id)
-        self._notify(EngineNotice("alert_started", f"[{event.severity}] {event.rule} on {event.camera_id}: "
-                                  f"{event.label} #{event.track_id}", record, event.camera_id))
-
-    def _write_event(self, event: Event, on_written=None) -> None:
-        with self._lock:
-            put = self._put_for(event, self._events[event.event_id])
-        self.writer.submit(WriteJob([put], on_written))
-
-    def _put_for(self, event: Event, entry: dict):
-        return event_put(event, self.rules.rules.get(event.rule), entry["object_id"], entry["clip_state"],
-                         entry["path"], entry["sha"], entry["start"], entry["fps"])
-
-    def on_clip(self, event_id: str, result: ClipResult) -> None:
-        """Recorder thread: a clip was written (or failed); store a new version of the event."""
-        with self._lock:
-            entry = self._events.get(event_id)
-            if entry is None:
-                return
-            entry.update(clip_state="failed" if result.error else "written",
-                         path=str(result.path) if result.path else None, sha=result.sha256,
-                         start=result.start_wall, fps=result.fps)
-            event = entry["event"]
-            if not event.open:
-                self._events.pop(event_id, None)
-            put = self._put_for(event, entry)
-        self.writer.submit(WriteJob([put]))
-        kind = "clip_failed" if result.error else "clip_written"
-        message = result.error or f"clip of {event.rule} on {event.camera_id}: {result.path}"
-        self._notify(EngineNotice(kind, message, camera_id=event.camera_id))
+    def _updates(self, updates: list[EventUpdate]) -> None:
+        for update in updates:
+            event = update.event
+            self.incidents.update(update, self.rules.rules.get(event.rule), self._object_id(event.camera_id,
+                                                                                            event.track_id))
 
     def _object_id(self, camera_id: str, track_id: int) -> str | None:
         pipeline = self.analyzer.pipelines.get(camera_id)
@@ -179,44 +183,41 @@ class AnalysisLoop:
         if self.encoder is not None and all(c is not None for c in crops):
             try:
                 embeddings = list(self.encoder.encode_images(crops))
-            except Exception:
+            except Exception as exc:
                 logger.exception("CLIP failed on %d finished tracks; stored without embeddings", len(tracks))
+                self.watch.failed("CLIP on finished tracks", exc)
         puts = []
         for track, embedding in zip(tracks, embeddings, strict=True):
             offset = self._offset.get(track.camera_id, 0.0)
             obj_id = object_id(track.camera_id, track.track_id, track.first_t, offset)
-            events = self._track_events.pop((track.camera_id, track.track_id), [])
+            events = self.incidents.events_of_track(track.camera_id, track.track_id)
             puts.append(object_put(track, obj_id, offset, self._size.get(track.camera_id, (0, 0)), events, embedding))
         self.writer.submit(WriteJob(puts))
-
-    def _webhooks(self, event: Event) -> None:
-        rule = self.rules.rules.get(event.rule)
-        for action in rule.actions if rule else []:
-            self.webhooks.send(action.url, {"event_id": event.event_id, "rule": event.rule, "camera": event.camera_id,
-                                            "label": event.label, "severity": event.severity,
-                                            "start": event.start_wall.isoformat(), "reasons": event.reasons})
 
     def _run_commands(self) -> None:
         while not self._commands.empty():
             try:
                 self._commands.get_nowait()()
-            except Exception:
+            except Exception as exc:
                 logger.exception("engine command failed")
+                self.watch.failed("engine command", exc)
 
-    def _close_all(self) -> None:
-        """Stopping: end open events and store every open track, so nothing is left half-written."""
-        for camera_id, pipeline in list(self.analyzer.pipelines.items()):
-            self.close_camera(camera_id, pipeline)
+    def _announce_rule_failures(self) -> None:
+        for name, failure in self.rules.new_failures():
+            self.watch.failed(f"rule {name}", f"{failure.reason}; paused, tried again later", kind="rule_error")
 
-    def close_camera(self, camera_id: str, pipeline) -> None:
-        """A camera is removed or the engine stops: its tracks end now."""
-        tracks = pipeline.close()
-        offset = self._offset.get(camera_id, 0.0)
-        now = self._last_t.get(camera_id, time.monotonic())
-        wall = dt.datetime.fromtimestamp(now + offset, dt.UTC)
-        for track in tracks:
-            for update in self.rules.track_ended(camera_id, track.track_id, now, wall):
-                self._on_update(update)
-        if tracks:
-            self._store_objects(tracks)
-
+    def publish(self) -> None:
+        """Replace the snapshot other threads read (analysis thread, or the engine before the thread starts)."""
+        cameras = {}
+        for camera_id, source in self.sources.items():
+            status, pipeline = source.status, self.analyzer.pipelines.get(camera_id)
+            tracks = tuple(TrackView(t.track_id, t.label, tuple(float(v) for v in t.box))
+                           for t in (pipeline.tracker.tracks.values() if pipeline else ())
+                           if t.state in (TrackState.NEW, TrackState.UPDATED))
+            cameras[camera_id] = CameraView(camera_id, status.state.value, status.reason, status.retry_at, tracks)
+        rules = self.rules
+        self.snapshot = Snapshot(
+            self.snapshot.seq + 1, self.config, frozen(cameras), frozen(rules.decisions()),
+            frozen({name: f.reason for name, f in rules.failures.items()}),
+            None if self.encoder is not None else rules.clip_unavailable,
+            frozen({name: (len(ex.positives), len(ex.negatives)) for name, ex in rules.examples.items()}))

@@ -11,6 +11,7 @@ from surveil.rules.events import Event
 from surveil.rules.model import Rule
 from surveil.store.records import EventRecord, ObjectRecord, object_id_for
 from surveil.store.store import Put
+from surveil.vision.analyze import track_fields
 from surveil.vision.tracks import Track
 
 
@@ -46,13 +47,8 @@ def object_put(track: Track, obj_id: str, wall_offset: float, frame_size: tuple[
                event_ids: list[str], embedding: np.ndarray | None) -> Put:
     """A finished track as a tracked-object record, with its best crop."""
     record = ObjectRecord(
-        object_id=obj_id, camera_id=track.camera_id, track_id=track.track_id, label=track.label,
-        start=round(track.first_t + wall_offset, 3), end=round(track.last_t + wall_offset, 3), hits=track.hits,
-        max_confidence=round(track.max_confidence, 3), mean_speed_bh_s=round(track.mean_speed_bh_s, 3),
-        max_stationary_s=round(track.max_stationary_s, 2), box=[round(float(v), 1) for v in track.box],
-        frame_size=list(frame_size), event_ids=event_ids,
-        boxes=[[round(t + wall_offset, 3), *(round(float(v), 1) for v in box)] for t, box in track.boxes],
-        stored_at=round(time.time(), 3))
+        object_id=obj_id, **track_fields(track, wall_offset), box=[round(float(v), 1) for v in track.box],
+        frame_size=list(frame_size), event_ids=event_ids, stored_at=round(time.time(), 3))
     return Put(record, jpeg(track.best_crop), embedding)
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from surveil.config import SurveilConfig
 from surveil.engine.alerts import EngineNotice
+from surveil.engine.watch import Watch
 from surveil.media.retention import GB, SIZE_TRIGGER, iso, plan_retention, retention_status, run_retention
 from surveil.store.retention import disk_usage
 from surveil.store.store import EventStore
@@ -34,9 +35,9 @@ class RetentionThread:
     start_delay_s = 5.0  # the first pass waits for cameras and models to start
 
     def __init__(self, store: EventStore, config: SurveilConfig, recordings: Path, clips: Path,
-                 notify: Callable[[EngineNotice], None]):
+                 notify: Callable[[EngineNotice], None], watch: Watch | None = None):
         self.store, self.config, self.recordings, self.clips = store, config, Path(recordings), Path(clips)
-        self._notify = notify
+        self._notify, self._watch = notify, watch
         self._cap = config.storage.max_size_gb * GB
         self._floor = config.storage.min_free_gb * GB
         self._wake, self._stopping = threading.Event(), threading.Event()
@@ -53,7 +54,8 @@ class RetentionThread:
     def start(self) -> None:
         """Start the thread (named ``retention``)."""
         self._next_pass = time.time() + self.start_delay_s
-        self._thread = threading.Thread(target=self._run, name="retention", daemon=True)
+        body = self._watch.target("retention", self._run, self._stopping.is_set) if self._watch else self._run
+        self._thread = threading.Thread(target=body, name="retention", daemon=True)
         self._thread.start()
 
     def stop(self, timeout: float = 10.0) -> None:
@@ -112,6 +114,8 @@ class RetentionThread:
             status = retention_status(self.store, self.config, self.recordings, self.clips, usage)
         except Exception as exc:
             logger.exception("retention pass failed; the next pass tries again")
+            if self._watch is not None:
+                self._watch.failed("retention", exc)
             with self._lock:
                 self._last_run = {"time": iso(started), "error": str(exc)}
             return

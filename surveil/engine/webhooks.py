@@ -8,6 +8,7 @@ import queue
 import threading
 import urllib.request
 
+from surveil.engine.watch import Watch
 from surveil.redact import mask_credentials
 
 logger = logging.getLogger(__name__)
@@ -16,15 +17,17 @@ logger = logging.getLogger(__name__)
 class WebhookSender:
     """A bounded queue of (url, payload); full means the alert is dropped from webhooks and counted."""
 
-    def __init__(self, timeout_s: float = 5.0, capacity: int = 200):
-        self.timeout_s = timeout_s
+    def __init__(self, timeout_s: float = 5.0, capacity: int = 200, watch: Watch | None = None):
+        self.timeout_s, self._watch = timeout_s, watch
+        self._stopping = threading.Event()
         self._queue: queue.Queue = queue.Queue(capacity)
         self._thread: threading.Thread | None = None
         self.sent = self.failed = self.dropped = 0
 
     def start(self) -> None:
         """Start the sender thread."""
-        self._thread = threading.Thread(target=self._run, name="webhooks", daemon=True)
+        body = self._watch.target("webhooks", self._run, self._stopping.is_set) if self._watch else self._run
+        self._thread = threading.Thread(target=body, name="webhooks", daemon=True)
         self._thread.start()
 
     def send(self, url: str, payload: dict) -> None:
@@ -37,6 +40,7 @@ class WebhookSender:
 
     def stop(self, timeout: float = 10.0) -> None:
         """Stop after what is queued (each post bounded by the timeout)."""
+        self._stopping.set()
         self._queue.put((None, None))
         if self._thread is not None:
             self._thread.join(timeout)

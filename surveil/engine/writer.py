@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from surveil.engine.watch import Watch
 from surveil.store.db import StoreError
 from surveil.store.store import EventStore, Put
 
@@ -40,8 +41,8 @@ class StoreWriter:
     """
 
     def __init__(self, store: EventStore, on_error: Callable[[str], None],
-                 on_resumed: Callable[[str], None] | None = None):
-        self.store, self._on_error, self._on_resumed = store, on_error, on_resumed
+                 on_resumed: Callable[[str], None] | None = None, watch: Watch | None = None):
+        self.store, self._on_error, self._on_resumed, self._watch = store, on_error, on_resumed, watch
         self._queue: queue.Queue[WriteJob | None] = queue.Queue()
         self._thread: threading.Thread | None = None
         self._stopping = threading.Event()
@@ -50,10 +51,12 @@ class StoreWriter:
         self._outage: float | None = None  # when the current outage began (monotonic)
         self.written = 0
         self.failures = 0  # outages, not tries
+        self.dropped = 0  # jobs the store could not take at all (a bug, not the disk): reported and skipped
 
     def start(self) -> None:
         """Start the writer thread."""
-        self._thread = threading.Thread(target=self._run, name="store-writer", daemon=True)
+        body = self._watch.target("store writer", self._run, self._stopping.is_set) if self._watch else self._run
+        self._thread = threading.Thread(target=body, name="store-writer", daemon=True)
         self._thread.start()
 
     def submit(self, job: WriteJob) -> None:
@@ -89,7 +92,12 @@ class StoreWriter:
     def _write(self, jobs: list[WriteJob]) -> bool:
         """Write the jobs, trying again through an outage; False when stop's time ran out first."""
         items, delay, writable = [item for job in jobs for item in job.items], BACKOFF_FIRST, True
-        while not (writable and self._put(items, len(jobs))):
+        while True:
+            done = self._put(items, len(jobs)) if writable else False
+            if done is True:
+                break
+            if isinstance(done, Exception):  # not the disk: a job the store cannot take
+                return self._write_apart(jobs, done)
             if not self._pause(delay):
                 return False
             delay = min(delay * 2, BACKOFF_MAX)
@@ -97,7 +105,17 @@ class StoreWriter:
         self._succeeded(jobs)
         return True
 
-    def _put(self, items: list[Put], jobs: int) -> bool:
+    def _write_apart(self, jobs: list[WriteJob], error: Exception) -> bool:
+        """Write the jobs one by one, so that only the bad one is skipped (and reported)."""
+        if len(jobs) > 1:
+            return all(self._write([job]) for job in jobs)
+        self.dropped += 1
+        logger.error("a write job the store cannot take was skipped: %s", error, exc_info=error)
+        if self._watch is not None:
+            self._watch.failed("store writer", error)
+        return True
+
+    def _put(self, items: list[Put], jobs: int) -> bool | Exception:
         try:
             self.store.put(items)
         except StoreError as exc:
@@ -107,6 +125,8 @@ class StoreWriter:
                 self.failures += 1
                 self._on_error(str(exc))
             return False
+        except Exception as exc:
+            return exc
         return True
 
     def _pause(self, delay: float) -> bool:
@@ -143,8 +163,10 @@ class StoreWriter:
             if job.on_written is not None:
                 try:
                     job.on_written()
-                except Exception:
+                except Exception as exc:
                     logger.exception("write listener failed")
+                    if self._watch is not None:
+                        self._watch.failed("store write listener", exc)
 
     def _give_up(self, jobs: list[WriteJob]) -> None:
         lost = len(jobs)

@@ -21,7 +21,7 @@ from surveil import __version__
 from surveil.hashing import file_sha256, sha256
 from surveil.media.cut import cut_clip
 from surveil.media.index import refs
-from surveil.store.query import EventFilter, list_events
+from surveil.store.query import EventFilter, iter_events
 from surveil.store.store import EventStore
 
 MANIFEST = "manifest.json"
@@ -61,7 +61,7 @@ def export_incidents(store: EventStore, dest: Path, event_ids: list[str] | None 
     dest = Path(dest)
     if dest.exists():
         raise FileExistsError(f"{dest} already exists; choose a new name")
-    ids = event_ids if event_ids is not None else _matching(store, flt or EventFilter())
+    ids = event_ids if event_ids is not None else [r.event_id for r, _ in iter_events(store, flt or EventFilter())]
     ranges = ranges or []
     dest.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f".{dest.name}.partial-", dir=dest.parent))
@@ -85,15 +85,6 @@ def export_incidents(store: EventStore, dest: Path, event_ids: list[str] | None 
     store.audit("export", dest.name, {"events": ids, "manifest_sha256": digest, "files": len(files),
                                       "ranges": [asdict(r) for r in ranges]}, digest)
     return ExportResult(dest, ids, len(files), digest, warnings)
-
-
-def _matching(store: EventStore, flt: EventFilter) -> list[str]:
-    ids, cursor = [], None
-    while True:
-        page, cursor = list_events(store, flt, 500, cursor)
-        ids += [record.event_id for record, _ in page]
-        if cursor is None:
-            return ids
 
 
 def _fill(store: EventStore, work: Path, ids: list[str], tz, progress,

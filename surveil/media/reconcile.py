@@ -20,8 +20,6 @@ from surveil.media.cut import cut_clip
 from surveil.media.index import refs, segment_record
 from surveil.media.recorder import MAX_CLIP_S
 from surveil.media.segments import SUFFIX, ClosedSegment
-from surveil.store.layout import EVENTS
-from surveil.store.records import EventRecord, decode
 from surveil.store.store import EventStore, Put
 
 logger = logging.getLogger(__name__)
@@ -98,8 +96,7 @@ def probe_segment(path: Path) -> ClosedSegment | None:
 
 
 def _close_events(store: EventStore, clips_dir: Path, pre: float, post: float, report: ReconcileReport) -> None:
-    open_events = [e for e in (decode(EventRecord, v) for _, v in store.family(EVENTS).items())
-                   if e.end is None or e.clip_state == "recording"]
+    open_events = [e for e in store.events() if e.end is None or e.clip_state == "recording"]
     for event in open_events:
         recorded = list(store.segments(event.camera_id, event.start - pre, None))
         last = max([event.start] + [r.end for r in recorded])

@@ -69,10 +69,12 @@ class Recorder:
     """Implements the capture tap; ``start``/``stop`` run its thread."""
 
     def __init__(self, folder: Path, clips_dir: Path, segment_s: float, pre_roll_s: float, post_roll_s: float,
-                 on_segment: SegmentDone, on_clip: ClipDone, on_gap: GapDone, notify: Notice):
+                 on_segment: SegmentDone, on_clip: ClipDone, on_gap: GapDone, notify: Notice, watch=None):
         self.folder, self.clips_dir, self.segment_s = folder, clips_dir, segment_s
         self.pre_roll_s, self.post_roll_s = pre_roll_s, post_roll_s
         self._on_segment, self._on_clip, self._on_gap, self._notify = on_segment, on_clip, on_gap, notify
+        self._watch = watch  # the engine's Watch: failures are counted and announced, never only logged
+        self._stopped = threading.Event()
         self.cameras: dict[str, CameraRecording] = {}
         self.keep = KeepBook(pre_roll_s, post_roll_s)
         self._clips: dict[str, _Clip] = {}
@@ -86,7 +88,8 @@ class Recorder:
 
     def start(self) -> None:
         """Start the recorder thread."""
-        self._thread = threading.Thread(target=self._run, name="recorder", daemon=True)
+        body = self._watch.target("recorder", self._run, self._stopped.is_set) if self._watch else self._run
+        self._thread = threading.Thread(target=body, name="recorder", daemon=True)
         self._thread.start()
 
     def stop(self, timeout: float = 30.0) -> None:
@@ -101,6 +104,10 @@ class Recorder:
         """Record this camera (call before its capture starts)."""
         with self._lock:
             self.cameras[camera_id] = CameraRecording(mode, SegmentWriter(camera_id, self.folder, self.segment_s))
+
+    def records(self, camera_id: str) -> bool:
+        """Whether this camera is recorded (so its events will get clips)."""
+        return camera_id in self.cameras
 
     def recording_of(self, camera_id: str) -> CameraRecording | None:
         """The camera's recording now (to name it in ``remove_camera`` after it may have been re-added)."""
@@ -186,15 +193,22 @@ class Recorder:
             if item is not None and item[0] == "stop":
                 try:
                     self._finish()
-                except Exception:  # stopping must end the thread whatever happened
+                except Exception as exc:  # stopping must end the thread whatever happened
                     logger.exception("recorder failed while stopping")
+                    self._failed(exc)
+                self._stopped.set()
                 return
             try:
                 if item is not None:
                     self._handle(item)
                 self._service()
-            except Exception:  # a bug must not end recording for every camera
+            except Exception as exc:  # a bug must not end recording for every camera
                 logger.exception("recorder step failed on %s", item[0] if item else "service")
+                self._failed(exc)
+
+    def _failed(self, exc: Exception) -> None:
+        if self._watch is not None:
+            self._watch.failed("recorder", exc)
 
     def _handle(self, item: tuple) -> None:
         kind = item[0]

@@ -18,8 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from surveil.config import SurveilConfig
-from surveil.store.layout import EVENTS, OBJECTS
-from surveil.store.records import EventRecord, ObjectRecord, SegmentRecord, age_from, decode
+from surveil.store.records import EventRecord, ObjectRecord, SegmentRecord, age_from
 from surveil.store.retention import (
     GB,
     RetentionReport,
@@ -28,10 +27,8 @@ from surveil.store.retention import (
     folder_bytes,
     hold_spans,
     holder_of,
-    locked_events,
     purge,
     recorded_spans,
-    segment_cameras,
     stored_bytes,
 )
 from surveil.store.store import EventStore
@@ -176,7 +173,7 @@ def run_retention(store: EventStore, plan: RetentionPlan) -> RetentionReport:
 
 def _still_unheld(store: EventStore, plan: RetentionPlan, report: RetentionReport) -> list[PlanItem]:
     """The plan's items minus what an event locked since then holds: an operator does not wait for a pass."""
-    newly = locked_events(store) - plan.locked
+    newly = store.locked_event_ids() - plan.locked
     if not newly:
         return plan.items
     events = [e for e in map(store.get_event, newly) if e is not None]
@@ -224,8 +221,8 @@ class _Planner:
     def __init__(self, store: EventStore, config: SurveilConfig, now: float):
         self.store, self.config, self.now = store, config, now
         self.cameras = {c.id: c for c in config.cameras}
-        self.events = {k.decode(): decode(EventRecord, v) for k, v in store.family(EVENTS).items()}
-        self.locked = locked_events(store)
+        self.events = {e.event_id: e for e in store.events()}
+        self.locked = store.locked_event_ids()
         self.holds = hold_spans(self.events.values(), self.locked, config.recording.pre_roll_s,
                                 config.recording.post_roll_s)
         self.items: list[PlanItem] = []
@@ -238,7 +235,7 @@ class _Planner:
 
     def by_age(self) -> None:
         """Segments and gaps past their camera's recording days; events and lonely objects past event days."""
-        for camera in segment_cameras(self.store):
+        for camera in self.store.segment_cameras():
             cutoff = self._cutoff(camera, "recording_days", self.config.storage.recording_days)
             for record in self.store.segments(camera, None, cutoff, ("segment", "gap")) if cutoff else ():
                 if age_from(record) < cutoff:
@@ -329,12 +326,11 @@ class _Planner:
 
     def _oldest_segments(self):
         """Every camera's segments (not gaps), merged oldest first."""
-        return heapq.merge(*(self.store.segments(c) for c in segment_cameras(self.store)), key=lambda r: r.start)
+        return heapq.merge(*(self.store.segments(c) for c in self.store.segment_cameras()), key=lambda r: r.start)
 
     def _oldest_records(self):
         """Events, and objects that belong to no stored event, merged oldest first (ids start with the time)."""
-        objects = (decode(ObjectRecord, v) for _, v in self.store.family(OBJECTS).items())
-        lonely = (o for o in objects if not any(e in self.events for e in o.event_ids))
+        lonely = (o for o in self.store.objects() if not any(e in self.events for e in o.event_ids))
         return heapq.merge(self.events.values(), lonely, key=_record_id)
 
     def _cutoff(self, camera_id: str, days_field: str, default_days: float) -> float | None:

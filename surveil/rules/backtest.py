@@ -104,12 +104,9 @@ def _left_out(rule: Rule, encoder: TextImageEncoder | None) -> list[str]:
 
 def objects_from_store(store, since: float | None = None) -> Iterator[StoredObject]:
     """Every stored tracked object (newest last) as back-testing sees it."""
-    from surveil.store.layout import OBJECTS, ms_key
-    from surveil.store.records import ObjectRecord, decode
+    from surveil.store.layout import ms_key
 
-    start = ms_key(int(since * 1000)).encode() if since is not None else b""
-    for _, value in store.family(OBJECTS).items(from_key=start):
-        record = decode(ObjectRecord, value)
+    for record in store.objects(ms_key(int(since * 1000)) if since is not None else ""):
         box = tuple(record.box) if record.box else None
         size = tuple(record.frame_size) if record.frame_size and all(record.frame_size) else None
         yield StoredObject(record.object_id, record.camera_id, record.label,

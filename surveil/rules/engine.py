@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
-from pydantic import ValidationError
 
 from surveil.rules.conditions import ConditionResult, applies_to_camera, check_all
 from surveil.rules.events import Event, EventUpdate, RuleDecision, new_event_id
@@ -20,6 +20,8 @@ from surveil.vision.clip import TextImageEncoder
 logger = logging.getLogger(__name__)
 
 Key = tuple[str, str, int]  # rule, camera, track
+RULE_RETRY_S = 60.0  # a rule that raised is tried again after this pause, doubled each time it fails again
+RULE_RETRY_MAX_S = 3600.0
 
 
 @dataclass
@@ -36,6 +38,19 @@ class _State:
     conditions: list[ConditionResult] = field(default_factory=list)
 
 
+Clock = Callable[[str], tuple[float, dt.datetime]]  # camera id -> (monotonic, wall) "now" on that camera
+
+
+@dataclass
+class RuleFailure:
+    """A rule that raised: it pauses until ``retry_t`` (on the camera's clock), then is tried again."""
+
+    reason: str
+    retry_t: float
+    count: int = 1
+    announced: bool = False
+
+
 class RuleEngine:
     """Turns observations of tracks into events. Not thread-safe: one analysis thread drives it.
 
@@ -48,7 +63,7 @@ class RuleEngine:
         self.encoder, self.tz, self.clip_unavailable = encoder, tz, clip_unavailable
         self.rules: dict[str, Rule] = {}
         self.examples: dict[str, ExampleCache] = {}
-        self.errors: dict[str, str] = {}
+        self.failures: dict[str, RuleFailure] = {}
         self._scorers: dict[str, RuleScorer] = {}
         self._states: dict[Key, _State] = {}
         self._last_start: dict[tuple[str, str], float] = {}
@@ -58,39 +73,32 @@ class RuleEngine:
             logger.warning("CLIP unavailable (%s): text prompts are ignored; rules run on their other conditions",
                            clip_unavailable)
 
-    def set_rule(self, rule: Rule) -> None:
-        """Add or replace a rule; its per-track state starts over, its examples are kept."""
-        self.remove_rule(rule.name, keep_examples=True)
+    def set_rule(self, rule: Rule, clock: Clock | None = None) -> list[EventUpdate]:
+        """Add or replace a rule: open events of the old one end now; per-track state starts over, examples stay."""
+        ended = self.remove_rule(rule.name, clock, keep_examples=True)
         self.rules[rule.name] = rule
         examples = self.examples.setdefault(rule.name, ExampleCache())
         if rule.prompts and self.encoder is not None:
             try:
                 self._scorers[rule.name] = RuleScorer(rule, self.encoder, examples)
             except Exception as exc:  # a rule that cannot be scored must not take the others down
-                self.errors[rule.name] = f"cannot embed prompts: {exc}"
+                self.failures[rule.name] = RuleFailure(f"cannot embed prompts: {exc}", float("inf"))
                 logger.exception("rule %s: cannot embed its prompts", rule.name)
+        return ended
 
-    def update_rule(self, data: dict) -> Rule:
-        """Validate an edited rule and swap it in; an invalid edit raises and the old rule keeps running."""
-        try:
-            rule = Rule.model_validate(data)
-        except ValidationError as exc:
-            name = data.get("name", "?") if isinstance(data, dict) else "?"
-            problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or '(rule)'}: {e['msg']}"
-                                 for e in exc.errors(include_input=False, include_url=False))
-            raise ValueError(f"rule '{name}' refused: {problems}") from None
-        self.set_rule(rule)
-        return rule
-
-    def remove_rule(self, name: str, keep_examples: bool = False) -> None:
-        """Forget a rule; open events of that rule are dropped without an end."""
+    def remove_rule(self, name: str, clock: Clock | None = None, keep_examples: bool = False) -> list[EventUpdate]:
+        """Forget a rule; its open events end now (at each camera's latest time)."""
         self.rules.pop(name, None)
         self._scorers.pop(name, None)
-        self.errors.pop(name, None)
+        self.failures.pop(name, None)
         if not keep_examples:
             self.examples.pop(name, None)
+        ended = []
         for key in [k for k in self._states if k[0] == name]:
-            del self._states[key]
+            state = self._states.pop(key)
+            if state.event is not None and state.event.open and clock is not None:
+                ended.append(self._end(state, *clock(key[1])))
+        return ended
 
     @property
     def wants_embeddings(self) -> bool:
@@ -101,19 +109,37 @@ class RuleEngine:
         """Evaluate every rule on this camera against one observation of a track."""
         updates: list[EventUpdate] = []
         for rule in list(self.rules.values()):
-            if rule.name in self.errors or not applies_to_camera(rule, obs.camera_id):
+            if not applies_to_camera(rule, obs.camera_id) or not self._may_run(rule.name, obs.t):
                 continue
             try:
                 updates += self._evaluate(rule, obs)
             except Exception as exc:
-                self.errors[rule.name] = str(exc)
-                logger.exception("rule %s failed; the other rules carry on", rule.name)
+                self._failed(rule.name, exc, obs.t)
         return updates
 
-    def track_ended(self, camera_id: str, track_id: int, t: float, wall: dt.datetime) -> list[EventUpdate]:
-        """The object is gone: end its open events now and forget its state."""
+    def _may_run(self, name: str, t: float) -> bool:
+        failure = self.failures.get(name)
+        return failure is None or t >= failure.retry_t
+
+    def _failed(self, name: str, exc: Exception, t: float) -> None:
+        """A rule raised: it pauses (longer each time), the others carry on; the loop announces it."""
+        logger.exception("rule %s failed; the other rules carry on", name)
+        count = self.failures[name].count + 1 if name in self.failures else 1
+        pause = min(RULE_RETRY_S * 2 ** (count - 1), RULE_RETRY_MAX_S)
+        self.failures[name] = RuleFailure(f"{type(exc).__name__}: {exc}", t + pause, count)
+
+    def new_failures(self) -> list[tuple[str, RuleFailure]]:
+        """Failures not yet announced (each is returned once)."""
+        fresh = [(name, f) for name, f in self.failures.items() if not f.announced]
+        for _, failure in fresh:
+            failure.announced = True
+        return fresh
+
+    def end_tracks(self, camera_id: str, track_ids, t: float, wall: dt.datetime) -> list[EventUpdate]:
+        """These objects are gone: end their open events now and forget their state."""
+        gone = set(track_ids)
         updates = []
-        for key in [k for k in self._states if k[1] == camera_id and k[2] == track_id]:
+        for key in [k for k in self._states if k[1] == camera_id and k[2] in gone]:
             state = self._states.pop(key)
             if state.event is not None and state.event.open:
                 updates.append(self._end(state, t, wall))
@@ -136,15 +162,14 @@ class RuleEngine:
             return None
         return RuleDecision(rule_name, camera_id, track_id, state.conditions, state.score, state.decision)
 
-    def mark(self, event: Event, correct: bool) -> None:
-        """Operator feedback: the event's crop joins its rule's examples, moving later decisions."""
-        if event.embedding is None:
-            raise ValueError(f"event {event.event_id} has no embedding to learn from")
-        self.learn(event.rule, event.embedding, correct)
+    def decisions(self) -> dict[Key, RuleDecision]:
+        """Every current decision (for the snapshot the window reads)."""
+        return {key: RuleDecision(*key, state.conditions, state.score, state.decision)
+                for key, state in self._states.items()}
 
-    def learn(self, rule_name: str, embedding: np.ndarray, correct: bool) -> None:
+    def learn(self, rule_name: str, embedding: np.ndarray, correct: bool, key: str | None = None) -> None:
         """Add one marked crop embedding to a rule's example cache (kept across rule edits)."""
-        self.examples.setdefault(rule_name, ExampleCache()).add(embedding, correct)
+        self.examples.setdefault(rule_name, ExampleCache()).add(embedding, correct, key)
 
     # -- one rule, one observation -------------------------------------------------------------
 

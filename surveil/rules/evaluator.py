@@ -49,8 +49,7 @@ class RuleEvaluator:
         for analysis, image, wall in items:
             for track in analysis.changed:
                 if track.state is TrackState.ENDED:
-                    self.policy.forget(track.camera_id, track.track_id)
-                    updates += self.engine.track_ended(track.camera_id, track.track_id, analysis.t, wall)
+                    updates += self.end(track.camera_id, [track.track_id], analysis.t, wall)
                 elif track.state in (TrackState.NEW, TrackState.UPDATED):
                     crop = crop_box(image, track.box)
                     embed = crop is not None and self.engine.wants_embeddings and self.policy.needs(
@@ -64,6 +63,12 @@ class RuleEvaluator:
             latest = max(items, key=lambda item: item[0].t)
             updates += self.engine.tick(latest[0].t, latest[2])
         return updates
+
+    def end(self, camera_id: str, track_ids: list[int], t: float, wall: dt.datetime) -> list[EventUpdate]:
+        """Tracks that ended (gone from view, or their camera closed): forget them and end their events."""
+        for track_id in track_ids:
+            self.policy.forget(camera_id, track_id)
+        return self.engine.end_tracks(camera_id, track_ids, t, wall)
 
     def _embed(self, crops: list[np.ndarray]) -> list[np.ndarray]:
         if not crops or self.encoder is None:

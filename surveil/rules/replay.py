@@ -33,5 +33,4 @@ def replay(video: Path, camera: CameraConfig, config: SurveilConfig, detector: D
         result = analyzer.analyze([(camera.id, image, seq, t)])[0]
         yield from evaluator.process([(result, image, start + dt.timedelta(seconds=t))])
     wall = start + dt.timedelta(seconds=last_t)
-    for track in pipeline.close():
-        yield from engine.track_ended(camera.id, track.track_id, last_t, wall)
+    yield from evaluator.end(camera.id, [track.track_id for track in pipeline.close()], last_t, wall)

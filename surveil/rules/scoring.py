@@ -69,14 +69,23 @@ class ScoreBreakdown:
 
 @dataclass
 class ExampleCache:
-    """Embeddings an operator marked: correct (positive) or false alarm (negative)."""
+    """Embeddings an operator marked: correct (positive) or false alarm (negative), one per marked event."""
 
-    positives: list[np.ndarray] = field(default_factory=list)
-    negatives: list[np.ndarray] = field(default_factory=list)
+    marked: dict[str, tuple[np.ndarray, bool]] = field(default_factory=dict)
 
-    def add(self, embedding: np.ndarray, correct: bool) -> None:
-        """Remember one marked crop (kept as float16, like the store keeps embeddings)."""
-        (self.positives if correct else self.negatives).append(np.asarray(embedding, np.float16))
+    def add(self, embedding: np.ndarray, correct: bool, key: str | None = None) -> None:
+        """Remember one marked crop (float16, like the store keeps embeddings); a new verdict on ``key`` replaces."""
+        self.marked[key if key is not None else f"#{len(self.marked)}"] = (np.asarray(embedding, np.float16), correct)
+
+    @property
+    def positives(self) -> list[np.ndarray]:
+        """Crops marked correct."""
+        return [e for e, correct in self.marked.values() if correct]
+
+    @property
+    def negatives(self) -> list[np.ndarray]:
+        """Crops marked false alarm."""
+        return [e for e, correct in self.marked.values() if not correct]
 
     def verdict(self, embedding: np.ndarray) -> tuple[float, float]:
         """(weight, probability): how close the nearest example is, and what the examples say."""

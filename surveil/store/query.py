@@ -5,8 +5,9 @@ from __future__ import annotations
 import heapq
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from itertools import islice
 
-from surveil.store.layout import EVENTS, INDEX, index_prefix, ms_key, record_ms
+from surveil.store.layout import ms_key, record_ms
 from surveil.store.records import EventRecord, OperatorState
 from surveil.store.store import EventStore
 
@@ -43,36 +44,30 @@ def matches_state(state: OperatorState, wanted: list[str]) -> bool:
 def list_events(store: EventStore, flt: EventFilter, limit: int = 50,
                 before: str | None = None) -> tuple[list[tuple[EventRecord, OperatorState]], str | None]:
     """A page of matching events, newest first, and the cursor for the next page (None at the end)."""
-    page = []
-    for event_id in _candidate_ids(store, flt, before):
-        record = store.get_event(event_id)
-        if record is None or not _matches(record, flt):
-            continue
-        state = store.get_state(event_id)
-        if not matches_state(state, flt.states):
-            continue
-        if len(page) == limit:
-            return page, page[-1][0].event_id
-        page.append((record, state))
+    page = list(islice(iter_events(store, flt, before), limit + 1))  # one more says whether a next page exists
+    if len(page) > limit:
+        return page[:limit], page[limit - 1][0].event_id
     return page, None
+
+
+def iter_events(store: EventStore, flt: EventFilter,
+                before: str | None = None) -> Iterator[tuple[EventRecord, OperatorState]]:
+    """Every matching event with its operator state, newest first, older than the ``before`` id if given."""
+    for record in _candidates(store, flt, before):
+        if not _matches(record, flt):
+            continue
+        state = store.get_state(record.event_id)
+        if matches_state(state, flt.states):
+            yield record, state
 
 
 def counts_per_hour(store: EventStore, flt: EventFilter) -> dict[int, int]:
     """Events per hour (keys: Unix time of the hour's start), for the timeline."""
     counts: dict[int, int] = {}
-    for record, _ in _all(store, flt):
+    for record, _ in iter_events(store, flt):
         hour = int(record.start // 3600 * 3600)
         counts[hour] = counts.get(hour, 0) + 1
     return counts
-
-
-def _all(store: EventStore, flt: EventFilter):
-    cursor = None
-    while True:
-        page, cursor = list_events(store, flt, 500, cursor)
-        yield from page
-        if cursor is None:
-            return
 
 
 def _matches(record: EventRecord, flt: EventFilter) -> bool:
@@ -82,48 +77,22 @@ def _matches(record: EventRecord, flt: EventFilter) -> bool:
     return in_time and all(not wanted or value in wanted for wanted, value in checks)
 
 
-def _candidate_ids(store: EventStore, flt: EventFilter, before: str | None) -> Iterator[str]:
-    """Ids newest first from the most specific index that applies, bounded by the time range."""
+def _candidates(store: EventStore, flt: EventFilter, before: str | None) -> Iterator[EventRecord]:
+    """Events newest first from the most specific index that applies, bounded by the time range."""
     upper = _upper(flt, before)
     lower = ms_key(int(flt.since * 1000)) if flt.since is not None else ""
     for field_name, values in (("camera_id", flt.cameras), ("rule", flt.rules), ("label", flt.labels),
                                ("severity", flt.severities)):
         if values:
-            streams = [_index_scan(store, index_prefix("e", field_name, v), upper, lower) for v in values]
-            yield from _dedupe(heapq.merge(*streams, reverse=True))
-            return
-    yield from _events_scan(store, upper, lower)
+            streams = [store.index_ids("e", field_name, v, lower, upper, reverse=True) for v in values]
+            records = map(store.get_event, _dedupe(heapq.merge(*streams, reverse=True)))
+            return (r for r in records if r is not None)  # purged between the index read and this one
+    return store.events(lower, upper, reverse=True)
 
 
-def _upper(flt: EventFilter, before: str | None) -> str:
-    bound = "9" * 13 + "~"
-    if flt.until is not None:
-        bound = min(bound, ms_key(int(flt.until * 1000)))
-    return min(bound, before) if before else bound
-
-
-def _index_scan(store: EventStore, prefix: bytes, upper: str, lower: str) -> Iterator[str]:
-    it = store.family(INDEX).iter()
-    it.seek_for_prev(prefix + upper.encode())
-    while it.valid() and it.key().startswith(prefix):
-        record_id = it.key()[len(prefix):].decode()
-        if record_id < lower:
-            return
-        if record_id < upper:
-            yield record_id
-        it.prev()
-
-
-def _events_scan(store: EventStore, upper: str, lower: str) -> Iterator[str]:
-    it = store.family(EVENTS).iter()
-    it.seek_for_prev(upper.encode())
-    while it.valid():
-        record_id = it.key().decode()
-        if record_id < lower:
-            return
-        if record_id < upper:
-            yield record_id
-        it.prev()
+def _upper(flt: EventFilter, before: str | None) -> str | None:
+    until = ms_key(int(flt.until * 1000)) if flt.until is not None else None
+    return min((b for b in (until, before) if b), default=None)
 
 
 def _dedupe(ids: Iterator[str]) -> Iterator[str]:
@@ -134,4 +103,4 @@ def _dedupe(ids: Iterator[str]) -> Iterator[str]:
         last = record_id
 
 
-__all__ = ["EventFilter", "counts_per_hour", "list_events", "record_ms"]
+__all__ = ["EventFilter", "counts_per_hour", "iter_events", "list_events", "record_ms"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 from dataclasses import asdict, dataclass, field, fields
@@ -110,3 +111,12 @@ def decode(kind, data: bytes):
     raw = json.loads(data)
     names = {f.name for f in fields(kind)}
     return kind(**{k: v for k, v in raw.items() if k in names})
+
+
+def event_json(record: EventRecord) -> dict:
+    """The one outside form of a stored event (`run --json`, `events --json`, webhooks): UTC times in ISO too."""
+    data = asdict(record)
+    for name in ("start", "end"):
+        value = data[name]
+        data[f"{name}_utc"] = dt.datetime.fromtimestamp(value, dt.UTC).isoformat() if value is not None else None
+    return data

@@ -17,13 +17,15 @@ from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from surveil.store.layout import EMBEDDINGS, EVENTS, INDEX, OBJECTS, SEGMENTS, SEP, STATE, THUMBNAILS, index_key
-from surveil.store.records import EventRecord, ObjectRecord, OperatorState, SegmentRecord, decode
+import numpy as np
+
+from surveil.store.layout import EMBEDDINGS, EVENTS, INDEX, OBJECTS, SEGMENTS, STATE, THUMBNAILS, index_key
+from surveil.store.reads import EMBEDDING_DTYPE
+from surveil.store.records import EventRecord, ObjectRecord, SegmentRecord
 from surveil.store.store import EVENT_INDEXED, OBJECT_INDEXED, EventStore
 
 logger = logging.getLogger(__name__)
 
-LOW_DISK_SHARE = 0.05  # warn when less than 5 % of the disk is free
 GB = 1e9
 
 
@@ -52,17 +54,6 @@ def disk_usage(folder: Path):
     return shutil.disk_usage(folder)
 
 
-def disk_warnings(folder: Path) -> list[str]:
-    """A warning when the disk holding ``folder`` is nearly full."""
-    usage = disk_usage(folder)
-    if usage.free < usage.total * LOW_DISK_SHARE:
-        message = (f"the disk holding {folder} has {usage.free / 1e9:.1f} GB free of {usage.total / 1e9:.0f} GB; "
-                   "lower retention or add space before recording stops")
-        logger.warning("%s", message)
-        return [message]
-    return []
-
-
 def record_deletions(record: EventRecord | ObjectRecord | SegmentRecord) -> list[tuple[bytes, None, str]]:
     """Every key a record owns, staged for deletion (for ``EventStore.audit(..., staged=...)``)."""
     if isinstance(record, SegmentRecord):
@@ -79,55 +70,16 @@ def record_deletions(record: EventRecord | ObjectRecord | SegmentRecord) -> list
 def stored_bytes(store: EventStore, record: EventRecord | ObjectRecord) -> int:
     """Bytes of an event's or object's record, thumbnail and embedding (an estimate of what the store frees)."""
     kind, record_id = _kind_id(record)
-    key = record_id.encode()
-    parts = (store.family(EVENTS if kind == "e" else OBJECTS).get(key),
-             store.thumbnail(kind, record_id), store.family(EMBEDDINGS).get(kind.encode() + key))
-    return sum(len(p) for p in parts if p)
-
-
-def locked_events(store: EventStore) -> set[str]:
-    """Ids of the events the operator locked."""
-    return {k.decode() for k, v in store.family(STATE).items() if decode(OperatorState, v).locked}
-
-
-def segment_cameras(store: EventStore) -> list[str]:
-    """The cameras with segment or gap records, found by seeking from one camera's keys to the next."""
-    try:
-        it = store.family(SEGMENTS).iter()
-    except KeyError:  # a store from before recordings, opened read-only
-        return []
-    out = []
-    it.seek_to_first()
-    while it.valid():
-        camera = it.key().split(SEP.encode())[0]
-        out.append(camera.decode())
-        it.seek(camera + b"\x20")  # SEP is \x1f: every key of this camera sorts before its id + \x20
-    return out
+    parts = (store.record_bytes("event" if kind == "e" else "object", record_id), store.thumbnail(kind, record_id))
+    vector = store.embedding(kind, record_id)  # handed out as float32: count what is stored
+    vector_bytes = vector.size * np.dtype(EMBEDDING_DTYPE).itemsize if vector is not None else 0
+    return sum(len(p) for p in parts if p) + vector_bytes
 
 
 def recorded_spans(store: EventStore) -> dict[str, tuple[SegmentRecord, SegmentRecord]]:
     """Per camera, its oldest and newest segment (gaps skipped), found by seeking: no full scan."""
-    out = {}
-    for camera in segment_cameras(store):
-        it, prefix = store.family(SEGMENTS).iter(), (camera + SEP).encode()
-        it.seek(prefix)
-        first = _step_to_segment(it, prefix, forward=True)
-        it.seek_for_prev(prefix + b"\xff")
-        last = _step_to_segment(it, prefix, forward=False)
-        if first is not None and last is not None:
-            out[camera] = (first, last)
-    return out
-
-
-def _step_to_segment(it, prefix: bytes, forward: bool) -> SegmentRecord | None:
-    while it.valid() and it.key().startswith(prefix):
-        if it.key().endswith(SEP.encode() + b"s"):
-            return decode(SegmentRecord, it.value())
-        if forward:
-            it.next()
-        else:
-            it.prev()
-    return None
+    spans = {camera: store.recorded_span(camera) for camera in store.segment_cameras()}
+    return {camera: span for camera, span in spans.items() if span is not None}
 
 
 def _kind_id(record: EventRecord | ObjectRecord) -> tuple[str, str]:

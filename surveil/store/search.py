@@ -7,16 +7,33 @@ to keep consistent and nothing a filter can silently empty.
 
 from __future__ import annotations
 
+import logging
 import threading
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from surveil.store.layout import EMBEDDINGS, OBJECTS, record_ms
-from surveil.store.records import ObjectRecord, decode
+from surveil.store.layout import record_ms
 from surveil.store.store import EventStore
 
+if TYPE_CHECKING:
+    from surveil.vision.clip import TextImageEncoder
+
+logger = logging.getLogger(__name__)
+
 GATHER_BELOW = 0.3  # with fewer candidates than this share, score only them; else score all and mask
+
+
+def text_query(encoder: TextImageEncoder, text: str) -> np.ndarray:
+    """The query vector of a text search: the text in every scoring template, averaged, unit length (float32).
+
+    The same templates as the rules' prompts, so a search finds what a rule with that prompt would.
+    """
+    from surveil.rules.scoring import TEMPLATES  # the store sits below the rules: only a text search needs them
+
+    mean = np.asarray(encoder.encode_text([t.format(text) for t in TEMPLATES]), np.float32).mean(axis=0)
+    return mean / max(float(np.linalg.norm(mean)), 1e-12)
 
 
 @dataclass
@@ -50,14 +67,8 @@ class EmbeddingIndex:
     def load(cls, store: EventStore) -> EmbeddingIndex:
         """Every stored object that has an embedding."""
         index = cls()
-        objects = store.family(OBJECTS)
-        for key, value in store.family(EMBEDDINGS).items(from_key=b"o"):
-            if not key.startswith(b"o"):
-                break
-            raw = objects.get(key[1:])
-            if raw is not None:
-                record = decode(ObjectRecord, raw)
-                index.add(record.object_id, record.camera_id, record.label, np.frombuffer(value, np.float16))
+        for record, vector in store.object_embeddings():
+            index.add(record.object_id, record.camera_id, record.label, vector)
         return index
 
     def add(self, object_id: str, camera_id: str, label: str, vector: np.ndarray) -> None:

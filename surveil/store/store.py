@@ -27,15 +27,13 @@ from surveil.store.layout import (
     THUMBNAILS,
     audit_key,
     index_key,
-    segment_key,
-    segment_prefix,
 )
-from surveil.store.records import EventRecord, ObjectRecord, OperatorState, SegmentRecord, decode, encode
+from surveil.store.reads import EMBEDDING_DTYPE, StoreReads
+from surveil.store.records import EventRecord, ObjectRecord, OperatorState, SegmentRecord, encode
 
 logger = logging.getLogger(__name__)
 
 EVENT_INDEXED = ("camera_id", "rule", "label", "severity")
-MAX_SEGMENT_SPAN_S = 3600.0  # a segment closes at the first keyframe after recording.segment_s (at most 60 s)
 OBJECT_INDEXED = ("camera_id", "label")
 
 
@@ -48,8 +46,10 @@ class Put:
     embedding: np.ndarray | None = None
 
 
-class EventStore:
+class EventStore(StoreReads):
     """One RocksDB database. Thread-safe for writes (one lock); a second writing process is refused.
+
+    Reading (decoded records and typed scans, never raw column families) is in ``surveil.store.reads``.
 
     Every write is synced before it returns: what a caller was told is written survives
     a killed process or a power cut.
@@ -147,11 +147,6 @@ class EventStore:
         return self._commit(batch, staged, [(_kind(i.record), _id(i.record), sha256(encode(i.record)), {})
                                             for i in items], [i.record for i in items])
 
-    def put_event(self, record: EventRecord, thumbnail: bytes | None = None,
-                  embedding: np.ndarray | None = None) -> AuditEntry:
-        """Write one event (or its newer version)."""
-        return self.put([Put(record, thumbnail, embedding)])[0]
-
     def set_state(self, event_id: str, **changes) -> OperatorState:
         """Change the operator state of an event (acknowledged, verdict, locked, notes); audited."""
         if self.get_event(event_id) is None:
@@ -189,7 +184,7 @@ class EventStore:
         if item.thumbnail is not None:
             out.append((kind.encode() + key, item.thumbnail, THUMBNAILS))
         if item.embedding is not None:
-            out.append((kind.encode() + key, np.asarray(item.embedding, np.float16).tobytes(), EMBEDDINGS))
+            out.append((kind.encode() + key, np.asarray(item.embedding, EMBEDDING_DTYPE).tobytes(), EMBEDDINGS))
         return out
 
     def _commit(self, batch, staged, audits, records) -> list[AuditEntry]:
@@ -228,72 +223,6 @@ class EventStore:
             return ChainHead()
         last = AuditEntry.decode(it.value())
         return ChainHead(last.seq, last.hash)
-
-    # -- reading ---------------------------------------------------------------------------
-
-    def get_event(self, event_id: str) -> EventRecord | None:
-        """The latest version of an event, or None."""
-        data = self._cf[EVENTS].get(event_id.encode())
-        return None if data is None else decode(EventRecord, data)
-
-    def get_object(self, object_id: str) -> ObjectRecord | None:
-        """A tracked object, or None."""
-        data = self._cf[OBJECTS].get(object_id.encode())
-        return None if data is None else decode(ObjectRecord, data)
-
-    def get_state(self, event_id: str) -> OperatorState:
-        """The operator state of an event (default: new)."""
-        data = self._cf[STATE].get(event_id.encode())
-        return OperatorState() if data is None else decode(OperatorState, data)
-
-    def thumbnail(self, kind: str, record_id: str) -> bytes | None:
-        """JPEG bytes of an event ('e') or object ('o') thumbnail."""
-        return self._cf[THUMBNAILS].get(kind.encode() + record_id.encode())
-
-    def embedding(self, kind: str, record_id: str) -> np.ndarray | None:
-        """The float16 embedding of an event ('e') or object ('o'), as float32."""
-        data = self._cf[EMBEDDINGS].get(kind.encode() + record_id.encode())
-        return None if data is None else np.frombuffer(data, np.float16).astype(np.float32)
-
-    def segments(self, camera_id: str, start: float | None = None, end: float | None = None,
-                 kinds: tuple[str, ...] = ("segment",)):
-        """One camera's segments (and/or gaps) overlapping ``[start, end]``, oldest first."""
-        family = self._cf.get(SEGMENTS)
-        if family is None:
-            return
-        prefix = segment_prefix(camera_id)
-        it = family.iter()
-        if start is not None and "gap" not in kinds:  # no segment is an hour long: skip what ended before
-            it.seek(segment_key(camera_id, start - MAX_SEGMENT_SPAN_S).encode())
-        else:  # a gap may have begun long before (a camera down for days)
-            it.seek(prefix)
-        while it.valid() and it.key().startswith(prefix):
-            record = decode(SegmentRecord, it.value())
-            if end is not None and record.start > end:
-                break
-            if record.kind in kinds and (start is None or record.end >= start):
-                yield record
-            it.next()
-
-    def all_objects(self):
-        """Every tracked-object record, oldest first."""
-        for _, value in self._cf[OBJECTS].items():
-            yield decode(ObjectRecord, value)
-
-    def all_segments(self):
-        """Every segment and gap record, camera by camera, oldest first within a camera."""
-        family = self._cf.get(SEGMENTS)
-        for _, value in (family.items() if family is not None else []):
-            yield decode(SegmentRecord, value)
-
-    def family(self, name: str):
-        """A column family, for the query and search modules."""
-        return self._cf[name]
-
-    def audit_entries(self):
-        """Every audit entry in order."""
-        for _, value in self._cf[AUDIT].items():
-            yield AuditEntry.decode(value)
 
 
 def _kind(record) -> str:

@@ -7,11 +7,9 @@ from pathlib import Path
 
 from surveil.hashing import file_sha256, sha256
 from surveil.store.audit import GENESIS
-from surveil.store.layout import EVENTS, OBJECTS, SEGMENTS, STATE
+from surveil.store.reads import RECORD_FAMILIES
 from surveil.store.records import EventRecord, SegmentRecord, decode
 from surveil.store.store import EventStore
-
-_FAMILY = {"event": EVENTS, "object": OBJECTS, "state": STATE, "segment": SEGMENTS}
 
 
 @dataclass
@@ -29,11 +27,6 @@ class VerifyReport:
         """True when nothing is broken."""
         return not self.problems
 
-    @property
-    def first_broken(self) -> str | None:
-        """The first problem found, in chain order."""
-        return self.problems[0] if self.problems else None
-
 
 def verify_store(store: EventStore) -> VerifyReport:
     """Check every chain link, every record against its latest audited digest, every clip's sha256."""
@@ -48,13 +41,13 @@ def verify_store(store: EventStore) -> VerifyReport:
         prev = entry.hash
         if entry.action == "purge":
             purged.update(entry.detail.get("ids", []))
-        elif entry.action in _FAMILY:
+        elif entry.action in RECORD_FAMILIES:
             latest[(entry.action, entry.subject)] = entry.digest
     for (action, subject), digest in latest.items():
         if subject in purged:
             continue
         report.records += 1
-        data = store.family(_FAMILY[action]).get(subject.encode())
+        data = store.record_bytes(action, subject)
         if data is None:
             report.problems.append(f"{action} {subject} is in the audit chain but missing from the store")
         elif sha256(data) != digest:

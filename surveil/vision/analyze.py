@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import TextIO
 
 from surveil.capture.opener import open_capture, stream_info
-from surveil.capture.spec import SourceKind, SourceSpec
 from surveil.config.vision import MotionConfig
+from surveil.sources import SourceKind, SourceSpec
 from surveil.vision.detector import Detector
 from surveil.vision.flow import heading_deg
 from surveil.vision.pipeline import Analyzer, CameraPipeline
@@ -54,16 +54,27 @@ class AnalysisSummary:
                 "fps": round(self.frames_read / self.wall_s, 1) if self.wall_s else None}
 
 
+def track_fields(track: Track, time_offset: float = 0.0) -> dict:
+    """A finished track's measurements, named as ObjectRecord names them, rounded once for every writer.
+
+    ``time_offset`` is added to every time: 0 keeps video time (``surveil analyze``), the
+    engine passes wall minus monotonic time to store wall times.
+    """
+    return {"camera_id": track.camera_id, "track_id": track.track_id, "label": track.label,
+            "start": round(track.first_t + time_offset, 3), "end": round(track.last_t + time_offset, 3),
+            "hits": track.hits, "max_confidence": round(track.max_confidence, 3),
+            "mean_speed_bh_s": round(track.mean_speed_bh_s, 3), "max_stationary_s": round(track.max_stationary_s, 2),
+            "boxes": [[round(t + time_offset, 3), *(round(float(v), 1) for v in box)] for t, box in track.boxes]}
+
+
 def track_record(track: Track) -> dict:
-    """One finished track as a JSON-ready dict."""
-    return {"camera": track.camera_id, "track_id": track.track_id, "label": track.label,
-            "first_s": round(track.first_t, 3), "last_s": round(track.last_t, 3),
-            "duration_s": round(track.duration_s, 3), "hits": track.hits,
-            "max_confidence": round(track.max_confidence, 3),
-            "mean_speed_bh_s": round(track.mean_speed_bh_s, 3),
+    """One finished track as a JSON-ready dict: the stored object's fields under the keys analyze has always used."""
+    f = track_fields(track)
+    return {"camera": f["camera_id"], "track_id": f["track_id"], "label": f["label"],
+            "first_s": f["start"], "last_s": f["end"], "duration_s": round(track.duration_s, 3), "hits": f["hits"],
+            "max_confidence": f["max_confidence"], "mean_speed_bh_s": f["mean_speed_bh_s"],
             "last_heading_deg": round(heading_deg(track.vx, track.vy), 1) if track.speed_px_s > 0 else None,
-            "max_stationary_s": round(track.max_stationary_s, 2),
-            "boxes": [[round(t, 3), *[round(float(v), 1) for v in box]] for t, box in track.boxes]}
+            "max_stationary_s": f["max_stationary_s"], "boxes": f["boxes"]}
 
 
 def video_frames(path: Path, max_frames: int | None = None, decode_ms: dict | None = None):

@@ -1,4 +1,8 @@
-"""What kind of source a camera's ``source`` string names."""
+"""What kind of source a camera's ``source`` string names.
+
+Outside the capture package on purpose: config validates sources with it, and
+config must load without OpenCV, which capture needs.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +17,7 @@ STREAM_SCHEMES = {"rtsp": 554, "rtsps": 322, "rtmp": 1935, "http": 80, "https": 
 
 
 class SourceKind(enum.Enum):
-    """The four kinds of source capture knows how to open."""
+    """The three kinds of source capture knows how to open."""
 
     FILE = "file"
     STREAM = "stream"
