@@ -48,3 +48,16 @@ def test_a_camera_added_and_removed_in_the_window_changes_the_engine(qtbot, fake
     assert "back" not in fake_engine.snapshot().cameras and "back" not in fake_engine.health()["cameras"]
     assert [c.id for c in fake_engine.config.cameras] == ["cam"]
     window.close()
+
+
+def test_editing_a_camera_keeps_the_settings_the_dialog_does_not_show(qtbot, tmp_path):
+    clip = write_video(tmp_path / "a.avi", count=10, fps=20)
+    current = CameraConfig(id="gate", source=str(clip), record="events", recording_days=3,
+                           motion={"masks": [[[0, 0], [0.5, 0], [0.5, 0.5]]]})
+    dialog = CameraDialog(current)
+    qtbot.addWidget(dialog)
+    dialog.name.setText("Gate")
+    dialog.accept()
+    edited = dialog.camera
+    assert edited.name == "Gate" and edited.record == "events" and edited.recording_days == 3
+    assert edited.motion == current.motion

@@ -30,6 +30,7 @@ class CameraDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle("Camera")
         self.camera: CameraConfig | None = None
+        self._current = camera  # what an edit starts from
         fields = CameraConfig.model_fields
         self.id, self.name, self.source = QLineEdit(), QLineEdit(), QLineEdit()
         self.loop, self.realtime = QCheckBox(), QCheckBox()
@@ -85,10 +86,11 @@ class CameraDialog(QDialog):
 
     def accept(self) -> None:
         """Validate with the camera model; errors stay in the dialog."""
-        try:
-            self.camera = CameraConfig(id=self.id.text().strip(), name=self.name.text().strip(),
-                                       source=self.source.text().strip(), loop=self.loop.isChecked(),
-                                       realtime=self.realtime.isChecked())
+        edited = {"id": self.id.text().strip(), "name": self.name.text().strip(), "source": self.source.text().strip(),
+                  "loop": self.loop.isChecked(), "realtime": self.realtime.isChecked()}
+        try:  # an edit keeps every setting this dialog does not show (masks, recording mode, timeouts…)
+            kept = self._current.model_dump(exclude=set(edited)) if self._current is not None else {}
+            self.camera = CameraConfig.model_validate({**kept, **edited})
         except ValidationError as exc:
             self.error.setText("\n".join(f"{'.'.join(map(str, e['loc']))}: {e['msg'].removeprefix('Value error, ')}"
                                          for e in exc.errors(include_input=False, include_url=False)))

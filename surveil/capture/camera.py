@@ -127,6 +127,10 @@ class CameraSource:
         self._thread = threading.Thread(target=self._run, name=f"capture-{self.camera_id}", daemon=True)
         self._thread.start()
 
+    def request_stop(self) -> None:
+        """Ask the thread to stop without waiting (so that many cameras stop at once)."""
+        self._stop.set()
+
     def stop(self, timeout: float | None = None) -> bool:
         """Ask the thread to stop and join it; False (and a warning) if it did not end in time."""
         self._stop.set()

@@ -85,6 +85,13 @@ class SurveilConfig(StrictModel):
         """The configured time zone; None means the system's, which callers get from ``astimezone()``."""
         return ZoneInfo(self.timezone) if self.timezone else None
 
+    def rule(self, name: str) -> Rule:
+        """The rule with this name; KeyError names the rules that exist."""
+        for rule in self.rules:
+            if rule.name == name:
+                return rule
+        raise KeyError(f"no rule '{name}' (have: {', '.join(r.name for r in self.rules) or 'none'})")
+
     def camera(self, camera_id: str) -> CameraConfig:
         """The camera with this id; KeyError names the ids that exist."""
         for camera in self.cameras:

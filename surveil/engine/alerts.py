@@ -13,7 +13,7 @@ NOTICE_KINDS = {
     "clip_written": "an event's clip was cut from the recording",
     "clip_failed": "an event's clip could not be cut",
     "camera_status": "a camera went live, lost its stream, is retrying or failed",
-    "camera_added": "a camera was added (``detail``: the camera)",
+    "camera_added": "a camera was added (``detail``: subject, effects on rules, replaces)",
     "camera_updated": "a camera's settings changed",
     "camera_removed": "a camera was removed (``detail``: what happened to the rules naming it)",
     "rule_changed": "a rule was added or edited (``detail``: the rule)",
@@ -27,7 +27,6 @@ NOTICE_KINDS = {
     "recording_resumed": "a camera records again",
     "retention": "retention removed old recordings or events",
     "storage_warning": "storage use passed the warning level",
-    "stopped": "the engine stopped",
 }
 
 

@@ -86,8 +86,8 @@ class AnalysisLoop:
             except Exception as exc:  # counted and announced; the next round goes on
                 logger.exception("analysis round failed")
                 self.watch.failed("analysis", exc)
-            self._announce_rule_failures()
             self.publish()
+            self._announce_rule_failures()  # after the snapshot that shows them
         self._run_commands()
         for camera_id in list(self.sources):
             self.close_camera(camera_id)
@@ -117,7 +117,7 @@ class AnalysisLoop:
             self._updates(self.evaluator.end(camera_id, [tr.track_id for tr in tracks], t, wall))
             if tracks:
                 self._store_objects(tracks)
-        self.recorder.remove_camera(camera_id, self.recorder.recording_of(camera_id))
+        self.recorder.remove_camera(camera_id)
         self.health.pop(camera_id, None)
 
     def set_rule(self, rule: Rule) -> None:

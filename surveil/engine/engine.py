@@ -97,20 +97,24 @@ class Engine:
 
     def stop(self) -> None:
         """Stop in reverse order, joining each part. Safe to call twice."""
+        with self._change_lock:
+            self._started = False  # no command is accepted from here on
         if self.loop is not None:
+            for source in self.loop.sources.values():
+                source.request_stop()  # every camera at once; the loop joins them as it closes them
             self.loop.stop()  # the loop closes its cameras, ending their events, as it returns
         if self._thread is not None:
             self._thread.join(60)
             self._thread = None
+        for source in self.loop.sources.values() if self.loop is not None else ():
+            source.stop()  # only when the loop never ran (a failed start): it closes its own otherwise
         for part in reversed(self._parts):
             part.stop()
         self._parts = []
         if self.store is not None:
             self.store.close()
             self.store = None
-        if self._started:
-            logger.info("engine stopped")
-        self._started = False
+        logger.info("engine stopped")
 
     def __enter__(self) -> Engine:
         self.start()
@@ -123,41 +127,38 @@ class Engine:
 
     def add_camera(self, camera: CameraConfig) -> Change:
         """Start watching a new camera."""
-        change = changes.put_camera(self.config, camera)
-        return self._apply(change, lambda: self._open(camera) if camera.enabled else None)
+        return self._apply(lambda config: changes.put_camera(config, camera),
+                           lambda change: self._open(camera) if camera.enabled else None)
 
     def update_camera(self, camera_id: str, camera: CameraConfig) -> Change:
         """Replace a camera's settings (its id may change: the rules that name it follow)."""
-        change = changes.put_camera(self.config, camera, replaces=camera_id)
 
-        def apply() -> None:
+        def apply(change: Change) -> None:
             self.loop.close_camera(camera_id)
             if camera.enabled:
                 self._open(camera)
             self._rules_changed(change.config)
 
-        return self._apply(change, apply)
+        return self._apply(lambda config: changes.put_camera(config, camera, replaces=camera_id), apply)
 
     def remove_camera(self, camera_id: str) -> Change:
         """Stop a camera; its events end; rules naming it stop watching it (see the change's effects)."""
-        change = changes.remove_camera(self.config, camera_id)
 
-        def apply() -> None:
+        def apply(change: Change) -> None:
             self.loop.close_camera(camera_id)
             self._rules_changed(change.config)
 
-        return self._apply(change, apply)
+        return self._apply(lambda config: changes.remove_camera(config, camera_id), apply)
 
     def update_rule(self, data: dict | Rule) -> Rule:
         """Add or replace a rule; an invalid one raises ChangeRefused and the old rule keeps running."""
-        change = changes.put_rule(self.config, data)
-        rule = next(r for r in change.config.rules if r.name == change.subject)
-        self._apply(change, lambda: self.loop.set_rule(rule))
-        return rule
+        change = self._apply(lambda config: changes.put_rule(config, data),
+                             lambda change: self.loop.set_rule(change.config.rule(change.subject)))
+        return change.config.rule(change.subject)
 
     def remove_rule(self, name: str) -> Change:
         """Stop a rule; its open events end now."""
-        return self._apply(changes.remove_rule(self.config, name), lambda: self.loop.remove_rule(name))
+        return self._apply(lambda config: changes.remove_rule(config, name), lambda _: self.loop.remove_rule(name))
 
     def mark_event(self, event_id: str, verdict: str | None = None, acknowledged: bool | None = None,
                    note: str | None = None) -> None:
@@ -207,23 +208,31 @@ class Engine:
 
     # -- internals ---------------------------------------------------------------------------
 
-    def _apply(self, change: Change, action: Callable[[], None]) -> Change:
-        """Save the new configuration, then run ``action`` on the analysis thread and announce the change."""
-        with self._change_lock:
-            if self.loop is None:
+    def _apply(self, make: Callable[[SurveilConfig], Change], action: Callable[[Change], None]) -> Change:
+        """Check a change against the running configuration and save it, then apply it on the analysis thread.
+
+        The snapshot that shows the change is published before the change is announced. A refused
+        change raises ChangeRefused and changes nothing.
+        """
+        with self._change_lock:  # one change at a time: each starts from the one before
+            if not self._started:
                 raise ChangeRefused("the engine is not running")
+            change = make(self.config)
             if self.config_path is not None:
                 try:
                     save_config(change.config, self.config_path)
                 except OSError as exc:
                     raise ChangeRefused(f"cannot save the configuration to {self.config_path}: {exc}") from None
-            self.config = change.config
+            self.config = self.retention.config = change.config
 
         def run() -> None:
-            action()
-            self.loop.config = change.config
-            self._notify(EngineNotice(change.kind, change.describe(), detail={
-                "subject": change.subject, "effects": change.effects, "replaces": change.replaces}))
+            try:
+                action(change)
+            finally:  # even half applied, the configuration and the window must agree with the file
+                self.loop.config = change.config
+                self.loop.publish()
+                self._notify(EngineNotice(change.kind, change.describe(), detail={
+                    "subject": change.subject, "effects": change.effects, "replaces": change.replaces}))
 
         self.loop.call_soon(run)
         return change

@@ -70,10 +70,11 @@ class Incidents:
             self.recorder.start_clip(event.event_id, event.camera_id, event.start_wall.timestamp())
             self._write(incident, on_written=lambda: self._started_written(event, rule))
         elif update.kind == "ended":
+            # Written before the clip is asked for: the version with the clip must be the later write.
+            self._write(incident, on_written=lambda: self._notify(EngineNotice(
+                "alert_ended", f"{event.rule} on {event.camera_id} ended", camera_id=event.camera_id,
+                detail={"event_id": event.event_id})))
             self.recorder.end_clip(event.event_id, event.end_wall.timestamp())
-            self._write(incident)
-            self._notify(EngineNotice("alert_ended", f"{event.rule} on {event.camera_id} ended",
-                                      camera_id=event.camera_id, detail={"event_id": event.event_id}))
         else:
             self._write(incident)
 

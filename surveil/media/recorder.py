@@ -75,7 +75,8 @@ class Recorder:
         self._on_segment, self._on_clip, self._on_gap, self._notify = on_segment, on_clip, on_gap, notify
         self._watch = watch  # the engine's Watch: failures are counted and announced, never only logged
         self._stopped = threading.Event()
-        self.cameras: dict[str, CameraRecording] = {}
+        self.cameras: dict[str, CameraRecording] = {}  # the recorder thread's own: changed in queue order
+        self._current: dict[str, CameraRecording] = {}  # what capture and analysis feed now (their threads)
         self.keep = KeepBook(pre_roll_s, post_roll_s)
         self._clips: dict[str, _Clip] = {}
         self._queue: queue.Queue = queue.Queue()
@@ -102,20 +103,22 @@ class Recorder:
 
     def add_camera(self, camera_id: str, mode: str) -> None:
         """Record this camera (call before its capture starts)."""
+        recording = CameraRecording(mode, SegmentWriter(camera_id, self.folder, self.segment_s))
         with self._lock:
-            self.cameras[camera_id] = CameraRecording(mode, SegmentWriter(camera_id, self.folder, self.segment_s))
+            self._current[camera_id] = recording
+        # In queue order: an edited camera's old packets, still queued, go to its old recording first.
+        self._queue.put(("add", camera_id, recording))
 
     def records(self, camera_id: str) -> bool:
         """Whether this camera is recorded (so its events will get clips)."""
-        return camera_id in self.cameras
+        return camera_id in self._current
 
-    def recording_of(self, camera_id: str) -> CameraRecording | None:
-        """The camera's recording now (to name it in ``remove_camera`` after it may have been re-added)."""
-        return self.cameras.get(camera_id)
-
-    def remove_camera(self, camera_id: str, which: CameraRecording | None) -> None:
-        """The camera is gone (call after its events ended): close its segment, cut its clips."""
-        self._queue.put(("remove", camera_id, which))
+    def remove_camera(self, camera_id: str) -> None:
+        """The camera is gone (call after its capture stopped and its events ended): close it, cut its clips."""
+        with self._lock:
+            which = self._current.pop(camera_id, None)
+        if which is not None:
+            self._queue.put(("remove", camera_id, which))
 
     # -- capture tap (capture threads) -----------------------------------------------------------
 
@@ -136,7 +139,7 @@ class Recorder:
         self._queue.put(("gap", camera_id, t_wall, reason))
 
     def _put_media(self, camera_id: str, item, size: int) -> None:
-        camera = self.cameras.get(camera_id)
+        camera = self._current.get(camera_id)
         if camera is None:
             return
         with self._lock:
@@ -148,13 +151,13 @@ class Recorder:
             resync, camera.lossy = camera.lossy, False
         if resync:  # in queue order: the segment restarts at the first keyframe after the hole
             self._queue.put(("resync", camera_id))
-        self._queue.put(("media", camera_id, item, size))
+        self._queue.put(("media", camera_id, item, size, camera))
 
     # -- events (analysis thread) -----------------------------------------------------------------
 
     def start_clip(self, event_id: str, camera_id: str, start_wall: float) -> None:
         """An event began: its clip will run from ``start_wall - pre_roll`` (cameras not recorded get none)."""
-        if camera_id in self.cameras:
+        if camera_id in self._current:
             self._queue.put(("clip", _Clip(event_id, camera_id, start_wall)))
 
     def end_clip(self, event_id: str, end_wall: float) -> None:
@@ -163,20 +166,20 @@ class Recorder:
 
     def analysed(self, camera_id: str, t_wall: float) -> None:
         """Analysis finished a frame of ``t_wall``: events before it are known (keep decisions wait for this)."""
-        camera = self.cameras.get(camera_id)
+        camera = self._current.get(camera_id)
         if camera is not None:
             camera.analysed_until = t_wall
 
     def mark_motion(self, camera_id: str, t_wall: float) -> None:
         """Motion seen at ``t_wall`` (kept by cameras in ``motion`` mode)."""
-        camera = self.cameras.get(camera_id)
+        camera = self._current.get(camera_id)
         if camera is not None and camera.mode == "motion":
             self._queue.put(("motion", camera_id, t_wall))
 
     def status(self) -> dict:
         """Per camera: mode, state, segments and bytes written this run, packets dropped, segments discarded."""
         out = {}
-        for camera_id, cam in list(self.cameras.items()):
+        for camera_id, cam in list(self._current.items()):
             state = f"error: {cam.error}" if cam.error else ("waiting for the stream" if cam.gap else "recording")
             out[camera_id] = {"mode": cam.mode, "state": state, "segments": cam.segments, "bytes": cam.bytes,
                               "dropped_packets": cam.dropped, "discarded_segments": cam.discarded}
@@ -213,11 +216,12 @@ class Recorder:
     def _handle(self, item: tuple) -> None:
         kind = item[0]
         if kind == "media":
-            cam = self.cameras.get(item[1])
-            if cam is not None:
-                with self._lock:
-                    cam.queued_bytes -= item[3]
+            with self._lock:
+                item[4].queued_bytes -= item[3]  # the recording it was counted against, even if replaced since
             self._media(item[1], item[2])
+        elif kind == "add":
+            with self._lock:
+                self.cameras[item[1]] = item[2]
         elif kind == "resync":
             cam = self.cameras.get(item[1])
             if cam is not None:
@@ -301,7 +305,7 @@ class Recorder:
 
     def _remove(self, camera_id: str, which: CameraRecording | None) -> None:
         """Close a removed camera's recording, cut its clips and settle what it held."""
-        if which is None or self.cameras.get(camera_id) is not which:  # re-added since: the new one stays
+        if self.cameras.get(camera_id) is not which:  # never added (stopped before its add was handled)
             return
         self._close(camera_id)
         for job in [j for j in self._clips.values() if j.camera_id == camera_id]:

@@ -74,7 +74,14 @@ class RuleEngine:
                            clip_unavailable)
 
     def set_rule(self, rule: Rule, clock: Clock | None = None) -> list[EventUpdate]:
-        """Add or replace a rule: open events of the old one end now; per-track state starts over, examples stay."""
+        """Add or replace a rule: open events of the old one end now; per-track state starts over, examples stay.
+
+        A rule whose only change is which cameras it watches (or whether it is enabled) keeps its
+        events and state on the cameras it still watches.
+        """
+        old = self.rules.get(rule.name)
+        if old is not None and old.model_copy(update={"cameras": rule.cameras, "enabled": rule.enabled}) == rule:
+            return self._retarget(rule, clock)
         ended = self.remove_rule(rule.name, clock, keep_examples=True)
         self.rules[rule.name] = rule
         examples = self.examples.setdefault(rule.name, ExampleCache())
@@ -100,6 +107,15 @@ class RuleEngine:
                 ended.append(self._end(state, *clock(key[1])))
         return ended
 
+    def _retarget(self, rule: Rule, clock: Clock | None) -> list[EventUpdate]:
+        self.rules[rule.name] = rule
+        ended = []
+        for key in [k for k in self._states if k[0] == rule.name and not applies_to_camera(rule, k[1])]:
+            state = self._states.pop(key)
+            if state.event is not None and state.event.open and clock is not None:
+                ended.append(self._end(state, *clock(key[1])))
+        return ended
+
     @property
     def wants_embeddings(self) -> bool:
         """Whether any rule would use a CLIP embedding."""
@@ -115,6 +131,8 @@ class RuleEngine:
                 updates += self._evaluate(rule, obs)
             except Exception as exc:
                 self._failed(rule.name, exc, obs.t)
+            else:
+                self.failures.pop(rule.name, None)  # tried again after its pause, and it worked
         return updates
 
     def _may_run(self, name: str, t: float) -> bool:

@@ -213,7 +213,10 @@ class EventStore(StoreReads):
             self.head = head
         for record in records:
             for listener in list(self.listeners):
-                listener(_kind(record), record)
+                try:
+                    listener(_kind(record), record)
+                except Exception:  # written is written: a listener's bug must not look like a failed write
+                    logger.exception("store listener failed")
         return entries
 
     def _load_head(self) -> ChainHead:
