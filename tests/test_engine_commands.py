@@ -180,3 +180,23 @@ def test_stored_verdicts_are_learned_again_at_start(tmp_path):
         assert dict(second.snapshot().examples) == {RULE: (0, 1)}
         negatives = second.loop.rules.examples[RULE].negatives
         assert len(negatives) == 1 and np.allclose(negatives[0], event.embedding, atol=1e-3)
+
+
+def test_removing_a_camera_stuck_opening_does_not_hold_up_the_others(engine):
+    from streams import SilentServer
+
+    from surveil.config import CameraConfig
+
+    server = SilentServer()  # accepts, never answers: the capture thread sits in its open timeout
+    try:
+        engine.add_camera(CameraConfig(id="stuck", source=f"http://127.0.0.1:{server.port}/video.mjpg",
+                                       open_timeout_s=15))
+        wait_for(lambda: "stuck" in engine.snapshot().cameras, 10, "the stuck camera to be added")
+        engine.remove_camera("stuck")
+        wait_for(lambda: _kinds(engine, "camera_removed"), 5, "the removal, without waiting out the open")
+        before = engine.loop.health["cam"].frames_analysed
+        wait_for(lambda: engine.loop.health["cam"].frames_analysed > before + 5, 10, "the other cameras go on")
+        engine.stop()
+        assert not [t for t in threading.enumerate() if t.name == "capture-stuck" and t.is_alive()], "joined at stop"
+    finally:
+        server.close()

@@ -138,7 +138,9 @@ class CameraSource:
             return True
         self._thread.join(self.stop_bound_s if timeout is None else timeout)
         if self._thread.is_alive():
-            logger.warning("capture thread of %s did not stop within its bound", self.camera_id)
+            level = logging.WARNING if timeout is None else logging.INFO  # a short wait is allowed to run out
+            logger.log(level, "capture thread of %s did not stop within %.1f s", self.camera_id,
+                       self.stop_bound_s if timeout is None else timeout)
             return False
         return True
 

@@ -35,6 +35,7 @@ from surveil.vision.tracks import Track, TrackState
 logger = logging.getLogger(__name__)
 
 Notify = Callable[[EngineNotice], None]
+CLOSE_WAIT_S = 1.0  # how long a camera's removal waits for its capture thread before leaving it to end alone
 
 
 class AnalysisLoop:
@@ -47,6 +48,7 @@ class AnalysisLoop:
         self.incidents, self.watch, self._notify = incidents, watch, notify
         self.recorder, self.writer = incidents.recorder, incidents.writer
         self.sources: dict[str, CameraSource] = {}  # replaced whole on change: other threads may hold the old one
+        self.lingering: list[CameraSource] = []  # closed cameras whose capture thread is still ending (joined at stop)
         self.health: dict[str, CameraHealth] = {}
         # Called on the analysis thread with (frame, analysis, class names) after each frame's round:
         # a GUI copies what it needs and hands it to its own thread.
@@ -108,8 +110,9 @@ class AnalysisLoop:
         """Stop a camera: capture stops, its tracks and events end, then the recorder closes it and cuts clips."""
         source = self.sources.get(camera_id)
         self.sources = {k: v for k, v in self.sources.items() if k != camera_id}
-        if source is not None:
-            source.stop()
+        # A camera stuck opening may take its whole stop bound (~20 s): analysis of the others must not wait.
+        if source is not None and not source.stop(timeout=CLOSE_WAIT_S):
+            self.lingering.append(source)
         pipeline = self.analyzer.pipelines.pop(camera_id, None)
         if pipeline is not None:
             tracks = pipeline.close()

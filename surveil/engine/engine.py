@@ -106,8 +106,9 @@ class Engine:
         if self._thread is not None:
             self._thread.join(60)
             self._thread = None
-        for source in self.loop.sources.values() if self.loop is not None else ():
-            source.stop()  # only when the loop never ran (a failed start): it closes its own otherwise
+        leftover = [*self.loop.sources.values(), *self.loop.lingering] if self.loop is not None else []
+        for source in leftover:  # cameras still ending, or never closed because the loop never ran
+            source.stop()
         for part in reversed(self._parts):
             part.stop()
         self._parts = []
