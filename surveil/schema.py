@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 Polygon = list[tuple[float, float]]
 
@@ -25,3 +25,9 @@ def check_polygon(points: Polygon) -> Polygon:
         if not (0.0 <= x <= 1.0 and 0.0 <= y <= 1.0):
             raise ValueError(f"point ({x}, {y}) is outside the picture: use coordinates from 0 to 1")
     return points
+
+
+def problems(exc: ValidationError, whole: str = "config") -> list[str]:
+    """Each validation problem as ``field.path: message``, without pydantic's "Value error, " prefix."""
+    return [f"{'.'.join(map(str, e['loc'])) or whole}: {e['msg'].removeprefix('Value error, ')}"
+            for e in exc.errors(include_input=False, include_url=False)]

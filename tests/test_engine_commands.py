@@ -80,7 +80,7 @@ def test_replacing_a_rule_ends_its_open_event_and_forgets_it(engine):
     engine.update_rule({"name": RULE, "classes": ["car"], "cameras": ["cam"]})  # matches nothing any more
     wait_for(lambda: any(n.detail.get("event_id") == event_id for n in _kinds(engine, "alert_ended")), 10,
              "the open event ended")
-    wait_for(lambda: len(engine.loop.incidents) == 0, 20, "no incident left open once its clip is cut")
+    wait_for(lambda: engine.health()["store"]["open_incidents"] == 0, 20, "no incident left open once its clip is cut")
     record = engine.store.get_event(event_id)
     assert record.end is not None and record.end >= record.start
     assert record.clip_state == "written"

@@ -90,3 +90,22 @@ def test_a_cancelled_back_test_stops_at_its_next_progress_report(qtbot):
                     seen.append(value)
             break
     assert seen[-1] == 198, "objects up to the next report (the 200th) went through, no more"
+
+
+def test_a_rule_deleted_in_the_editor_leaves_the_engine_and_a_failing_rule_says_so(qtbot, fake_engine):
+    engine = fake_engine
+    editor = RuleEditor(engine)
+    qtbot.addWidget(editor)
+    from surveil.rules.engine import RuleFailure
+
+    def fail() -> None:  # as a rule that raised leaves it (on the analysis thread, paused for good here)
+        engine.loop.rules.failures["square on the right"] = RuleFailure("boom", float("inf"))
+
+    engine.loop.call_soon(fail)
+    qtbot.waitUntil(lambda: "square on the right" in engine.snapshot().rule_failures, timeout=5000)
+    editor.refresh_explanations()
+    assert editor.why.toPlainText().startswith("FAILING, paused and tried again later: boom")
+    assert editor.delete_rule()
+    assert editor.rules.count() == 0 and [r.name for r in engine.config.rules] == []
+    qtbot.waitUntil(lambda: engine.snapshot().config.rules == [], timeout=5000)
+    assert "square on the right" not in engine.loop.rules.rules

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 from surveil.capture.probe import grab_frame
 from surveil.config import CameraConfig
 from surveil.redact import mask_credentials
+from surveil.schema import problems
 from ui.images import qimage_from_bgr
 from ui.worker import Job
 
@@ -92,7 +93,6 @@ class CameraDialog(QDialog):
             kept = self._current.model_dump(exclude=set(edited)) if self._current is not None else {}
             self.camera = CameraConfig.model_validate({**kept, **edited})
         except ValidationError as exc:
-            self.error.setText("\n".join(f"{'.'.join(map(str, e['loc']))}: {e['msg'].removeprefix('Value error, ')}"
-                                         for e in exc.errors(include_input=False, include_url=False)))
+            self.error.setText("\n".join(problems(exc, "camera")))
             return
         super().accept()

@@ -25,6 +25,7 @@ from surveil.engine.changes import ChangeRefused
 from surveil.engine.engine import Engine
 from surveil.rules.backtest import backtest, objects_from_store
 from surveil.rules.model import Rule
+from surveil.schema import problems
 from ui.images import icon_from_jpeg
 from ui.rule_form import RuleForm
 from ui.worker import Job
@@ -71,7 +72,8 @@ class RuleEditor(QWidget):
 
     def _build(self) -> None:
         buttons = QHBoxLayout()
-        for label, slot in (("New", self.new_rule), ("Apply", self.apply), ("Clear zones", self._clear_zones),
+        for label, slot in (("New", self.new_rule), ("Apply", self.apply), ("Delete", self.delete_rule),
+                            ("Clear zones", self._clear_zones),
                             ("Back-test", self.backtest), ("Cancel", self.cancel_backtest)):
             button = QPushButton(label)
             button.clicked.connect(slot)
@@ -118,10 +120,8 @@ class RuleEditor(QWidget):
             Rule.model_validate(data)  # first on its own, to mark the fields at fault
             rule = self.engine.update_rule(data)
         except ValidationError as exc:
-            problems = exc.errors(include_input=False, include_url=False)
-            self.form.mark_invalid({str(e["loc"][0]) for e in problems if e["loc"]})
-            self.errors.setText("\n".join(f"{'.'.join(map(str, e['loc'])) or 'rule'}: "
-                                          f"{e['msg'].removeprefix('Value error, ')}" for e in problems))
+            self.form.mark_invalid({str(e["loc"][0]) for e in exc.errors(include_input=False) if e["loc"]})
+            self.errors.setText("\n".join(problems(exc, "rule")))
             return None
         except ChangeRefused as exc:  # valid alone, refused with the rest (a camera that does not exist)
             self.errors.setText(str(exc))
@@ -132,6 +132,20 @@ class RuleEditor(QWidget):
             self.rules.addItem(rule.name)
         self.saved.emit(rule.name)
         return rule
+
+    def delete_rule(self) -> bool:
+        """Remove the selected rule through the engine (its open events end); it leaves the list."""
+        item = self.rules.currentItem()
+        if item is None:
+            return False
+        try:
+            self.engine.remove_rule(item.text())
+        except ChangeRefused as exc:
+            self.errors.setText(str(exc))
+            return False
+        self.rules.takeItem(self.rules.row(item))
+        self.errors.setText("")
+        return True
 
     def backtest(self) -> Job | None:
         """Run the form's rule over the stored history, off the GUI thread: what it would have caught."""
@@ -175,7 +189,13 @@ class RuleEditor(QWidget):
         snapshot = self.engine.snapshot()
         self._follow_cameras([c.id for c in snapshot.config.cameras])
         lines = [d.explain() for d in snapshot.decisions_on(camera_id, rule=name)]
-        self.why.setPlainText("\n\n".join(lines) or f"no tracks on {camera_id} for '{name}' right now")
+        text = "\n\n".join(lines) or f"no tracks on {camera_id} for '{name}' right now"
+        correct, false_alarms = snapshot.examples.get(name, (0, 0))
+        if correct or false_alarms:
+            text = f"learned from {correct} correct and {false_alarms} false-alarm mark(s)\n\n{text}"
+        if name in snapshot.rule_failures:
+            text = f"FAILING, paused and tried again later: {snapshot.rule_failures[name]}\n\n{text}"
+        self.why.setPlainText(text)
         image = self._frame_for(camera_id)
         if image is not None and self.zones._array is None:
             self.zones.set_frame(image)

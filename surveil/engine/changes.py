@@ -13,6 +13,7 @@ from pydantic import ValidationError
 
 from surveil.config import CameraConfig, SurveilConfig
 from surveil.rules.model import Rule
+from surveil.schema import problems
 
 
 class ChangeRefused(ValueError):
@@ -113,5 +114,4 @@ def _validated(config: SurveilConfig, **changed) -> SurveilConfig:
 
 
 def _problems(exc: ValidationError) -> str:
-    return "; ".join(f"{'.'.join(map(str, e['loc'])) or 'config'}: {e['msg'].removeprefix('Value error, ')}"
-                     for e in exc.errors(include_input=False, include_url=False))
+    return "; ".join(problems(exc))

@@ -203,7 +203,8 @@ class Engine:
                 "clips": {"written": self.recorder.written, "failed": self.recorder.failed},
                 "recording": self.recorder.status(), "retention": self.retention.status(),
                 "store": {"written": self.writer.written, "failures": self.writer.failures,
-                          "pending": self.writer.pending, "dropped": self.writer.dropped},
+                          "pending": self.writer.pending, "dropped": self.writer.dropped,
+                          "open_incidents": len(self.loop.incidents)},
                 "failures": self.watch.status(),
                 "time": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
 
