@@ -47,7 +47,7 @@ class StoreWriter:
         self._thread: threading.Thread | None = None
         self._stopping = threading.Event()
         self._deadline = float("inf")
-        self._held = 0  # jobs of a failed batch, waiting for the next try
+        self._held = 0  # jobs of the batch being written, or held for the next try
         self._outage: float | None = None  # when the current outage began (monotonic)
         self.written = 0
         self.failures = 0  # outages, not tries
@@ -73,7 +73,7 @@ class StoreWriter:
 
     @property
     def pending(self) -> int:
-        """Jobs waiting, including a batch held for a retry."""
+        """Jobs waiting, including the batch being written (or held for a retry)."""
         return self._queue.qsize() + self._held
 
     def _run(self) -> None:
@@ -92,11 +92,14 @@ class StoreWriter:
     def _write(self, jobs: list[WriteJob]) -> bool:
         """Write the jobs, trying again through an outage; False when stop's time ran out first."""
         items, delay, writable = [item for job in jobs for item in job.items], BACKOFF_FIRST, True
+        self._held = len(jobs)  # in flight: pending until written (a caller waiting on pending must see them)
         while True:
-            done = self._put(items, len(jobs)) if writable else False
+            done = self._put(items) if writable else False
             if done is True:
                 break
-            if isinstance(done, Exception):  # not the disk: a job the store cannot take
+            # The store turns every I/O failure into StoreError; anything else came from staging a record
+            # (encoding it), before any write: a job the store cannot take, not a disk that refuses.
+            if isinstance(done, Exception):
                 return self._write_apart(jobs, done)
             if not self._pause(delay):
                 return False
@@ -109,17 +112,17 @@ class StoreWriter:
         """Write the jobs one by one, so that only the bad one is skipped (and reported)."""
         if len(jobs) > 1:
             return all(self._write([job]) for job in jobs)
+        self._held = 0
         self.dropped += 1
         logger.error("a write job the store cannot take was skipped: %s", error, exc_info=error)
         if self._watch is not None:
             self._watch.failed("store writer", error)
         return True
 
-    def _put(self, items: list[Put], jobs: int) -> bool | Exception:
+    def _put(self, items: list[Put]) -> bool | Exception:
         try:
             self.store.put(items)
         except StoreError as exc:
-            self._held = jobs
             if self._outage is None:
                 self._outage = time.monotonic()
                 self.failures += 1
