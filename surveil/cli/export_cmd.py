@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from surveil.cli.store_cmd import _filters, _open, _when
+from surveil.cli.store_cmd import _filters, _when, access, filter_json
 
 
 def register(sub) -> None:
@@ -23,7 +23,8 @@ def register(sub) -> None:
 
 def run(args) -> int:
     """Export and print where the package is and its manifest hash."""
-    from surveil.media.export import TimeRange, export_incidents
+    from surveil.media.export import TimeRange
+    from surveil.service.queries import QueryError
     from surveil.store.query import EventFilter
 
     ranges, flt = [], EventFilter(args.since, args.until, args.camera, args.rule, args.label)
@@ -33,17 +34,17 @@ def run(args) -> int:
             return 2
         ranges = [TimeRange(camera, args.range_from, args.range_to) for camera in args.camera]
         flt = EventFilter(args.range_from, args.range_to, args.camera, args.rule, args.label)
-    store, config = _open(args, read_only=False)
-    with store:
-        try:
-            result = export_incidents(store, args.out, args.event or None, flt, config.zone(),
-                                      lambda i, n: print(f"\rexporting {i}/{n}", end="", file=sys.stderr), ranges)
-        except (FileExistsError, KeyError, OSError) as exc:
-            print(f"\nsurveil export: {exc.args[0] if isinstance(exc, KeyError) else exc}", file=sys.stderr)
-            return 1
-    print(f"\n{result.path}: {len(result.events)} events, {len(ranges)} recorded ranges, {result.files} files, "
-          f"manifest sha256 {result.manifest_sha256}", file=sys.stderr)
-    for warning in result.warnings:
+    try:
+        with access(args, write=True) as store:
+            result = store.export(args.out, args.event, filter_json(args, since=flt.since, until=flt.until),
+                                  [{"camera_id": r.camera_id, "start": r.start, "end": r.end} for r in ranges],
+                                  lambda i, n: print(f"\rexporting {i}/{n}", end="", file=sys.stderr))
+    except QueryError as exc:
+        print(f"surveil export: {exc}", file=sys.stderr)
+        return 1
+    print(f"{result['path']}: {len(result['events'])} events, {len(ranges)} recorded ranges, {result['files']} "
+          f"files, manifest sha256 {result['manifest_sha256']}", file=sys.stderr)
+    for warning in result["warnings"]:
         print(f"warning: {warning}", file=sys.stderr)
-    print(result.path)
+    print(result["path"])
     return 0

@@ -14,6 +14,7 @@ from surveil.cli import (
     demo_cmd,
     export_cmd,
     index_cmd,
+    mark_cmd,
     models_cmd,
     probe_cmd,
     retention_cmd,
@@ -22,14 +23,15 @@ from surveil.cli import (
     store_cmd,
 )
 from surveil.config import ConfigError
+from surveil.service.client import ServiceUnavailable
 from surveil.store.db import StoreError
 from surveil.store.lock import StoreInUse
 
 logger = logging.getLogger(__name__)
 
 _COMMANDS = (
-    run_cmd, index_cmd, probe_cmd, analyze_cmd, rules_cmd, store_cmd, export_cmd, models_cmd, demo_cmd, config_cmd,
-    bench_cmd, retention_cmd,
+    run_cmd, index_cmd, probe_cmd, analyze_cmd, rules_cmd, store_cmd, mark_cmd, export_cmd, models_cmd, demo_cmd,
+    config_cmd, bench_cmd, retention_cmd,
 )
 
 
@@ -57,11 +59,29 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     try:
         return int(args.run(args) or 0)
-    except (ConfigError, StoreError, StoreInUse) as exc:  # bad config or store: one clear message, no traceback
+    except (ConfigError, StoreError, StoreInUse, ServiceUnavailable) as exc:  # one clear message, no traceback
         print(f"surveil: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:  # a bug: one line here, the traceback in the log file for the report
+        print(f"surveil {args.command}: unexpected error: {type(exc).__name__}: {exc} ({_log_traceback(args)})",
+              file=sys.stderr)
+        return 1
+
+
+def _log_traceback(args) -> str:
+    """Write the current exception's traceback to the log file only; says where it went."""
+    from surveil.logs import LOG_FILE_NAME, setup_logging
+    from surveil.paths import app_paths
+
+    try:
+        log_dir = app_paths().log_dir
+        setup_logging(log_dir, stderr_level=logging.CRITICAL + 1)
+        logger.exception("surveil %s failed", args.command)
+        return f"details in {log_dir / LOG_FILE_NAME}"
+    except Exception:
+        return "no log file could be written"
 
 
 if __name__ == "__main__":

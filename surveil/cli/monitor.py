@@ -91,6 +91,10 @@ def run_engine(engine, printer: Printer, name: str, seconds: float | None = None
     except (StoreError, DetectorError) as exc:
         print(f"surveil {name}: {exc}", file=sys.stderr)
         return 1
+    api = getattr(engine, "api", None)
+    if api is not None:
+        printer.say("api", f"local API at {api.url} (OpenAPI page {api.url}/docs){'; ' + api.note if api.note else ''}",
+                    detail={"url": api.url})
     try:
         monitor(engine, printer, stop, seconds, stats_every, health_every)
     finally:

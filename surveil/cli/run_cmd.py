@@ -1,4 +1,8 @@
-"""``surveil run``: the engine as a headless service, printing alerts until SIGINT or SIGTERM."""
+"""``surveil run``: the engine as a headless service, printing alerts until SIGINT or SIGTERM.
+
+It serves the local API (``config.service``), so that other ``surveil`` commands and windows
+(``surveil --attach``) work beside it while it owns the store.
+"""
 
 from __future__ import annotations
 
@@ -32,5 +36,5 @@ def run(args) -> int:
     if not config.cameras:
         print(f"surveil run: no cameras in {source or 'the default configuration'}", file=sys.stderr)
         return 1
-    engine = Engine(config, paths, config_path=source)
+    engine = Engine(config, paths, config_path=source, serve=True)
     return run_engine(engine, Printer(sys.stdout, args.json), "run", args.seconds, health_every=args.health_every)

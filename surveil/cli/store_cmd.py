@@ -6,13 +6,11 @@ import argparse
 import datetime as dt
 import json
 import sys
-from dataclasses import asdict
 from pathlib import Path
 
 from surveil.config import load_or_default
 from surveil.paths import app_paths
 from surveil.store.paths import store_folder
-from surveil.store.records import event_json
 
 
 def register(sub) -> None:
@@ -66,84 +64,91 @@ def _open(args, read_only: bool = True):
     return EventStore(folder, read_only=read_only), config
 
 
+def access(args, write: bool = False):
+    """The running engine's API when one serves the store, else the store opened here (a context manager)."""
+    from surveil.service.access import open_access
+
+    paths = app_paths()
+    config, _ = load_or_default(args.config, paths.config_file)
+    return open_access(args.store or store_folder(config, paths), config, paths, write)
+
+
+def filter_json(args, **extra) -> dict:
+    """The command line's filters in the API's form."""
+    return {"since": args.since, "until": args.until, "cameras": args.camera, "labels": args.label,
+            "rules": getattr(args, "rule", []), "severities": getattr(args, "severity", []),
+            "states": getattr(args, "state", []), **extra}
+
+
 def _events(args) -> int:
-    from surveil.store.query import EventFilter, counts_per_hour, list_events
+    from surveil.service.queries import QueryError
 
     try:
-        flt = EventFilter(args.since, args.until, args.camera, args.rule, args.label, args.severity, args.state)
-    except ValueError as exc:
-        print(f"surveil events: {exc}", file=sys.stderr)
-        return 1
-    store, _ = _open(args)
-    with store:
-        if args.per_hour:
-            for hour, count in sorted(counts_per_hour(store, flt).items()):
-                print(f"{_iso(hour)}  {count}")
-            return 0
-        page, cursor = list_events(store, flt, args.limit, args.before)
-    for record, state in page:
+        with access(args) as store:
+            if args.per_hour:
+                return _print_hours(store.per_hour(filter_json(args)), args.json)
+            page = store.events(filter_json(args), args.limit, args.before)
+    except QueryError as exc:
+        return _refused("events", exc)
+    for row in page["events"]:
         if args.json:
-            print(json.dumps({**event_json(record), "state": asdict(state)}))
+            print(json.dumps(row))
         else:
-            status = "locked " if state.locked else ""
-            status += state.verdict or ("acknowledged" if state.acknowledged else "new")
-            print(f"{_iso(record.start)}  {record.event_id}  {record.camera_id:10} {record.severity:8} "
-                  f"{record.rule}: {record.label} #{record.track_id}  [{status}]")
-    if cursor and not args.json:
-        print(f"more: --before {cursor}")
+            state = row["state"]
+            status = "locked " if state["locked"] else ""
+            status += state["verdict"] or ("acknowledged" if state["acknowledged"] else "new")
+            print(f"{_iso(row['start'])}  {row['event_id']}  {row['camera_id']:10} {row['severity']:8} "
+                  f"{row['rule']}: {row['label']} #{row['track_id']}  [{status}]")
+    if page["next"] and not args.json:
+        print(f"more: --before {page['next']}")
+    if not page["events"] and not args.json:
+        print(page.get("note") or "no events match these filters", file=sys.stderr)
     return 0
 
 
+def _print_hours(counts: dict[int, int], as_json: bool) -> int:
+    for hour, count in sorted(counts.items()):
+        print(json.dumps({"hour": hour, "hour_iso": _iso(hour), "events": count}) if as_json
+              else f"{_iso(hour)}  {count}")
+    return 0
+
+
+def _refused(command: str, exc: Exception) -> int:
+    print(f"surveil {command}: {exc}", file=sys.stderr)
+    return 1
+
+
 def _search(args) -> int:
-    from surveil.store.search import EmbeddingIndex, SearchFilter
+    from surveil.service.queries import QueryError
 
     if bool(args.text) == bool(args.similar):
         print("surveil search: give TEXT or --similar OBJECT_ID", file=sys.stderr)
         return 2
-    store, config = _open(args)
-    with store:
-        query = _query_vector(args, store, config)
-        if query is None:
-            return 1
-        hits = EmbeddingIndex.load(store).search(query, args.k, SearchFilter(args.since, args.until,
-                                                                              args.camera, args.label))
-        for object_id, score in hits:
-            obj = store.get_object(object_id)
-            line = {"object_id": object_id, "score": round(score, 4), "camera": obj.camera_id, "label": obj.label,
-                    "start": _iso(obj.start), "events": obj.event_ids}
-            print(json.dumps(line) if args.json else
-                  f"{score:.3f}  {_iso(obj.start)}  {object_id}  {obj.camera_id:10} {obj.label}  {obj.event_ids or ''}")
+    try:
+        with access(args) as store:
+            hits = store.search(filter_json(args), args.text, args.similar, args.k)
+    except QueryError as exc:
+        return _refused("search", exc)
+    for hit in hits:
+        line = {**hit, "start": _iso(hit["start"])}
+        print(json.dumps(line) if args.json else f"{hit['score']:.3f}  {line['start']}  {hit['object_id']}  "
+              f"{hit['camera']:10} {hit['label']}  {hit['events'] or ''}")
     return 0
 
 
-def _query_vector(args, store, config):
-    if args.similar:
-        vector = store.embedding("o", args.similar)
-        if vector is None:
-            print(f"surveil search: no stored embedding for object {args.similar}", file=sys.stderr)
-        return vector
-    from surveil.store.search import text_query
-    from surveil.vision.clip import load_encoder_or_reason
-
-    encoder, reason = load_encoder_or_reason(config.models.clip, app_paths().model_cache_dir)
-    if encoder is None:
-        print(f"surveil search: text search needs CLIP, which is unavailable: {reason}. "
-              "--similar OBJECT_ID works without it.", file=sys.stderr)
-        return None
-    return text_query(encoder, args.text)
-
-
 def _verify(args) -> int:
-    from surveil.store.verify import verify_store
+    from surveil.service.queries import QueryError
 
     if args.export is not None:
         return _verify_export(args.export)
-    store, _ = _open(args)
-    with store:
-        report = verify_store(store)
-    print(f"{store.folder}: {report.entries} audit entries, {report.records} records, {report.clips} clips, "
-          f"{report.segments} recording segments checked")
-    return _verdict(report.problems, "the chain is whole and every record, clip and recording matches")
+    try:
+        with access(args) as store:
+            report = store.verify()
+    except QueryError as exc:
+        return _refused("verify", exc)
+    print(f"{report['folder']}: {report['entries']} audit entries, {report['records']} records, "
+          f"{report['clips']} clips, {report['segments']} recording segments checked")
+    return _verdict(report["problems"], "the chain is whole and every record, clip and recording matches")
 
 
 def _iso(seconds: float) -> str:

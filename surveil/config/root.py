@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, field_validator, model_validator
 
 from surveil.config.camera import CameraConfig
-from surveil.config.sections import ModelsConfig, RecordingConfig, StorageConfig
+from surveil.config.sections import ModelsConfig, MqttConfig, RecordingConfig, ServiceConfig, StorageConfig
 from surveil.rules.model import Rule
 from surveil.schema import StrictModel
 
@@ -38,6 +38,13 @@ class SurveilConfig(StrictModel):
     )
     recording: RecordingConfig = Field(
         default_factory=RecordingConfig, title="Recording", description="Recording segments and event clips.",
+    )
+    service: ServiceConfig = Field(
+        default_factory=ServiceConfig, title="Local API", description="The running engine's API for the CLI and "
+        "attached windows.",
+    )
+    mqtt: MqttConfig = Field(
+        default_factory=MqttConfig, title="MQTT", description="Alerts and camera status to an MQTT broker.",
     )
     rules: list[Rule] = Field(
         default_factory=list, title="Rules", description="Alert rules written in plain words.",

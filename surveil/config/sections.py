@@ -118,3 +118,38 @@ class RecordingConfig(StrictModel):
     post_roll_s: float = Field(
         5.0, ge=0, le=120, title="Post-roll (s)", description="Seconds of video kept after an event ends.",
     )
+
+
+class ServiceConfig(StrictModel):
+    """The engine's local API: the CLI and attached windows reach a running engine through it."""
+
+    enabled: bool = Field(
+        True, title="Serve the local API",
+        description="While the engine runs, serve its API so that the CLI and other windows use it "
+        "instead of the store (which only one process may open for writing).",
+    )
+    host: str = Field(
+        "127.0.0.1", title="Listen address",
+        description="Address the API listens on; 127.0.0.1 keeps it on this machine. Every request needs the "
+        "token kept in the config folder (api-token, readable by its owner only).",
+    )
+    port: int = Field(
+        8765, ge=0, le=65535, title="Port", description="TCP port of the API; 0 picks a free one.",
+    )
+
+
+class MqttConfig(StrictModel):
+    """Publishing alerts, their end, camera status and availability to an MQTT broker."""
+
+    enabled: bool = Field(False, title="Publish to MQTT", description="Publish to the broker below.")
+    host: str = Field("127.0.0.1", title="Broker host", description="Host name or address of the MQTT broker.")
+    port: int = Field(1883, ge=1, le=65535, title="Broker port", description="TCP port of the broker.")
+    username: str | None = Field(None, title="User name", description="Broker user name; empty for none.")
+    password: str | None = Field(None, title="Password", description="Broker password; empty for none.")
+    topic_prefix: str = Field(
+        "surveil", min_length=1, title="Topic prefix",
+        description="Every topic starts with this (surveil/events, surveil/available, surveil/<camera>/status).",
+    )
+    client_id: str | None = Field(
+        None, title="Client id", description="MQTT client id; empty means surveil-<host name>.",
+    )

@@ -46,8 +46,10 @@ class Engine:
 
     def __init__(self, config: SurveilConfig, paths: AppPaths, detector: Detector | None = None,
                  encoder: TextImageEncoder | None = None, clip_reason: str | None = None, record: bool = True,
-                 config_path: Path | None = None):
+                 config_path: Path | None = None, serve: bool = False):
         self.config, self.paths, self.config_path = config, paths, config_path
+        self._serve = serve  # the local API, for `surveil run` and the window (config.service says where)
+        self.api = None  # the ApiServer while it serves
         self._record = record  # False only for benchmarks: what recording costs, measured against none
         self._detector, self._encoder, self._clip_reason = detector, encoder, clip_reason
         self.listeners: list[Listener] = []
@@ -71,11 +73,29 @@ class Engine:
         self._started = True
         logger.info("engine started with %d camera(s) and %d rule(s)", len(self.config.cameras),
                     len(self.config.rules))
+        if self._serve and self.config.service.enabled:
+            self._start_api()
+
+    def _start_api(self) -> None:
+        """Last to start: the API. One that cannot listen is logged; monitoring and recording go on."""
+        from surveil.service.server import ApiServer
+
+        service = self.config.service
+        api = ApiServer(self, service.host, service.port, self.paths.config_dir)
+        try:
+            api.start()
+        except OSError as exc:
+            api.stop()
+            logger.error("the local API is not served: cannot listen on %s:%s: %s", service.host, service.port,
+                         exc.strerror or exc)
+            return
+        self.api = api
 
     def _start(self) -> None:
         self.store, self._parts = start_parts(self.config, self.paths, self.watch, self._notify,
                                               on_segment=self._segment_closed, on_clip=self._clip_done)
-        self.writer, self.webhooks, self.retention, self.recorder = self._parts
+        self.writer, self.webhooks, *publishers, self.retention, self.recorder = self._parts
+        self.listeners.extend(publisher.notice for publisher in publishers)  # MQTT, when enabled: every notice
         detector = self._detector or YoloDetector(self.config.models.detector, self.paths.model_cache_dir)
         if hasattr(detector, "warmup"):
             detector.warmup()
@@ -97,6 +117,9 @@ class Engine:
 
     def stop(self) -> None:
         """Stop in reverse order, joining each part. Safe to call twice."""
+        if self.api is not None:  # first to stop: no client asks anything of a stopping engine
+            self.api.stop()
+            self.api = None
         with self._change_lock:
             self._started = False  # no command is accepted from here on
         if self.loop is not None:
@@ -162,9 +185,12 @@ class Engine:
         return self._apply(lambda config: changes.remove_rule(config, name), lambda _: self.loop.remove_rule(name))
 
     def mark_event(self, event_id: str, verdict: str | None = None, acknowledged: bool | None = None,
-                   note: str | None = None) -> None:
-        """Operator feedback: stored and audited; a verdict also teaches the rule (and is relearned at start)."""
-        marked = record_verdict(self.store, event_id, verdict, acknowledged, note)
+                   note: str | None = None, locked: bool | None = None) -> None:
+        """Operator triage: stored and audited; a verdict also teaches the rule (and is relearned at start)."""
+        with self._change_lock:
+            if not self._started:
+                raise ChangeRefused("the engine is not running")
+        marked = record_verdict(self.store, event_id, verdict, acknowledged, note, locked)
         if marked.embedding is not None and verdict is not None:
             self.loop.call_soon(lambda: self._learn(marked))
         self._notify(EngineNotice("event_marked", f"event {event_id}: {marked.describe()}",

@@ -42,14 +42,19 @@ class Verdict:
 
 
 def record_verdict(store: EventStore, event_id: str, verdict: str | None, acknowledged: bool | None,
-                   note: str | None) -> Verdict:
-    """Store an operator's decision on an event (audited); raises ChangeRefused for bad input."""
+                   note: str | None, locked: bool | None = None) -> Verdict:
+    """Store an operator's decision on an event (audited); raises ChangeRefused for bad input.
+
+    A locked event (and the recording around it) is kept by retention until it is unlocked.
+    """
     if verdict not in (None, *VERDICTS):
         raise ChangeRefused(f"unknown verdict '{verdict}': use false_alarm or correct")
-    changes = {k: v for k, v in (("verdict", verdict), ("acknowledged", acknowledged), ("note", note))
-               if v is not None}
+    changes = {k: v for k, v in (("verdict", verdict), ("acknowledged", acknowledged), ("note", note),
+                                 ("locked", locked)) if v is not None}
     if not changes:
-        raise ChangeRefused("nothing to record: give a verdict, an acknowledgement or a note")
+        raise ChangeRefused("nothing to record: give a verdict, an acknowledgement, a note or a lock")
+    if note is not None and not note.strip():
+        raise ChangeRefused("an empty note: write something")
     record = store.get_event(event_id)
     if record is None:
         raise ChangeRefused(f"no event '{event_id}' in the store")
