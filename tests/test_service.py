@@ -42,7 +42,8 @@ def service(tmp_path_factory):
     config_path.write_text(yaml.safe_dump(data))
     log = open(home / "run.out", "w")  # noqa: SIM115 (closed below)
     proc = subprocess.Popen([sys.executable, "-m", "surveil", "run", "--config", str(config_path), "--json"],
-                            stdout=log, stderr=subprocess.PIPE, text=True, env={**os.environ, "SURVEIL_HOME": str(home)})
+                            stdout=log, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "SURVEIL_HOME": str(home)})
     store = demo_dir / "store"
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and not _ended_events(home, config_path):

@@ -49,6 +49,11 @@ def test_search_similar_works_without_clip_and_text_search_says_why_not(surveil_
     assert text.returncode == 1 and "text search needs CLIP, which is unavailable" in text.stderr
 
 
-def test_events_on_a_missing_store_says_so(surveil_home):
+def test_events_on_a_fresh_install_says_there_are_none_yet_and_creates_nothing(surveil_home):
     done = _surveil("events")
-    assert done.returncode == 1 and "no event store at" in done.stderr
+    assert done.returncode == 0 and done.stdout == ""
+    assert done.stderr.startswith("no events yet: the store at") and "Traceback" not in done.stderr
+    assert not (surveil_home / "data" / "store").exists()
+    marked = _surveil("mark", "1796047831397-d2f709bd", "--ack")
+    assert marked.returncode == 1 and "no event '1796047831397-d2f709bd'" in marked.stderr
+    assert not (surveil_home / "data" / "store").exists()

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import argparse
-import datetime as dt
 import json
 import sys
 from pathlib import Path
 
+from surveil.cli.times import WHEN_HELP, format_time, resolve_when, when_text
 from surveil.config import load_or_default
 from surveil.paths import app_paths
 from surveil.store.paths import store_folder
@@ -40,19 +39,11 @@ def register(sub) -> None:
 def _filters(parser) -> None:
     parser.add_argument("--config", type=Path)
     parser.add_argument("--store", type=Path, help="store folder (default: from the config)")
-    parser.add_argument("--since", type=_when, help="ISO time or date (UTC unless it says otherwise)")
-    parser.add_argument("--until", type=_when)
+    parser.add_argument("--since", type=when_text, help=WHEN_HELP)
+    parser.add_argument("--until", type=when_text, help="the same forms as --since")
     parser.add_argument("--camera", action="append", default=[])
     parser.add_argument("--label", action="append", default=[])
     parser.add_argument("--json", action="store_true")
-
-
-def _when(text: str) -> float:
-    try:
-        moment = dt.datetime.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not an ISO time or date, e.g. 2026-11-02T14:00:00Z") from None
-    return (moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)).timestamp()
 
 
 def _open(args, read_only: bool = True):
@@ -65,17 +56,22 @@ def _open(args, read_only: bool = True):
 
 
 def access(args, write: bool = False):
-    """The running engine's API when one serves the store, else the store opened here (a context manager)."""
+    """The running engine's API when one serves the store, else the store opened here (a context manager).
+
+    Also sets ``args.zone``: the configured time zone, in which the command reads and prints times.
+    """
     from surveil.service.access import open_access
 
     paths = app_paths()
     config, _ = load_or_default(args.config, paths.config_file)
+    args.zone = config.zone()
     return open_access(args.store or store_folder(config, paths), config, paths, write)
 
 
 def filter_json(args, **extra) -> dict:
-    """The command line's filters in the API's form."""
-    return {"since": args.since, "until": args.until, "cameras": args.camera, "labels": args.label,
+    """The command line's filters in the API's form (times read in ``args.zone``, set by ``access``)."""
+    since, until = resolve_when(args.since, args.zone), resolve_when(args.until, args.zone)
+    return {"since": since, "until": until, "cameras": args.camera, "labels": args.label,
             "rules": getattr(args, "rule", []), "severities": getattr(args, "severity", []),
             "states": getattr(args, "state", []), **extra}
 
@@ -86,10 +82,11 @@ def _events(args) -> int:
     try:
         with access(args) as store:
             if args.per_hour:
-                return _print_hours(store.per_hour(filter_json(args)), args.json)
+                return _print_hours(store.per_hour(filter_json(args)), args.json, args.zone)
             page = store.events(filter_json(args), args.limit, args.before)
     except QueryError as exc:
         return _refused("events", exc)
+    zone = args.zone
     for row in page["events"]:
         if args.json:
             print(json.dumps(row))
@@ -97,7 +94,7 @@ def _events(args) -> int:
             state = row["state"]
             status = "locked " if state["locked"] else ""
             status += state["verdict"] or ("acknowledged" if state["acknowledged"] else "new")
-            print(f"{_iso(row['start'])}  {row['event_id']}  {row['camera_id']:10} {row['severity']:8} "
+            print(f"{format_time(row['start'], zone)}  {row['event_id']}  {row['camera_id']:10} {row['severity']:8} "
                   f"{row['rule']}: {row['label']} #{row['track_id']}  [{status}]")
     if page["next"] and not args.json:
         print(f"more: --before {page['next']}")
@@ -106,10 +103,10 @@ def _events(args) -> int:
     return 0
 
 
-def _print_hours(counts: dict[int, int], as_json: bool) -> int:
+def _print_hours(counts: dict[int, int], as_json: bool, zone) -> int:
     for hour, count in sorted(counts.items()):
-        print(json.dumps({"hour": hour, "hour_iso": _iso(hour), "events": count}) if as_json
-              else f"{_iso(hour)}  {count}")
+        print(json.dumps({"hour": hour, "hour_iso": format_time(hour, zone), "events": count}) if as_json
+              else f"{format_time(hour, zone)}  {count}")
     return 0
 
 
@@ -130,7 +127,7 @@ def _search(args) -> int:
     except QueryError as exc:
         return _refused("search", exc)
     for hit in hits:
-        line = {**hit, "start": _iso(hit["start"])}
+        line = {**hit, "start": format_time(hit["start"], args.zone)}
         print(json.dumps(line) if args.json else f"{hit['score']:.3f}  {line['start']}  {hit['object_id']}  "
               f"{hit['camera']:10} {hit['label']}  {hit['events'] or ''}")
     return 0
@@ -147,23 +144,39 @@ def _verify(args) -> int:
     except QueryError as exc:
         return _refused("verify", exc)
     print(f"{report['folder']}: {report['entries']} audit entries, {report['records']} records, "
-          f"{report['clips']} clips, {report['segments']} recording segments checked")
-    return _verdict(report["problems"], "the chain is whole and every record, clip and recording matches")
-
-
-def _iso(seconds: float) -> str:
-    return dt.datetime.fromtimestamp(seconds, dt.UTC).isoformat(timespec="seconds")
+          f"{report['clips']} clips, {report['segments']} recording segments, "
+          f"{report.get('blobs', 0)} thumbnails and embeddings checked")
+    for note in report.get("notes", []):
+        print(f"note: {note}")
+    return _verdict(report["problems"], "the chain is whole up to its signed checkpoint and every record, "
+                    "thumbnail, embedding, clip and recording matches")
 
 
 def _verify_export(path: Path) -> int:
     from surveil.media.export import verify_export
+    from surveil.signing import existing_fingerprint
 
     if not path.exists():
         print(f"surveil verify: {path} does not exist", file=sys.stderr)
         return 1
-    check = verify_export(path)
-    print(f"{path}: {check.files} files in the manifest (manifest sha256 {check.manifest_sha256})")
-    return _verdict(check.problems, "every file matches the manifest and nothing was added")
+    try:
+        check = verify_export(path)
+    except Exception as exc:  # a package is outside data: whatever it holds, one line, never a traceback
+        print(f"surveil verify: cannot check {path}: {exc}", file=sys.stderr)
+        return 1
+    if check.manifest_sha256:
+        print(f"{path}: {check.files} files in the manifest (manifest sha256 {check.manifest_sha256})")
+    if check.fingerprint:
+        own = check.fingerprint == existing_fingerprint(app_paths().config_dir)
+        print(f"signed by key {check.fingerprint}: " + ("this installation's own key" if own else
+              "compare it with the sender's (`surveil config paths` on the machine that exported it)"))
+    if check.chain:
+        print(f"audit chain when exported: {check.chain['entries']} entries, the last #{check.chain['last_seq']} "
+              f"{check.chain['last_hash'][:16]}…")
+    for note in check.notes:
+        print(f"note: {note}")
+    return _verdict(check.problems, "the signature holds, every file matches the signed manifest, nothing was "
+                    "added, and every clip and thumbnail matches its event record")
 
 
 def _verdict(problems: list[str], praise: str) -> int:

@@ -27,6 +27,8 @@ NOTICE_KINDS = {
     "recording_resumed": "a camera records again",
     "retention": "retention removed old recordings or events",
     "storage_warning": "storage use passed the warning level",
+    "mqtt_up": "connected to the MQTT broker (at start, or again after losing it)",
+    "mqtt_down": "the MQTT broker cannot be reached; retried in the background, alert events kept meanwhile",
 }
 
 

@@ -227,6 +227,8 @@ class Engine:
                 "stage_ms": {k: round(v, 2) for k, v in (health.stage_ms if health else {}).items()}}
         return {"cameras": cameras, "latency_s": self.loop.incidents.latency.percentiles(),
                 "clips": {"written": self.recorder.written, "failed": self.recorder.failed},
+                "webhooks": self.webhooks.status(),
+                "mqtt": next((p.status() for p in self._parts if hasattr(p, "notice")), None),
                 "recording": self.recorder.status(), "retention": self.retention.status(),
                 "store": {"written": self.writer.written, "failures": self.writer.failures,
                           "pending": self.writer.pending, "dropped": self.writer.dropped,

@@ -72,8 +72,8 @@ class Incidents:
         elif update.kind == "ended":
             # Written before the clip is asked for: the version with the clip must be the later write.
             self._write(incident, on_written=lambda: self._notify(EngineNotice(
-                "alert_ended", f"{event.rule} on {event.camera_id} ended", camera_id=event.camera_id,
-                detail={"event_id": event.event_id})))
+                "alert_ended", f"{event.rule} on {event.camera_id} ended", self.writer.store.get_event(event.event_id),
+                camera_id=event.camera_id, detail={"event_id": event.event_id})))
             self.recorder.end_clip(event.event_id, event.end_wall.timestamp())
         else:
             self._write(incident)

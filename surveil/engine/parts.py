@@ -1,7 +1,8 @@
-"""The engine's worker parts, built and started in order: store writer → webhooks → retention → recorder.
+"""The engine's worker parts, started in order: store writer → webhooks → MQTT (if enabled) → retention → recorder.
 
 Each runs one thread under the engine's ``Watch``: a body that raises is counted, announced
-and started again. ``Engine.stop`` stops them in reverse order.
+and started again. ``Engine.stop`` stops them in reverse order. The MQTT publisher, when there is
+one, sits between webhooks and retention in the list; the engine adds its ``notice`` to its listeners.
 """
 
 from __future__ import annotations
@@ -14,10 +15,12 @@ from surveil.engine.retention_thread import RetentionThread
 from surveil.engine.watch import Watch
 from surveil.engine.webhooks import WebhookSender
 from surveil.engine.writer import StoreWriter, WriteJob
+from surveil.media.export_partial import clean_partial_exports
 from surveil.media.index import gap_record, segment_record
 from surveil.media.reconcile import reconcile
 from surveil.media.recorder import Recorder
 from surveil.paths import AppPaths
+from surveil.service.mqtt import MqttPublisher
 from surveil.store.paths import clips_folder, recordings_folder, store_folder
 from surveil.store.store import EventStore, Put
 
@@ -33,10 +36,13 @@ def start_parts(config: SurveilConfig, paths: AppPaths, watch: Watch, notify: No
     parts: list = []
     try:
         reconcile(store, recordings, clips, rec.pre_roll_s, rec.post_roll_s)
+        clean_partial_exports(store.folder)  # what a killed export left (none of it verifies)
         writer = StoreWriter(store, lambda msg: notify(EngineNotice("store_error", msg)),
                              on_resumed=lambda msg: notify(EngineNotice("store_resumed", msg)), watch=watch)
         parts.append(_started(writer))
         parts.append(_started(WebhookSender(watch=watch)))
+        if config.mqtt.enabled:
+            parts.append(_started(MqttPublisher(config, notify, watch=watch, lookup_event=store.get_event)))
         parts.append(_started(RetentionThread(store, config, recordings, clips, notify, watch=watch)))
 
         def segment_closed(segment) -> None:  # recorder thread: into the index and the audit chain

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import urllib.parse
 from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
@@ -93,13 +94,24 @@ class WebhookAction(StrictModel):
     """Post the alert as JSON to a URL."""
 
     kind: Literal["webhook"] = Field("webhook", title="Kind", description="The action type.")
-    url: str = Field(..., title="URL", description="An http:// or https:// address that receives the alert as JSON.")
+    url: str = Field(
+        ..., title="URL",
+        description="An http:// or https:// address that receives the alert as JSON; user:password@ in it is "
+        "sent as HTTP basic auth (percent-encode '@' and ':' in them).",
+    )
 
     @field_validator("url")
     @classmethod
     def _http(cls, url: str) -> str:
-        if not url.startswith(("http://", "https://")):
+        if not url.lower().startswith(("http://", "https://")):
             raise ValueError("a webhook URL must start with http:// or https://")
+        parts = urllib.parse.urlsplit(url)
+        try:
+            parts.port  # noqa: B018 -- raises on a port that is not a number in range
+        except ValueError:
+            raise ValueError("a webhook URL's port must be a number from 1 to 65535") from None
+        if not parts.hostname:
+            raise ValueError("a webhook URL needs a host (http://host/path)")
         return url
 
 
