@@ -26,13 +26,14 @@ def main(out: Path, wait_s: float = 40.0) -> int:
     from surveil.demo import prepare_demo
     from surveil.engine.engine import Engine
     from surveil.paths import app_paths
+    from surveil.service.link import LocalLink
     from ui.main_window import MainWindow
 
     app = QApplication(sys.argv[:1])
     paths = app_paths().ensure()
     engine = Engine(prepare_demo(paths)[0], paths)
     engine.start()
-    window = MainWindow(engine, QSettings(str(paths.config_dir / "window.ini"), QSettings.Format.IniFormat))
+    window = MainWindow(LocalLink(engine), QSettings(str(paths.config_dir / "window.ini"), QSettings.Format.IniFormat))
     window.resize(1500, 850)
     window.show()
     deadline = time.monotonic() + wait_s

@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from surveil.cli.times import format_time, parse_when, resolve_when, short_time, when_text
+from surveil.cli.times import format_time, parse_when, positive_seconds, resolve_when, short_time, when_text
 
 PARIS = ZoneInfo("Europe/Paris")
 # Monday 26 October 2026, 10:00 in Paris: summer time ended the day before (03:00 CEST -> 02:00 CET),
@@ -100,3 +100,10 @@ def test_format_time_prints_the_offset_of_that_moment():
 def test_what_is_printed_reads_back_as_the_same_moment():
     for seconds in (utc("2026-10-25T00:30"), utc("2026-10-25T01:30"), utc("2026-03-29T01:30")):
         assert parse_when(format_time(seconds, PARIS), PARIS) == seconds
+
+
+def test_a_duration_is_a_number_of_seconds_above_zero():
+    assert positive_seconds("2.5") == 2.5
+    for text in ("0", "-1", "soon", "nan"):
+        with pytest.raises(argparse.ArgumentTypeError, match=f"{text!r} is not a number of seconds above 0"):
+            positive_seconds(text)

@@ -14,6 +14,7 @@ from videos import write_video  # noqa: E402
 
 from surveil.engine.engine import Engine  # noqa: E402
 from surveil.paths import app_paths  # noqa: E402
+from surveil.service.link import LocalLink  # noqa: E402
 from ui.camera_wall import CameraWall  # noqa: E402
 from ui.main_window import MainWindow  # noqa: E402
 
@@ -21,7 +22,7 @@ from ui.main_window import MainWindow  # noqa: E402
 def test_frames_alerts_and_acknowledgement_flow_through_the_window(qtbot, fake_engine, tmp_path):
     engine = fake_engine
     settings = QSettings(str(tmp_path / "window.ini"), QSettings.Format.IniFormat)
-    window = MainWindow(engine, settings)
+    window = MainWindow(LocalLink(engine), settings)
     qtbot.addWidget(window)
     window.show()
     tile = window.wall.tiles["cam"]
@@ -43,7 +44,8 @@ def test_frames_alerts_and_acknowledgement_flow_through_the_window(qtbot, fake_e
     window.wall.set_layout(1)
     window.close()
     assert int(QSettings(str(tmp_path / "window.ini"), QSettings.Format.IniFormat).value("wall/per_page")) == 1
-    assert window.bridge._on_frame not in engine.loop.frame_listeners, "the bridge let go of the engine"
+    assert not engine.loop.frame_listeners and window.bridge._on_notice not in engine.listeners, \
+        "the bridge let go of the engine"
 
 
 def test_the_engine_and_window_leave_no_threads_or_windows_behind(qtbot, tmp_path):
@@ -51,7 +53,7 @@ def test_the_engine_and_window_leave_no_threads_or_windows_behind(qtbot, tmp_pat
     engine = Engine(_config(tmp_path, [{"id": "cam", "source": str(clip), "loop": True}]), app_paths(),
                     detector=PatchDetector(), clip_reason="test")
     engine.start()
-    window = MainWindow(engine, QSettings(str(tmp_path / "w.ini"), QSettings.Format.IniFormat))
+    window = MainWindow(LocalLink(engine), QSettings(str(tmp_path / "w.ini"), QSettings.Format.IniFormat))
     window.show()
     qtbot.waitUntil(lambda: window.wall.tiles["cam"].view is not None, timeout=15000)
     window.close()
@@ -83,7 +85,7 @@ def test_wall_layouts_and_enlarging(qtbot):
 def test_tiles_show_rule_zones_and_a_reconnect_countdown(qtbot, fake_engine, tmp_path):
     import time as _time
 
-    window = MainWindow(fake_engine, QSettings(str(tmp_path / "w.ini"), QSettings.Format.IniFormat))
+    window = MainWindow(LocalLink(fake_engine), QSettings(str(tmp_path / "w.ini"), QSettings.Format.IniFormat))
     qtbot.addWidget(window)
     tile = window.wall.tiles["cam"]
     qtbot.waitUntil(lambda: tile.zones == [[(0.5, 0.0), (1.0, 0.0), (1.0, 1.0), (0.5, 1.0)]], timeout=5000)
@@ -112,7 +114,7 @@ def test_the_rule_form_round_trips_schedule_and_heading(qtbot):
 
 
 def test_the_status_bar_shows_storage_and_a_camera_that_stopped_recording(qtbot, fake_engine, tmp_path):
-    window = MainWindow(fake_engine, QSettings(str(tmp_path / "window.ini"), QSettings.Format.IniFormat))
+    window = MainWindow(LocalLink(fake_engine), QSettings(str(tmp_path / "window.ini"), QSettings.Format.IniFormat))
     qtbot.addWidget(window)
     window.show()
     qtbot.waitUntil(lambda: "days kept" in window.storage_label.text(), timeout=20000)

@@ -8,6 +8,7 @@ from PySide6.QtCore import QSettings  # noqa: E402
 from videos import write_video  # noqa: E402
 
 from surveil.config import CameraConfig  # noqa: E402
+from surveil.service.link import LocalLink  # noqa: E402
 from ui.camera_dialog import CameraDialog  # noqa: E402
 from ui.main_window import MainWindow  # noqa: E402
 
@@ -35,7 +36,7 @@ def test_an_invalid_camera_stays_in_the_dialog(qtbot):
 
 
 def test_a_camera_added_and_removed_in_the_window_changes_the_engine(qtbot, fake_engine, tmp_path):
-    window = MainWindow(fake_engine, QSettings(str(tmp_path / "w.ini"), QSettings.Format.IniFormat))
+    window = MainWindow(LocalLink(fake_engine), QSettings(str(tmp_path / "w.ini"), QSettings.Format.IniFormat))
     qtbot.addWidget(window)
     clip = write_video(tmp_path / "b.avi", count=60, fps=20)
     assert window.add_camera(CameraConfig(id="back", source=str(clip), loop=True))

@@ -6,11 +6,12 @@ pytest.importorskip("PySide6")
 
 from PySide6.QtCore import QSettings  # noqa: E402
 
+from surveil.service.link import LocalLink  # noqa: E402
 from ui.main_window import MainWindow  # noqa: E402
 
 
 def test_a_failing_part_and_its_notice_show_in_the_status_bar(qtbot, fake_engine, tmp_path):
-    window = MainWindow(fake_engine, QSettings(str(tmp_path / "w.ini"), QSettings.Format.IniFormat))
+    window = MainWindow(LocalLink(fake_engine), QSettings(str(tmp_path / "w.ini"), QSettings.Format.IniFormat))
     qtbot.addWidget(window)
     assert window.status.failures_label.text() == ""
     fake_engine.watch.failed("recorder", RuntimeError("disk on fire"))

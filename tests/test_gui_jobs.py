@@ -9,6 +9,7 @@ pytest.importorskip("PySide6")
 
 from PySide6.QtCore import QSettings  # noqa: E402
 
+from surveil.service.link import LocalLink  # noqa: E402
 from ui.main_window import MainWindow  # noqa: E402
 from ui.worker import Job, cancel_all_and_join, running_jobs  # noqa: E402
 
@@ -18,7 +19,7 @@ def _gui_jobs() -> list[str]:
 
 
 def test_closing_the_window_cancels_and_joins_its_running_jobs(qtbot, fake_engine, tmp_path):
-    window = MainWindow(fake_engine, QSettings(str(tmp_path / "window.ini"), QSettings.Format.IniFormat))
+    window = MainWindow(LocalLink(fake_engine), QSettings(str(tmp_path / "window.ini"), QSettings.Format.IniFormat))
     qtbot.addWidget(window)
     window.show()
     reports, failures = [], []

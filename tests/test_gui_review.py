@@ -8,6 +8,7 @@ from capture_helpers import wait_for  # noqa: E402
 from PySide6.QtCore import QSettings  # noqa: E402
 
 from surveil.media.export import verify_export  # noqa: E402
+from surveil.service.link import LocalLink  # noqa: E402
 from surveil.store.query import EventFilter, list_events  # noqa: E402
 from ui.main_window import MainWindow  # noqa: E402
 from ui.review import ReviewPanel  # noqa: E402
@@ -21,7 +22,7 @@ def _wait_for_incidents(engine, count):
 def test_review_filters_return_what_the_store_holds_and_export_verifies(qtbot, fake_engine, tmp_path):
     engine = fake_engine
     _wait_for_incidents(engine, 2)
-    panel = ReviewPanel(engine)
+    panel = ReviewPanel(LocalLink(engine))
     qtbot.addWidget(panel)
     panel.refresh()
     stored = list_events(engine.store, panel.current_filter(), limit=500)[0]
@@ -48,7 +49,7 @@ def test_review_filters_return_what_the_store_holds_and_export_verifies(qtbot, f
 
 
 def test_the_window_has_live_rules_and_review_tabs(qtbot, fake_engine, tmp_path):
-    window = MainWindow(fake_engine, QSettings(str(tmp_path / "w.ini"), QSettings.Format.IniFormat))
+    window = MainWindow(LocalLink(fake_engine), QSettings(str(tmp_path / "w.ini"), QSettings.Format.IniFormat))
     qtbot.addWidget(window)
     assert [window.tabs.tabText(i) for i in range(window.tabs.count())] == ["Live", "Rules", "Review"]
     _wait_for_incidents(fake_engine, 1)

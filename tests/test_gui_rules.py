@@ -7,6 +7,7 @@ pytest.importorskip("PySide6")
 from PySide6.QtCore import QPoint, Qt  # noqa: E402
 
 from surveil.config import load_config  # noqa: E402
+from surveil.service.link import LocalLink  # noqa: E402
 from ui.rule_editor import RuleEditor  # noqa: E402
 from ui.zone_editor import ZoneEditor  # noqa: E402
 
@@ -15,7 +16,7 @@ def test_an_invalid_rule_is_refused_in_place_and_a_valid_one_is_applied_and_save
     engine = fake_engine
     path = tmp_path / "config.yaml"
     engine.config_path = path  # the engine saves what it applies; the editor only asks
-    editor = RuleEditor(engine)
+    editor = RuleEditor(LocalLink(engine))
     qtbot.addWidget(editor)
     assert editor.form.widgets["name"].text() == "square on the right"
     assert "CLIP is unavailable (test: no CLIP)" in editor.clip_notice.text()
@@ -59,7 +60,7 @@ def test_back_test_counts_what_the_rule_would_have_caught_in_the_store(qtbot, fa
 
     engine = fake_engine
     wait_for(lambda: sum(1 for _ in engine.store.objects()) >= 2, 60, "stored tracked objects")
-    editor = RuleEditor(engine)
+    editor = RuleEditor(LocalLink(engine))
     qtbot.addWidget(editor)
     stored = sum(1 for _ in engine.store.objects())
     job = editor.backtest()
@@ -74,27 +75,34 @@ def test_back_test_counts_what_the_rule_would_have_caught_in_the_store(qtbot, fa
     assert editor.backtest_hits.count() == expected
 
 
-def test_a_cancelled_back_test_stops_at_its_next_progress_report(qtbot):
-    from ui.rule_editor import _reporting
+def test_a_cancelled_back_test_stops_at_its_next_progress_report(qtbot, monkeypatch):
+    """The editor hands its job's progress to the link's back-test: a cancel ends it at the next report."""
+    from types import SimpleNamespace
+
+    import surveil.rules.backtest as backtest_module
+    from surveil.rules.model import Rule
     from ui.worker import Cancelled, Job
 
     job = Job(lambda j: None)
     seen = []
-    stream = _reporting(iter(range(1000)), job, every=100)
-    for value in stream:
-        seen.append(value)
-        if value == 150:
-            job.cancel()
-            with pytest.raises(Cancelled):
-                for value in stream:
-                    seen.append(value)
-            break
+
+    def replay(rule, objects, encoder):  # the back-test, reduced to reading the objects
+        for value in objects:
+            seen.append(value)
+            if value == 150:
+                job.cancel()
+
+    monkeypatch.setattr(backtest_module, "objects_from_store", lambda store: iter(range(1000)))
+    monkeypatch.setattr(backtest_module, "backtest", replay)
+    link = LocalLink(SimpleNamespace(store=object(), encoder=None))
+    with pytest.raises(Cancelled):
+        link.backtest(Rule(name="r", classes=["person"]), progress=job.progress)
     assert seen[-1] == 198, "objects up to the next report (the 200th) went through, no more"
 
 
 def test_a_rule_deleted_in_the_editor_leaves_the_engine_and_a_failing_rule_says_so(qtbot, fake_engine):
     engine = fake_engine
-    editor = RuleEditor(engine)
+    editor = RuleEditor(LocalLink(engine))
     qtbot.addWidget(editor)
     from surveil.rules.engine import RuleFailure
 

@@ -5,61 +5,35 @@ separate processes that must reach it through its API, since the store is the en
 """
 
 import json
-import os
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
-import yaml
+from service_helpers import service_url, start_service, stop_service, surveil
 
-from surveil.paths import app_paths
 from surveil.service.client import ApiClient
 from surveil.service.discovery import SERVICE_FILE
 
 pytestmark = pytest.mark.slow
 
 
-def _surveil(home: Path, *args: str, timeout: float = 90) -> subprocess.CompletedProcess:
-    env = {**os.environ, "SURVEIL_HOME": str(home)}
-    return subprocess.run([sys.executable, "-m", "surveil", *args], capture_output=True, text=True, timeout=timeout,
-                          env=env)
-
-
 @pytest.fixture(scope="module")
 def service(tmp_path_factory):
     """`surveil run` on the demo clip with its API on a free port; yields (home, config path, process)."""
-    from surveil.demo import prepare_demo
-
     home = tmp_path_factory.mktemp("service-home")
-    paths = app_paths({"SURVEIL_HOME": str(home)}).ensure()
-    _, demo_dir = prepare_demo(paths)
-    config_path = demo_dir / "config.yaml"
-    data = yaml.safe_load(config_path.read_text())
-    data["service"] = {"port": 0}  # several test engines at once must not fight over 8765
-    config_path.write_text(yaml.safe_dump(data))
-    log = open(home / "run.out", "w")  # noqa: SIM115 (closed below)
-    proc = subprocess.Popen([sys.executable, "-m", "surveil", "run", "--config", str(config_path), "--json"],
-                            stdout=log, stderr=subprocess.PIPE, text=True,
-                            env={**os.environ, "SURVEIL_HOME": str(home)})
-    store = demo_dir / "store"
+    config_path, proc, log = start_service(home)
+    service_url(config_path, proc)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and not _ended_events(home, config_path):
         assert proc.poll() is None, f"surveil run exited: {proc.stderr.read()}"
         time.sleep(1)
-    assert (store / SERVICE_FILE).exists()
     yield home, config_path, proc
-    proc.send_signal(signal.SIGTERM)
-    try:
-        proc.wait(60)
-    finally:
-        log.close()
+    stop_service(proc, log)
 
 
 def _ended_events(home: Path, config_path: Path) -> list[dict]:
-    done = _surveil(home, "events", "--config", str(config_path), "--json", "--limit", "200")
+    done = surveil(home, "events", "--config", str(config_path), "--json", "--limit", "200")
     if done.returncode != 0:
         return []
     rows = [json.loads(line) for line in done.stdout.splitlines()]
@@ -71,7 +45,7 @@ def test_cli_commands_work_beside_a_running_engine(service, tmp_path):
     config = ["--config", str(config_path)]
     event = _ended_events(home, config_path)[0]
 
-    marked = _surveil(home, "mark", event["event_id"], "--lock", "--false-alarm", "--note", "kept for the police",
+    marked = surveil(home, "mark", event["event_id"], "--lock", "--false-alarm", "--note", "kept for the police",
                       *config)
     assert marked.returncode == 0, marked.stderr
     assert marked.stdout.strip() == f"{event['event_id']}: locked, false_alarm, acknowledged, 1 note(s)"
@@ -79,16 +53,16 @@ def test_cli_commands_work_beside_a_running_engine(service, tmp_path):
     run_lines = [json.loads(line) for line in (home / "run.out").read_text().splitlines()]
     assert any(n["kind"] == "event_marked" and n["detail"].get("event_id") == event["event_id"] for n in run_lines)
 
-    similar = _surveil(home, "search", "--similar", event["object_id"], "-k", "3", "--json", *config)
+    similar = surveil(home, "search", "--similar", event["object_id"], "-k", "3", "--json", *config)
     assert similar.returncode == 0 or "no stored embedding" in similar.stderr, similar.stderr
 
     out = tmp_path / "evidence.zip"
-    exported = _surveil(home, "export", "--event", event["event_id"], "-o", str(out), *config)
+    exported = surveil(home, "export", "--event", event["event_id"], "-o", str(out), *config)
     assert exported.returncode == 0, exported.stderr
     assert out.is_file() and "Traceback" not in exported.stderr
-    verified = _surveil(home, "verify", str(out))
+    verified = surveil(home, "verify", str(out))
     assert verified.returncode == 0, verified.stdout + verified.stderr
-    store_check = _surveil(home, "verify", *config)
+    store_check = surveil(home, "verify", *config)
     assert store_check.returncode == 0, store_check.stdout + store_check.stderr
     assert proc.poll() is None  # the engine kept running through all of it
 
@@ -97,7 +71,7 @@ def test_a_second_engine_on_the_same_store_is_refused_and_deletes_nothing(servic
     home, config_path, proc = service
     store = config_path.parent / "store"
     before = sorted(p.name for p in store.iterdir())
-    second = _surveil(home, "run", "--config", str(config_path), "--seconds", "5")
+    second = surveil(home, "run", "--config", str(config_path), "--seconds", "5")
     assert second.returncode == 1
     assert "Traceback" not in second.stderr
     assert f"in use by process {proc.pid}" in second.stderr

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtGui import QBrush, QColor
+from PySide6.QtGui import QAction, QBrush, QColor
 from PySide6.QtWidgets import (
     QApplication,
     QCheckBox,
@@ -26,7 +26,11 @@ LOUD = ("high", "critical")
 
 
 class AlertsPanel(QWidget):
-    """Emits ``action(event_id, what)`` for acknowledge, false_alarm, correct and note; the window acts."""
+    """Emits ``action(event_id, what, text)`` for acknowledge, false_alarm, correct, note, lock and unlock.
+
+    The window acts. Lock and unlock (keep an event's clip and record from retention) are in the
+    list's context menu: they are rarer than the triage buttons.
+    """
 
     action = Signal(str, str, str)
 
@@ -41,13 +45,18 @@ class AlertsPanel(QWidget):
             button = QPushButton(label)
             button.clicked.connect(lambda _=False, w=what: self._act(w))
             buttons.addWidget(button)
+        self.list.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+        for label, what in (("Lock (keep from retention)", "lock"), ("Unlock", "unlock")):
+            menu_action = QAction(label, self.list)
+            menu_action.triggered.connect(lambda _=False, w=what: self._act(w))
+            self.list.addAction(menu_action)
         layout = QVBoxLayout(self)
         layout.addWidget(self.list)
         layout.addLayout(buttons)
         layout.addWidget(self.mute)
 
-    def add_alert(self, record: EventRecord, thumbnail: bytes | None) -> QListWidgetItem:
-        """Put a new alert at the top; loud ones beep unless muted."""
+    def add_alert(self, record: EventRecord, thumbnail: bytes | None = None) -> QListWidgetItem:
+        """Put a new alert at the top; loud ones beep unless muted. The thumbnail may follow (set_thumbnail)."""
         when = dt.datetime.fromtimestamp(record.start).strftime("%H:%M:%S")
         item = QListWidgetItem(f"{when}  {record.camera_id}  [{record.severity}]\n{record.rule}: "
                                f"{record.label} #{record.track_id}")
@@ -61,12 +70,20 @@ class AlertsPanel(QWidget):
             QApplication.beep()
         return item
 
+    def set_thumbnail(self, event_id: str, jpeg: bytes | None) -> None:
+        """Show an alert's thumbnail once it has been read."""
+        icon = icon_from_jpeg(jpeg)
+        for item in self._items(event_id) if icon is not None else ():
+            item.setIcon(icon)
+
     def mark_done(self, event_id: str, state: str) -> None:
         """Show an operator's decision on the alert's line."""
-        for row in range(self.list.count()):
-            item = self.list.item(row)
-            if item.data(Qt.ItemDataRole.UserRole) == event_id:
-                item.setText(item.text().split("  ✓")[0] + f"  ✓ {state}")
+        for item in self._items(event_id):
+            item.setText(item.text().split("  ✓")[0] + f"  ✓ {state}")
+
+    def _items(self, event_id: str) -> list[QListWidgetItem]:
+        return [item for item in map(self.list.item, range(self.list.count()))
+                if item.data(Qt.ItemDataRole.UserRole) == event_id]
 
     def selected_id(self) -> str | None:
         """The selected alert's event id."""

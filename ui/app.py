@@ -1,4 +1,10 @@
-"""Starting the desktop application: the engine, the window, and a clean stop when it closes."""
+"""Starting the desktop application: the window on its own engine, or attached to a running service.
+
+``run_window`` starts an engine here and stops it when the window closes; ``attach_window``
+connects to a ``surveil run`` service and leaves it recording when the window closes. Either
+way the window holds an ``EngineLink`` and nothing else; this is the one module of ``ui`` that
+knows which kind.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +15,9 @@ import sys
 from surveil.config import SurveilConfig
 from surveil.engine.engine import Engine
 from surveil.paths import AppPaths
+from surveil.service.link import LocalLink
+
+logger = logging.getLogger(__name__)
 
 
 def has_display() -> bool:
@@ -26,7 +35,10 @@ def settings_for(paths: AppPaths):
 
 
 def run_window(config: SurveilConfig, paths: AppPaths, config_path=None) -> int:
-    """Start the engine off the GUI thread (models load for seconds), then show the window until it closes."""
+    """Start the engine off the GUI thread (models load for seconds), then show the window until it closes.
+
+    The engine stops when the window closes; `surveil run` is what keeps recording without a window.
+    """
     from PySide6.QtWidgets import QApplication, QMessageBox, QProgressDialog
 
     from ui.main_window import MainWindow
@@ -34,7 +46,7 @@ def run_window(config: SurveilConfig, paths: AppPaths, config_path=None) -> int:
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("surveil")
-    engine = Engine(config, paths, config_path=config_path)
+    engine = Engine(config, paths, config_path=config_path, serve=True)  # the CLI and other windows reach it
     splash = QProgressDialog("Starting cameras and loading models…", "Quit", 0, 0)
     splash.setWindowTitle("surveil")
     splash.canceled.connect(app.quit)
@@ -42,16 +54,17 @@ def run_window(config: SurveilConfig, paths: AppPaths, config_path=None) -> int:
 
     def started(_result) -> None:
         splash.hide()
-        window = MainWindow(engine, settings_for(paths))
+        window = MainWindow(link, settings_for(paths))
         windows.append(window)
         window.show()
 
     def failed(message: str) -> None:
         splash.hide()
-        logging.getLogger(__name__).error("engine did not start: %s", message)
+        logger.error("engine did not start: %s", message)
         QMessageBox.critical(None, "surveil", f"The engine did not start:\n{message}")
         app.quit()
 
+    link = LocalLink(engine)
     job = Job(lambda _job: engine.start())
     job.done.connect(started)
     job.failed.connect(failed)
@@ -61,4 +74,38 @@ def run_window(config: SurveilConfig, paths: AppPaths, config_path=None) -> int:
         return app.exec()
     finally:
         job.join(120)
+        link.close()
         engine.stop()
+
+
+def attach_window(url: str | None, paths: AppPaths) -> int:
+    """Show the window on a running service (None: the one that owns this configuration's store).
+
+    Closing the window lets go of the service, which keeps recording. When there is no service to
+    attach to, one line on stderr and 1, before any window.
+    """
+    from surveil.service.client import ServiceUnavailable
+    from surveil.service.remote import RemoteLink
+
+    try:
+        link = RemoteLink.connect(url, paths)
+    except ServiceUnavailable as exc:
+        print(f"surveil: {exc}", file=sys.stderr)
+        return 1
+    try:
+        from PySide6.QtWidgets import QApplication
+
+        from ui.main_window import MainWindow
+
+        app = QApplication.instance() or QApplication(sys.argv[:1])
+        app.setApplicationName("surveil")
+        try:
+            window = MainWindow(link, settings_for(paths), title=f"surveil — attached to {link.where}")
+        except ServiceUnavailable as exc:  # it stopped while the window was reading its state
+            print(f"surveil: {exc}", file=sys.stderr)
+            return 1
+        window.show()
+        logger.info("window attached to %s", link.where)
+        return app.exec()
+    finally:
+        link.close()

@@ -8,7 +8,7 @@ from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPen, QPolygonF
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-from ui.bridge import FrameView
+from surveil.service.link import LiveFrame
 from ui.images import qimage_from_bgr
 
 STATE_COLOURS = {"live": "#2e7d32", "connecting": "#f9a825", "reconnecting": "#ef6c00", "failed": "#c62828",
@@ -23,7 +23,7 @@ class CameraTile(QWidget):
     def __init__(self, camera_id: str, title: str, parent: QWidget | None = None):
         super().__init__(parent)
         self.camera_id, self.title = camera_id, title
-        self.view: FrameView | None = None
+        self.view: LiveFrame | None = None
         self._image: QImage | None = None
         self.state, self.reason, self.alert = "connecting", "", ""
         self.retry_at: float | None = None
@@ -31,7 +31,7 @@ class CameraTile(QWidget):
         self.setMinimumSize(160, 90)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
 
-    def show_frame(self, view: FrameView) -> None:
+    def show_frame(self, view: LiveFrame) -> None:
         """Keep a reference to the frame and repaint."""
         self.view = view  # the view image below borrows this array: keep the two together
         self._image = qimage_from_bgr(view.image, copy=False)

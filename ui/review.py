@@ -1,8 +1,13 @@
-"""Incident review: timeline, filters, text search and find-similar, thumbnails, the clip, and export."""
+"""Incident review: timeline, filters, text search and find-similar, thumbnails, the clip, and export.
+
+Everything is read through the ``EngineLink``; the list and the timeline are read when asked,
+searches, exports and thumbnails on worker threads (a service answers them over its API).
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from dataclasses import replace
 from pathlib import Path
 
@@ -24,24 +29,25 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from surveil.engine.engine import Engine
-from surveil.media.export import export_incidents
-from surveil.store.query import STATES, EventFilter, counts_per_hour, list_events
-from surveil.store.search import EmbeddingIndex, SearchFilter, text_query
+from surveil.service.link import EngineLink, SearchHit
+from surveil.store.query import STATES, EventFilter
+from surveil.store.records import EventRecord
 from ui.clip_player import ClipPlayer
 from ui.images import icon_from_jpeg
 from ui.timeline import Timeline
 from ui.worker import Job
 
+logger = logging.getLogger(__name__)
+
 ANY = "any"
 
 
 class ReviewPanel(QWidget):
-    """Reads the engine's store; exports and searches run off the GUI thread."""
+    """Reads the link's store; searches, exports and thumbnails run off the GUI thread."""
 
-    def __init__(self, engine: Engine, parent: QWidget | None = None):
+    def __init__(self, link: EngineLink, parent: QWidget | None = None):
         super().__init__(parent)
-        self.engine = engine
+        self.link = link
         self.timeline = Timeline()
         self.timeline.hourClicked.connect(self._pick_hour)
         self.since, self.until = QDateTimeEdit(calendarPopup=True), QDateTimeEdit(calendarPopup=True)
@@ -50,8 +56,9 @@ class ReviewPanel(QWidget):
         self.until.setDateTime(now.addDays(1))
         self.camera, self.rule, self.label = QComboBox(), QComboBox(), QComboBox()
         self.severity, self.state = QComboBox(), QComboBox()
-        self.camera.addItems([ANY] + [c.id for c in engine.config.cameras])
-        self.rule.addItems([ANY] + [r.name for r in engine.config.rules])
+        config = link.config
+        self.camera.addItems([ANY] + [c.id for c in config.cameras])
+        self.rule.addItems([ANY] + [r.name for r in config.rules])
         self.label.addItems([ANY, "person", "car", "truck", "bicycle", "motorcycle", "bus", "dog"])
         self.severity.addItems([ANY, "low", "medium", "high", "critical"])
         self.state.addItems([ANY, *STATES])
@@ -64,6 +71,7 @@ class ReviewPanel(QWidget):
         self.status = QLabel("")
         self.last_export: Path | None = None
         self._jobs: list[Job] = []
+        self._thumbnails: Job | None = None
         self._build()
         self.refresh()
 
@@ -78,9 +86,9 @@ class ReviewPanel(QWidget):
         search.addWidget(self.text)
         text_button = self._button("Search", self.search_text)
         search.addWidget(text_button)
-        if self.engine.encoder is None:
+        if not self.link.text_search():
             text_button.setEnabled(False)
-            text_button.setToolTip(f"CLIP is unavailable ({self.engine.snapshot().clip_reason}); "
+            text_button.setToolTip(f"CLIP is unavailable ({self.link.snapshot().clip_reason}); "
                                    "Find similar works without it")
         search.addWidget(self._button("Find similar", self.find_similar))
         search.addWidget(self._button("Cancel search", self.cancel_search))
@@ -110,22 +118,25 @@ class ReviewPanel(QWidget):
     def refresh(self) -> None:
         """List what the store holds for the filters, newest first, and the timeline."""
         flt = self.current_filter()
-        page, more = list_events(self.engine.store, flt, limit=500)
-        self._fill([(record.event_id, record) for record, _ in page])
-        cameras = flt.cameras or [c.id for c in self.engine.config.cameras]
-        self.timeline.set_counts({camera: counts_per_hour(self.engine.store, replace(flt, cameras=[camera]))
-                                  for camera in cameras})
+        try:
+            page, more = self.link.events(flt, limit=500)
+            cameras = flt.cameras or [c.id for c in self.link.config.cameras]
+            counts = {camera: self.link.counts_per_hour(replace(flt, cameras=[camera])) for camera in cameras}
+        except ValueError as exc:  # the engine stopped, or the service cannot be reached
+            self.status.setText(f"could not read the incidents: {exc}")
+            return
+        self._fill([record for record, _ in page])
+        self.timeline.set_counts(counts)
         self.status.setText(f"{len(page)} incidents" + (" (first 500)" if more else ""))
 
     def find_similar(self) -> None:
-        """Objects that look like the selected incident's, with the same filters."""
+        """Incidents whose objects look like the selected incident's, with the same filters."""
         item = self.grid.currentItem()
-        record = item.data(Qt.ItemDataRole.UserRole) if item else None
-        vector = self.engine.store.embedding("e", record.event_id) if record else None
-        if vector is None:
-            self.status.setText("select an incident that has an embedding (needs CLIP when it was stored)")
+        if item is None:
+            self.status.setText("select an incident to find similar ones")
             return
-        self._search(vector)
+        event_id = item.data(Qt.ItemDataRole.UserRole).event_id
+        self._search(lambda flt: self.link.search(flt, like_event=event_id), "similar incidents")
 
     def cancel_search(self) -> None:
         """Stop a running search; its results are dropped."""
@@ -134,10 +145,9 @@ class ReviewPanel(QWidget):
 
     def search_text(self) -> None:
         """Search in words (needs CLIP)."""
-        encoder = self.engine.encoder
-        if encoder is None or not self.text.text().strip():
-            return
-        self._search(text_query(encoder, self.text.text().strip()))
+        words = self.text.text().strip()
+        if words and self.link.text_search():
+            self._search(lambda flt: self.link.search(flt, text=words), f"incidents like '{words}'")
 
     def export_selection(self, dest: Path | None = None) -> Job | None:
         """Export the selected incidents (all listed when none selected) with a progress dialog."""
@@ -152,7 +162,7 @@ class ReviewPanel(QWidget):
             dest = Path(name)
         dialog = QProgressDialog("Exporting…", "Cancel", 0, len(ids), self)
         dialog.setWindowModality(Qt.WindowModality.WindowModal)
-        job = Job(lambda j: export_incidents(self.engine.store, dest, ids, progress=j.progress), self)
+        job = Job(lambda j: self.link.export(dest, ids, progress=j.progress), self)
         job.progressed.connect(lambda done, total: dialog.setValue(done))
         dialog.canceled.connect(job.cancel)
         job.done.connect(lambda result: self._exported(result, dialog))
@@ -172,43 +182,65 @@ class ReviewPanel(QWidget):
         if self.isVisible():
             QMessageBox.information(self, "Export done", f"Saved to {result.path}")
 
-    def _search(self, vector) -> None:
+    def _search(self, search, found: str) -> None:
+        """Run ``search(filter)`` on a worker; its hits' incidents replace the list."""
         flt = self.current_filter()
-        store = self.engine.store
 
-        def work(job):
+        def work(job: Job) -> list[EventRecord]:
             job.progress(0, 1)
-            index = EmbeddingIndex.load(store)
-            job.progress(1, 1)  # loading is the long part: cancel takes effect here
-            hits = index.search(vector, 50, SearchFilter(flt.since, flt.until, flt.cameras,
-                                                                              flt.labels))
-            objects = [store.get_object(object_id) for object_id, _ in hits]
-            return [(o.event_ids[0], store.get_event(o.event_ids[0])) for o in objects if o and o.event_ids]
+            hits = search(flt)
+            job.progress(1, 1)  # the search itself cannot be interrupted: a cancel drops its result here
+            return _incidents(hits)
 
         job = Job(work, self)
-        job.done.connect(lambda rows: (self._fill([r for r in rows if r[1]]), self.status.setText(
-            f"{len(rows)} similar incidents")))
+        job.done.connect(lambda records: (self._fill(records), self.status.setText(f"{len(records)} {found}")))
         job.failed.connect(lambda message: self.status.setText(f"search {message}" if message == "cancelled"
                                                                else f"search failed: {message}"))
         self._keep(job)
         job.start()
 
-    def _fill(self, rows) -> None:
+    def _fill(self, records: list[EventRecord]) -> None:
         self.grid.clear()
-        for event_id, record in rows:
+        for record in records:
             when = dt.datetime.fromtimestamp(record.start).strftime("%d %b %H:%M:%S")
             item = QListWidgetItem(f"{when}\n{record.camera_id} · {record.rule}")
             item.setData(Qt.ItemDataRole.UserRole, record)
-            icon = icon_from_jpeg(self.engine.store.thumbnail("e", event_id))
+            self.grid.addItem(item)
+        self._load_thumbnails([record.event_id for record in records])
+
+    def _load_thumbnails(self, event_ids: list[str]) -> None:
+        """Read the listed incidents' thumbnails on a worker; the icons appear when they are all in."""
+        if self._thumbnails is not None:
+            self._thumbnails.cancel()  # the list it was reading for is gone
+        link = self.link
+
+        def work(job: Job) -> dict[str, bytes | None]:
+            found = {}
+            for i, event_id in enumerate(event_ids):
+                job.progress(i, len(event_ids))
+                found[event_id] = link.thumbnail("e", event_id)
+            return found
+
+        self._thumbnails = Job(work, self)
+        self._thumbnails.done.connect(self._show_thumbnails)
+        self._thumbnails.start()
+
+    def _show_thumbnails(self, found: dict[str, bytes | None]) -> None:
+        for row in range(self.grid.count()):
+            item = self.grid.item(row)
+            icon = icon_from_jpeg(found.get(item.data(Qt.ItemDataRole.UserRole).event_id))
             if icon is not None:
                 item.setIcon(icon)
-            self.grid.addItem(item)
 
     def _show_clip(self, item, _previous=None) -> None:
         if item is None:
             return
         record = item.data(Qt.ItemDataRole.UserRole)
-        obj = self.engine.store.get_object(record.object_id) if record.object_id else None
+        try:
+            obj = self.link.object(record.object_id) if record.object_id else None
+        except ValueError as exc:  # still play the clip, without its boxes
+            logger.warning("could not read object %s: %s", record.object_id, exc)
+            obj = None
         self.player.play(record.clip_path, obj.boxes if obj else [], record.clip_start, record.clip_fps,
                          f"{record.label} #{record.track_id}")
 
@@ -216,3 +248,12 @@ class ReviewPanel(QWidget):
         self.since.setDateTime(QDateTime.fromSecsSinceEpoch(int(hour)))
         self.until.setDateTime(QDateTime.fromSecsSinceEpoch(int(hour) + 3600))
         self.refresh()
+
+
+def _incidents(hits: list[SearchHit]) -> list[EventRecord]:
+    """The incidents of the hits that belong to one, best first, each once."""
+    seen: dict[str, EventRecord] = {}
+    for hit in hits:
+        if hit.event is not None:
+            seen.setdefault(hit.event.event_id, hit.event)
+    return list(seen.values())

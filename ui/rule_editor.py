@@ -21,11 +21,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from surveil.engine.changes import ChangeRefused
-from surveil.engine.engine import Engine
-from surveil.rules.backtest import backtest, objects_from_store
 from surveil.rules.model import Rule
 from surveil.schema import problems
+from surveil.service.link import EngineLink
 from ui.images import icon_from_jpeg
 from ui.rule_form import RuleForm
 from ui.worker import Job
@@ -33,16 +31,18 @@ from ui.zone_editor import ZoneEditor
 
 logger = logging.getLogger(__name__)
 
+SHOWN_HITS = 100  # back-test hits listed with their thumbnails
+
 
 class RuleEditor(QWidget):
-    """Edits rules through the engine's commands (the engine checks, applies and saves); reads its snapshots."""
+    """Edits rules through the link's commands (the engine checks, applies and saves); reads its snapshots."""
 
     saved = Signal(str)
 
-    def __init__(self, engine: Engine, parent: QWidget | None = None,
+    def __init__(self, link: EngineLink, parent: QWidget | None = None,
                  frame_for: Callable[[str], np.ndarray | None] | None = None):
         super().__init__(parent)
-        self.engine = engine
+        self.link = link
         self._frame_for = frame_for or (lambda _camera_id: None)
         self.rules = QListWidget()
         self.rules.currentTextChanged.connect(self._show_rule)
@@ -50,7 +50,7 @@ class RuleEditor(QWidget):
         self.zones = ZoneEditor()
         self.zones.polygonClosed.connect(self._zone_added)
         self.camera = QComboBox()
-        self.camera.addItems([c.id for c in engine.snapshot().config.cameras])
+        self.camera.addItems([c.id for c in link.snapshot().config.cameras])
         self.camera.currentTextChanged.connect(lambda _: self.zones.set_frame(None))
         self.errors = QLabel("")
         self.errors.setStyleSheet("color: #c62828")
@@ -63,7 +63,7 @@ class RuleEditor(QWidget):
         self.backtest_hits = QListWidget(viewMode=QListWidget.ViewMode.IconMode, iconSize=QSize(64, 64))
         self.job: Job | None = None
         self._build()
-        for rule in engine.snapshot().config.rules:
+        for rule in link.snapshot().config.rules:
             self.rules.addItem(rule.name)
         if self.rules.count():
             self.rules.setCurrentRow(0)
@@ -101,9 +101,9 @@ class RuleEditor(QWidget):
         QVBoxLayout(self).addWidget(splitter)
 
     def _clip_text(self) -> str:
-        if self.engine.encoder is not None:
+        if self.link.text_search():
             return "CLIP is available: prompts are scored as probabilities."
-        reason = self.engine.snapshot().clip_reason or "the engine is not running"
+        reason = self.link.snapshot().clip_reason or "the engine is not running"
         return (f"CLIP is unavailable ({reason}). Text prompts are kept but ignored until the weights are "
                 "present: run `surveil models download` on a machine that is online.")
 
@@ -118,12 +118,12 @@ class RuleEditor(QWidget):
         data = self.form.data()
         try:
             Rule.model_validate(data)  # first on its own, to mark the fields at fault
-            rule = self.engine.update_rule(data)
+            rule = self.link.update_rule(data)
         except ValidationError as exc:
             self.form.mark_invalid({str(e["loc"][0]) for e in exc.errors(include_input=False) if e["loc"]})
             self.errors.setText("\n".join(problems(exc, "rule")))
             return None
-        except ChangeRefused as exc:  # valid alone, refused with the rest (a camera that does not exist)
+        except ValueError as exc:  # ChangeRefused: valid alone, refused with the rest (a camera that does not exist)
             self.errors.setText(str(exc))
             return None
         self.form.mark_invalid(set())
@@ -134,13 +134,13 @@ class RuleEditor(QWidget):
         return rule
 
     def delete_rule(self) -> bool:
-        """Remove the selected rule through the engine (its open events end); it leaves the list."""
+        """Remove the selected rule through the link (its open events end); it leaves the list."""
         item = self.rules.currentItem()
         if item is None:
             return False
         try:
-            self.engine.remove_rule(item.text())
-        except ChangeRefused as exc:
+            self.link.remove_rule(item.text())
+        except ValueError as exc:  # ChangeRefused, or a service that cannot be reached
             self.errors.setText(str(exc))
             return False
         self.rules.takeItem(self.rules.row(item))
@@ -154,9 +154,8 @@ class RuleEditor(QWidget):
         except ValidationError as exc:
             self.errors.setText(f"fix the rule first: {exc.errors()[0]['msg']}")
             return None
-        store, encoder = self.engine.store, self.engine.encoder
         self.backtest_result.setText("back-testing…")
-        self.job = Job(lambda job: backtest(rule, _reporting(objects_from_store(store), job), encoder), self)
+        self.job = Job(lambda job: self._backtest(rule, job), self)
         self.job.progressed.connect(lambda done, _: self.backtest_result.setText(f"back-testing… {done} objects"))
         self.job.done.connect(self._show_backtest)
         self.job.failed.connect(lambda message: self.backtest_result.setText(
@@ -168,15 +167,25 @@ class RuleEditor(QWidget):
         if self.job is not None:
             self.job.cancel()
 
-    def _show_backtest(self, result) -> None:
+    def _backtest(self, rule: Rule, job: Job):  # worker thread
+        """The back-test's result and the thumbnails of the hits shown (the first 100)."""
+        result = self.link.backtest(rule, progress=job.progress)
+        thumbnails = {}
+        for hit in result.hits[:SHOWN_HITS]:
+            job.progress(result.checked, 0)  # a cancel still takes effect here
+            thumbnails[hit.obj.object_id] = self.link.thumbnail("o", hit.obj.object_id)
+        return result, thumbnails
+
+    def _show_backtest(self, done) -> None:
+        result, thumbnails = done
         days = ", ".join(f"{day:%d %b}: {n}" for day, n in sorted(result.per_day().items())) or "none"
         left_out = f" Not replayed: {'; '.join(result.left_out)}." if result.left_out else ""
         self.backtest_result.setText(f"{len(result.hits)} of {result.checked} stored objects would have fired "
                                      f"(per day: {days}).{left_out}")
         self.backtest_hits.clear()
-        for hit in result.hits[:100]:
+        for hit in result.hits[:SHOWN_HITS]:
             item = QListWidgetItem(f"{hit.obj.camera_id} {hit.obj.start_wall:%H:%M:%S}")
-            icon = icon_from_jpeg(self.engine.store.thumbnail("o", hit.obj.object_id))
+            icon = icon_from_jpeg(thumbnails.get(hit.obj.object_id))
             if icon is not None:
                 item.setIcon(icon)
             self.backtest_hits.addItem(item)
@@ -186,7 +195,10 @@ class RuleEditor(QWidget):
         name, camera_id = self.form.data().get("name"), self.camera.currentText()
         if not name:
             return
-        snapshot = self.engine.snapshot()
+        try:
+            snapshot = self.link.snapshot()
+        except ValueError:  # a service that went away: the status line says so
+            return
         self._follow_cameras([c.id for c in snapshot.config.cameras])
         lines = [d.explain() for d in snapshot.decisions_on(camera_id, rule=name)]
         text = "\n\n".join(lines) or f"no tracks on {camera_id} for '{name}' right now"
@@ -211,7 +223,7 @@ class RuleEditor(QWidget):
             self.camera.blockSignals(False)
 
     def _show_rule(self, name: str) -> None:
-        rule = next((r for r in self.engine.config.rules if r.name == name), None)
+        rule = next((r for r in self.link.config.rules if r.name == name), None)
         if rule is not None:
             self.form.load(rule)
             self.zones.set_zones([z.points for z in rule.zones])
@@ -224,10 +236,3 @@ class RuleEditor(QWidget):
         self.form.zones = []
         self.zones.set_zones([])
 
-
-def _reporting(objects, job: Job, every: int = 200):
-    """Pass objects through, reporting progress (and honouring cancel) every ``every``."""
-    for i, obj in enumerate(objects, 1):
-        if i % every == 0:
-            job.progress(i, 0)
-        yield obj

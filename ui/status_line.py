@@ -10,7 +10,7 @@ ALARM = "color: #b00020; font-weight: bold"
 
 
 class StatusLine:
-    """Three labels in a status bar, refreshed from ``Engine.health()``."""
+    """Three labels in a status bar, refreshed from ``EngineLink.health()``."""
 
     def __init__(self, bar: QStatusBar):
         self.health_label = QLabel("starting…")

@@ -30,26 +30,63 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    """Analyse the file and print the summary; exit 1 with a reason on bad input."""
+    """Analyse the file and print the summary; exit 1 with one line on bad input."""
+    problem = _input_problem(args)
+    if problem:
+        print(f"surveil analyze: {problem}", file=sys.stderr)
+        return 1
     # Imported here, not at the top: building the command line must not load OpenCV.
     from surveil.capture.opener import SourceOpenError
     from surveil.vision.detector import DetectorError, YoloDetector
 
     try:
-        CameraConfig(id="analyze", source=str(args.video))  # same source validation as the config file
         detector = YoloDetector(DetectorConfig(weights=args.weights, confidence=args.confidence, classes=args.classes),
                                 app_paths().model_cache_dir)
     except (DetectorError, ValueError) as exc:
         print(f"surveil analyze: {exc}", file=sys.stderr)
         return 1
-    out_path = args.out or args.video.with_name(args.video.name + ".tracks.jsonl")
+    out_path = _out_path(args)
     try:
         summary = _run(args, detector, out_path)
     except SourceOpenError as exc:
-        print(f"surveil analyze: {exc.reason}", file=sys.stderr)
+        print(f"surveil analyze: {args.video}: {exc.reason}", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        print(f"surveil analyze: cannot write {out_path}: {exc.strerror or exc}", file=sys.stderr)
         return 1
     print(json.dumps(summary.to_dict()) if args.json else _text(summary, out_path))
     return 0
+
+
+def _out_path(args) -> Path:
+    return args.out or args.video.with_name(args.video.name + ".tracks.jsonl")
+
+
+def _input_problem(args) -> str | None:
+    """What is wrong with the file or the options, before seconds go into loading the detector."""
+    from surveil.capture.probe import probe
+
+    try:
+        CameraConfig(id="analyze", source=str(args.video))  # same source validation as the config file
+        DetectorConfig(weights=args.weights, confidence=args.confidence, classes=args.classes)
+    except ValueError as exc:  # pydantic's ValidationError is one
+        return _first_error(exc)
+    if not args.video.is_file():
+        return f"{args.video}: no such file"
+    result = probe(str(args.video))
+    if not result.opened:
+        return f"{args.video}: {result.error}"
+    if not _out_path(args).parent.is_dir():
+        return f"cannot write {_out_path(args)}: no such folder"
+    return None
+
+
+def _first_error(exc: ValueError) -> str:
+    errors = getattr(exc, "errors", None)
+    if callable(errors):
+        first = errors()[0]
+        return f"{'.'.join(map(str, first['loc'])) or 'value'}: {first['msg']}"
+    return str(exc)
 
 
 def _run(args, detector, out_path: Path):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import sys
 from pathlib import Path
 
@@ -21,35 +22,52 @@ def register(sub) -> None:
     parser = sub.add_parser("models", help="list, download or verify the configured models")
     parser.add_argument("action", nargs="?", choices=("list", "download", "verify"), default="list")
     parser.add_argument("--config", type=Path, help="config file (default: the one in the config folder)")
+    parser.add_argument("--json", action="store_true", help="one JSON object per model instead of text")
     parser.set_defaults(run=run)
 
 
 def run(args) -> int:
-    """List, download or verify; exit 1 when something configured is missing or does not verify."""
+    """List, download or verify.
+
+    Exit 1 when the detector is missing, a file does not verify or a download failed. Missing CLIP
+    weights alone are not a failure: rules without text prompts run without them.
+    """
     paths = app_paths()
     config, _ = load_or_default(args.config, paths.config_file)
     states = [_detector_state(config.models.detector.weights, paths.model_cache_dir),
               clip_state(config.models.clip, paths.model_cache_dir)]
+    failed = 0
     if args.action == "download" and states[1].state == "downloadable":
         try:
             download_clip(config.models.clip, paths.model_cache_dir)
         except ClipUnavailable as exc:
-            print(f"surveil models: {exc}", file=sys.stderr)
-            return 1
+            print(f"surveil models download: {exc}", file=sys.stderr)
+            failed = 1
         states[1] = clip_state(config.models.clip, paths.model_cache_dir)
-    bad = 0
-    for state in states:
-        line = f"{state.name:45} {state.state:12} {state.path or state.detail}"
-        if args.action == "verify" and state.path is not None:
-            verdict = verify(state.path)
-            bad += verdict.startswith("MISMATCH")
-            line += f"  {verdict}"
-        print(line)
-        bad += state.state != "present"
-    if states[1].state != "present":
+    rows = [_row(state, args.action == "verify") for state in states]
+    mismatch = any(row.get("verify", "").startswith("MISMATCH") for row in rows)
+    failed = failed or states[0].state != "present" or mismatch
+    for row in rows:
+        print(json.dumps(row) if args.json else _line(row))
+    if states[1].state != "present" and not args.json:
         print("CLIP conditions of rules are unavailable until the CLIP weights are present; "
               "rules made of classes, zones and motion work without them.")
-    return 1 if bad else 0
+    return 1 if failed else 0
+
+
+def _row(state: WeightsState, check: bool) -> dict:
+    """What one model's line says; a downloadable model is missing here, with how to get it as the reason."""
+    row = {"name": state.name, "state": "present" if state.state == "present" else "missing",
+           "downloadable": state.state == "downloadable", "path": str(state.path) if state.path else None,
+           "detail": state.detail}
+    if check and state.path is not None:
+        row["verify"] = verify(state.path)
+    return row
+
+
+def _line(row: dict) -> str:
+    shown = row["path"] if row["state"] == "present" else f"({row['detail']})"
+    return f"{row['name']:45} {row['state']:8} {shown}" + (f"  {row['verify']}" if "verify" in row else "")
 
 
 def verify(path: Path) -> str:

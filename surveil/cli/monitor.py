@@ -8,6 +8,7 @@ keeps each line whole.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import signal
 import sys
@@ -22,8 +23,8 @@ from surveil.store.records import event_json
 class Printer:
     """Prints notices and status lines, whole, from any thread."""
 
-    def __init__(self, out: TextIO, as_json: bool):
-        self.out, self.as_json = out, as_json
+    def __init__(self, out: TextIO, as_json: bool, zone: dt.tzinfo | None = None):
+        self.out, self.as_json, self.zone = out, as_json, zone  # text lines show the time in the configured zone
         self._lock = threading.Lock()
 
     def notice(self, notice: EngineNotice) -> None:
@@ -41,7 +42,7 @@ class Printer:
             line = json.dumps({"time": round(time.time(), 3), "kind": kind, "message": message, "camera": camera,
                                "event": event, "detail": detail or {}}, default=str)
         else:
-            line = f"{time.strftime('%H:%M:%S')} {kind:14} {message}"
+            line = f"{dt.datetime.now(self.zone).strftime('%H:%M:%S')} {kind:14} {message}"
         with self._lock:
             self.out.write(line + "\n")
             self.out.flush()

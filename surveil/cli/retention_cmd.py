@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import sys
 from pathlib import Path
 
 from surveil.cli.store_cmd import _open as open_store
+from surveil.cli.times import format_time
 from surveil.paths import app_paths
+from surveil.store.db import StoreError
 from surveil.store.lock import StoreInUse
 from surveil.store.paths import clips_folder, recordings_folder
 from surveil.store.retention import human_bytes
@@ -24,7 +27,18 @@ def register(sub) -> None:
         action.add_argument("--config", type=Path)
         action.add_argument("--store", type=Path, help="store folder (default: from the config)")
         action.add_argument("--json", action="store_true")
-        action.set_defaults(run=run)
+        action.set_defaults(run=_one_line_errors(run, name))
+
+
+def _one_line_errors(action, name: str):
+    """The action, with a store that is missing or not a store said in one line under its own name."""
+    def run(args) -> int:
+        try:
+            return action(args)
+        except StoreError as exc:
+            print(f"surveil retention {name}: {exc}", file=sys.stderr)
+            return 1
+    return run
 
 
 def _open(args, read_only: bool = True):
@@ -96,12 +110,18 @@ def _status(args) -> int:
         print(json.dumps(status, indent=2))
         return 0
     print(_usage_line(status))
+    zone = config.zone()
     for camera, span in sorted(status["cameras"].items()):
-        print(f"  {camera}: {span['oldest']} to {span['newest']} ({span['days']:.1f} days kept, "
-              f"keep {span['keep_days']:g})")
+        print(f"  {camera}: {_local(span['oldest'], zone)} to {_local(span['newest'], zone)} "
+              f"({span['days']:.1f} days kept, keep {span['keep_days']:g})")
     if status["warning"]:
         print(f"warning: {status['warning']}")
     return 0
+
+
+def _local(iso: str, zone) -> str:
+    """A UTC ISO time from the retention report, in the configured zone."""
+    return format_time(dt.datetime.fromisoformat(iso).timestamp(), zone)
 
 
 def _usage_line(usage: dict) -> str:

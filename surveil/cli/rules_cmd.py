@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import sys
+import time
 from pathlib import Path
 
+from surveil.cli.times import WHEN_HELP, format_time, local_time, parse_when, when_text
 from surveil.config import load_or_default
 from surveil.paths import app_paths
 from surveil.rules.events import EventUpdate
-from surveil.vision.clip import load_encoder_or_reason
 
 
 def register(sub) -> None:
@@ -18,20 +20,32 @@ def register(sub) -> None:
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
     check = actions.add_parser("check", help="validate the rules and say which parts can run here")
     check.add_argument("--config", type=Path, help="config file (default: the one in the config folder)")
+    check.add_argument("--json", action="store_true", help="one JSON object instead of text")
     check.set_defaults(run=_check)
     replay = actions.add_parser("replay", help="play a video file as a camera and print what the rules raise")
     replay.add_argument("video", type=Path)
     replay.add_argument("--config", type=Path, help="config file (default: the one in the config folder)")
     replay.add_argument("--camera", help="which configured camera the file stands for (default: the first)")
+    replay.add_argument("--start", type=when_text, help=f"wall time of the first frame, for schedules: {WHEN_HELP} "
+                        "(default: now)")
     replay.add_argument("--max-frames", type=int, default=None)
     replay.add_argument("--json", action="store_true", help="JSON lines instead of text")
     replay.set_defaults(run=_replay)
 
 
 def _check(args) -> int:
+    from surveil.vision.clip import load_encoder_or_reason
+
     paths = app_paths()
     config, source = load_or_default(args.config, paths.config_file)
-    encoder, reason = load_encoder_or_reason(config.models.clip, paths.model_cache_dir)
+    encoder, reason = None, ""
+    if any(r.prompts for r in config.rules):  # loading CLIP takes seconds; only prompts need it
+        encoder, reason = load_encoder_or_reason(config.models.clip, paths.model_cache_dir)
+    if args.json:
+        print(json.dumps({"config": str(source) if source else None, "clip_available": encoder is not None,
+                          "clip_reason": reason or None,
+                          "rules": [rule.model_dump(mode="json") for rule in config.rules]}))
+        return 0
     print(f"{source or 'default configuration'}: {len(config.rules)} rule(s)")
     for rule in config.rules:
         parts = [f"prompts {rule.prompts}" if rule.prompts else "", f"classes {rule.classes}" if rule.classes else "",
@@ -39,44 +53,81 @@ def _check(args) -> int:
                  "schedule" if rule.schedule else ""]
         state = "" if rule.enabled else " (disabled)"
         print(f"  {rule.name}{state} [{rule.severity}]: {', '.join(p for p in parts if p)}")
-    if encoder is None and any(r.prompts for r in config.rules):
+    if encoder is None and reason:
         print(f"CLIP unavailable: {reason}. Text prompts are ignored; these rules run on their other conditions.")
     return 0
 
 
 def _replay(args) -> int:
-    from surveil.rules.replay import replay
-    from surveil.vision.detector import DetectorError, YoloDetector
-
+    """Check everything an operator can get wrong before the seconds it takes to load the models."""
     paths = app_paths()
-    config, _ = load_or_default(args.config, paths.config_file)
-    if not config.cameras or not config.rules:
-        print("surveil rules replay: the config needs at least one camera and one rule", file=sys.stderr)
+    config, source = load_or_default(args.config, paths.config_file)
+    problem = _replay_problem(args, config, source)
+    if problem:
+        print(f"surveil rules replay: {problem}", file=sys.stderr)
         return 1
     camera = config.camera(args.camera) if args.camera else config.cameras[0]
+    start_s = time.time() if args.start is None else parse_when(args.start, config.zone())
+    start = local_time(start_s, config.zone())
+    return _play(args, config, camera, start, paths.model_cache_dir)
+
+
+def _replay_problem(args, config, source) -> str | None:
+    from surveil.capture.probe import probe
+
+    where = source or "the default configuration"
+    if args.camera:
+        try:
+            config.camera(args.camera)
+        except KeyError as exc:
+            return f"{exc.args[0]} in {where}"
+    if not config.cameras or not config.rules:
+        return f"{where} needs at least one camera and one rule"
+    if not args.video.is_file():
+        return f"{args.video}: no such file"
+    result = probe(str(args.video))
+    return None if result.opened else f"{args.video}: {result.error}"
+
+
+def _play(args, config, camera, start: dt.datetime, model_cache: Path) -> int:
+    from surveil.capture.opener import SourceOpenError
+    from surveil.rules.replay import replay
+    from surveil.vision.clip import load_encoder_or_reason
+    from surveil.vision.detector import DetectorError, YoloDetector
+
     try:
-        detector = YoloDetector(config.models.detector, paths.model_cache_dir)
+        detector = YoloDetector(config.models.detector, model_cache)
     except DetectorError as exc:
         print(f"surveil rules replay: {exc}", file=sys.stderr)
         return 1
-    encoder, reason = load_encoder_or_reason(config.models.clip, paths.model_cache_dir)  # the engine says it once
-    for update in replay(args.video, camera, config, detector, encoder, reason, max_frames=args.max_frames):
-        print(json.dumps(_record(update)) if args.json else _line(update), flush=True)
+    encoder, reason = load_encoder_or_reason(config.models.clip, model_cache)  # the engine says it once
+    zone = config.zone()
+    try:
+        for update in replay(args.video, camera, config, detector, encoder, reason, start=start,
+                             max_frames=args.max_frames, tz=zone):
+            print(json.dumps(_record(update, zone)) if args.json else _line(update, zone), flush=True)
+    except SourceOpenError as exc:
+        print(f"surveil rules replay: {args.video}: {exc.reason}", file=sys.stderr)
+        return 1
     return 0
 
 
-def _record(update: EventUpdate) -> dict:
+def _record(update: EventUpdate, zone: dt.tzinfo | None) -> dict:
     e = update.event
     return {"kind": update.kind, "event_id": e.event_id, "rule": e.rule, "camera": e.camera_id,
             "track_id": e.track_id, "label": e.label, "severity": e.severity, "start_s": round(e.start_t, 2),
-            "end_s": None if e.end_t is None else round(e.end_t, 2), "peak_probability": e.peak_probability,
-            "reasons": e.reasons}
+            "end_s": None if e.end_t is None else round(e.end_t, 2),
+            "start": format_time(e.start_wall.timestamp(), zone),
+            "end": None if e.end_wall is None else format_time(e.end_wall.timestamp(), zone),
+            "peak_probability": e.peak_probability, "reasons": e.reasons}
 
 
-def _line(update: EventUpdate) -> str:
+def _line(update: EventUpdate, zone: dt.tzinfo | None) -> str:
     e = update.event
     at = {"started": e.start_t, "updated": e.last_t}.get(update.kind, e.end_t if e.end_t is not None else e.last_t)
-    head = f"{at:7.1f}s {update.kind:8} {e.rule} on {e.camera_id}: {e.label} #{e.track_id} [{e.severity}]"
+    wall = e.start_wall + dt.timedelta(seconds=at - e.start_t)
+    head = (f"{local_time(wall.timestamp(), zone):%H:%M:%S} {at:7.1f}s {update.kind:8} {e.rule} on {e.camera_id}: "
+            f"{e.label} #{e.track_id} [{e.severity}]")
     if update.kind == "started":
-        return head + "".join(f"\n           {reason}" for reason in e.reasons)
+        return head + "".join(f"\n                    {reason}" for reason in e.reasons)
     return head + (f" after {e.end_t - e.start_t:.1f} s" if e.end_t is not None else "")

@@ -37,4 +37,5 @@ def run(args) -> int:
         print(f"surveil run: no cameras in {source or 'the default configuration'}", file=sys.stderr)
         return 1
     engine = Engine(config, paths, config_path=source, serve=True)
-    return run_engine(engine, Printer(sys.stdout, args.json), "run", args.seconds, health_every=args.health_every)
+    printer = Printer(sys.stdout, args.json, config.zone())
+    return run_engine(engine, printer, "run", args.seconds, health_every=args.health_every)

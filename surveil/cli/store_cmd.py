@@ -9,6 +9,7 @@ from pathlib import Path
 from surveil.cli.times import WHEN_HELP, format_time, resolve_when, when_text
 from surveil.config import load_or_default
 from surveil.paths import app_paths
+from surveil.rules.model import SEVERITIES
 from surveil.store.paths import store_folder
 
 
@@ -18,7 +19,7 @@ def register(sub) -> None:
     _filters(events)
     events.add_argument("--state", action="append", default=[], help="new, acknowledged, false_alarm, correct, locked")
     events.add_argument("--rule", action="append", default=[], help="rule name (repeat for several)")
-    events.add_argument("--severity", action="append", default=[])
+    events.add_argument("--severity", action="append", default=[], choices=SEVERITIES)
     events.add_argument("--limit", type=int, default=50)
     events.add_argument("--before", help="paging cursor printed at the end of the previous page")
     events.add_argument("--per-hour", action="store_true", help="counts per hour instead of a list")

@@ -66,6 +66,17 @@ def when_text(text: str) -> str:
     return text
 
 
+def positive_seconds(text: str) -> float:
+    """Argparse ``type=`` for a duration: a number of seconds above 0, or argparse's one-line error."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds above 0")
+    return value
+
+
 def resolve_when(text: str | None, zone: dt.tzinfo | None, now: float | None = None) -> float | None:
     """A ``when_text`` argument in epoch seconds, once the config's zone is known; None stays None."""
     return None if text is None else parse_when(text, zone, now)

@@ -65,20 +65,35 @@ def backtest(rule: Rule, objects: Iterable[StoredObject], encoder: TextImageEnco
              tz: dt.tzinfo | None = None, examples: ExampleCache | None = None) -> BacktestResult:
     """Evaluate ``rule`` on each stored object as one look."""
     scorer = RuleScorer(rule, encoder, examples) if rule.prompts and encoder is not None else None
-    result = BacktestResult(left_out=_left_out(rule, encoder))
+    result, foreign = BacktestResult(left_out=_left_out(rule, encoder)), 0
     for obj in objects:
         if not applies_to_camera(rule.model_copy(update={"enabled": True}), obj.camera_id):
             continue
         result.checked += 1
         conditions = [c for c in check_all(rule, _observation(obj), tz)
                       if c.name != "heading" and not (c.name == "zone" and obj.box is None)]
-        score = scorer.score(obj.embedding, obj.label) if scorer and obj.embedding is not None else None
+        score, why = _score(scorer, obj) if scorer is not None else (None, "")
+        foreign += why == FOREIGN_EMBEDDING
         if scorer is not None:
-            conditions.append(ConditionResult("clip", bool(score and score.passed),
-                                              score.describe() if score else "no embedding stored"))
+            conditions.append(ConditionResult("clip", bool(score and score.passed), score.describe() if score else why))
         if all(c.ok for c in conditions):
             result.hits.append(BacktestHit(obj, conditions, score))
+    if foreign:
+        result.left_out.append(f"text prompts for {foreign} object(s) embedded by another CLIP model")
     return result
+
+
+FOREIGN_EMBEDDING = "embedding from another CLIP model (its size differs)"
+
+
+def _score(scorer: RuleScorer, obj: StoredObject) -> tuple[ScoreBreakdown | None, str]:
+    """The object's score, or None and why: nothing stored, or stored by a model of another size."""
+    if obj.embedding is None:
+        return None, "no embedding stored"
+    try:
+        return scorer.score(obj.embedding, obj.label), ""
+    except ValueError:  # numpy's shape mismatch: the store was filled with another CLIP model
+        return None, FOREIGN_EMBEDDING
 
 
 def _observation(obj: StoredObject) -> Observation:

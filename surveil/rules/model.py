@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import urllib.parse
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import Field, field_validator, model_validator
 
@@ -13,6 +13,8 @@ from surveil.schema import Polygon, StrictModel, check_polygon
 from surveil.vision.coco import COCO_CLASSES
 
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+Severity = Literal["low", "medium", "high", "critical"]
+SEVERITIES = get_args(Severity)
 WEEKDAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
@@ -157,7 +159,7 @@ class Rule(StrictModel):
         description="An alert ends only after its conditions have failed this long, so flicker does not split it.",
     )
     schedule: Schedule | None = Field(None, title="Schedule", description="When the rule runs; empty means always.")
-    severity: Literal["low", "medium", "high", "critical"] = Field(
+    severity: Severity = Field(
         "medium", title="Severity", description="How loudly the alert is raised.",
     )
     actions: list[WebhookAction] = Field(

@@ -20,7 +20,10 @@ def replay(video: Path, camera: CameraConfig, config: SurveilConfig, detector: D
            encoder: TextImageEncoder | None, clip_reason: str, start: dt.datetime | None = None,
            max_frames: int | None = None, tz: dt.tzinfo | None = None,
            on_engine: Callable[[RuleEngine], None] | None = None) -> Iterator[EventUpdate]:
-    """Yield event updates as the file plays as ``camera``; wall time runs from ``start`` (now)."""
+    """Yield event updates as the file plays as ``camera``; wall time runs from ``start`` (now).
+
+    A file that does not open raises SourceOpenError (its ``reason`` is for the operator) at the first step.
+    """
     start = start or dt.datetime.now(dt.UTC)
     engine = RuleEngine(config.rules, encoder, tz, clip_unavailable=clip_reason)
     if on_engine is not None:
