@@ -52,7 +52,17 @@ def _schema(args) -> int:
 
 
 def _paths(args) -> int:
+    from surveil import signing
+
     paths = app_paths()
     for name in ("config_file", "data_dir", "model_cache_dir", "log_dir"):
         print(f"{name:16} {getattr(paths, name)}")
+    _, public = signing.key_paths(paths.config_dir)
+    try:  # only read here: the key is made by the first export or the first store write
+        signer = signing.existing(paths.config_dir)
+    except signing.SigningError as exc:
+        print(f"{'signing_key':16} {public} (unreadable: {exc})")
+        return 1
+    print(f"{'signing_key':16} {public}" + (f" (fingerprint {signer.fingerprint})" if signer
+                                             else " (not made yet: the first export or store write makes it)"))
     return 0

@@ -1,30 +1,39 @@
-"""Evidence export: incidents into a checkable package, and the check a recipient runs on it.
+"""Evidence export: incidents into a signed package that proves itself.
 
-A folder or zip holds the records, clips, thumbnails, audit entries and a sha256 manifest.
-The package is built under a temporary name and renamed into place at the end, so an
-interrupted export never leaves something that looks whole.
+A folder or zip holds the records, clips, thumbnails, audit entries, a sha256 manifest
+(with the audit chain's head at export time), the manifest's Ed25519 signature and the
+public key (see ``export_verify`` for the recipient's check). Nothing is packaged that does
+not match the store's own hashes (``export_evidence``). The package is built in
+``<dest>.partial``, audited, renamed into place and signed last: a killed export leaves
+nothing that verifies, and ``clean_partial_exports`` removes what it left.
 """
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import json
 import os
 import shutil
-import tempfile
 import zipfile
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from surveil import __version__
+from surveil import __version__, signing
 from surveil.hashing import file_sha256, sha256
 from surveil.media.cut import cut_clip
+from surveil.media.export_evidence import Evidence, ExportRefused, collect
+from surveil.media.export_partial import clean_partial_exports, in_progress, work_paths
+from surveil.media.export_verify import MANIFEST, PUBLIC_KEY, SIGNATURE, ExportCheck, verify_export
 from surveil.media.index import refs
+from surveil.paths import app_paths
 from surveil.store.query import EventFilter, iter_events
 from surveil.store.store import EventStore
 
-MANIFEST = "manifest.json"
+__all__ = ["ExportCheck", "ExportRefused", "ExportResult", "TimeRange", "clean_partial_exports", "export_incidents",
+           "verify_export"]
+
 Progress = Callable[[int, int], None]
 
 
@@ -45,117 +54,133 @@ class TimeRange:
 
 @dataclass
 class ExportResult:
-    """Where the package is, what went in, and the manifest's hash (also in the store's audit chain)."""
+    """Where the package is, what went in, the manifest's hash (also in the store's audit chain) and the signer."""
 
     path: Path
     events: list[str]
     files: int
     manifest_sha256: str
     warnings: list[str] = field(default_factory=list)
+    fingerprint: str | None = None
 
 
 def export_incidents(store: EventStore, dest: Path, event_ids: list[str] | None = None,
                      flt: EventFilter | None = None, tz: dt.tzinfo | None = None,
-                     progress: Progress | None = None, ranges: list[TimeRange] | None = None) -> ExportResult:
-    """Export events (given, or matching ``flt``) and recorded ``ranges`` to ``dest`` (a new folder, or a .zip)."""
+                     progress: Progress | None = None, ranges: list[TimeRange] | None = None, *,
+                     signer: signing.Signer | None = None) -> ExportResult:
+    """Export events (given, or matching ``flt``) and recorded ``ranges`` to ``dest`` (a new folder, or a .zip).
+
+    Refuses (ExportRefused, nothing left behind) when a record, thumbnail, clip or recording
+    does not match the hash the store holds for it. ``signer``: default, this installation's key.
+    """
     dest = Path(dest)
+    clean_partial_exports(store.folder)
     if dest.exists():
         raise FileExistsError(f"{dest} already exists; choose a new name")
     ids = event_ids if event_ids is not None else [r.event_id for r, _ in iter_events(store, flt or EventFilter())]
-    ranges = ranges or []
+    ranges, signer = ranges or [], signer or signing.load_or_create(app_paths().config_dir)
     dest.parent.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=f".{dest.name}.partial-", dir=dest.parent))
-    try:
-        files, warnings, segment_ids = {}, [], set()
+    with in_progress(store.folder, dest):
+        job = _Job(store, work_paths(dest)[0], tz, collect(store, ids, ranges))
+        job.fill(ids, ranges, progress)
+        data = job.manifest(ids, ranges, signer)
+        digest = sha256(data)
+        # Audited before the package is whole: a package that verifies always has its entry.
+        store.audit("export", dest.name, {"events": ids, "manifest_sha256": digest, "files": len(job.files),
+                                          "ranges": [asdict(r) for r in ranges], "signer": signer.fingerprint}, digest)
+        _place(job.work, dest, base64.b64encode(signer.sign(data)) + b"\n")
+    return ExportResult(dest, ids, len(job.files), digest, job.warnings, signer.fingerprint)
+
+
+class _Job:
+    """One export's work folder, the files written so far with their sha256, and its warnings."""
+
+    def __init__(self, store: EventStore, work: Path, tz, evidence: Evidence):
+        self.store, self.work, self.tz, self.evidence = store, work, tz, evidence
+        self.files: dict[str, str] = {}
+        self.warnings: list[str] = []
+        work.mkdir()
+
+    def fill(self, ids: list[str], ranges: list[TimeRange], progress: Progress | None) -> None:
+        """Every range's cut, every event's files, and the audit entries about them."""
         for time_range in ranges:
-            files.update(_range_files(store, work, time_range, tz, warnings, segment_ids))
-        more_files, more_warnings = _fill(store, work, ids, tz, progress, segment_ids)
-        files.update(more_files)
-        warnings += more_warnings
+            self.range_files(time_range)
+        for i, event_id in enumerate(ids):
+            self.event_files(event_id)
+            if progress is not None:
+                progress(i + 1, len(ids))
+        self.files.update(_write(self.work, "audit.jsonl", self.evidence.audit_lines()))
+
+    def manifest(self, ids: list[str], ranges: list[TimeRange], signer: signing.Signer) -> bytes:
+        """Write the manifest (with the chain's head now) and the public key; returns the manifest's bytes."""
+        head = self.store.head
         manifest = {"created": dt.datetime.now(dt.UTC).isoformat(), "surveil": __version__,
-                    "store": str(store.folder), "events": ids, "files": files,
-                    "ranges": [{"camera": r.camera_id, **_times(r.start, r.end, tz)} for r in ranges]}
+                    "store": str(self.store.folder), "events": ids, "files": self.files, "warnings": self.warnings,
+                    "ranges": [{"camera": r.camera_id, **_times(r.start, r.end, self.tz)} for r in ranges],
+                    "audit_chain": {"entries": head.seq + 1, "last_seq": head.seq, "last_hash": head.hash},
+                    "signer": signer.fingerprint}
         data = json.dumps(manifest, indent=2, sort_keys=True).encode()
-        (work / MANIFEST).write_bytes(data)
-        _place(work, dest)
-    finally:
-        if work.exists():  # moved into place for a folder export; left over for a zip or a failure
-            shutil.rmtree(work, ignore_errors=True)
-    digest = sha256(data)
-    store.audit("export", dest.name, {"events": ids, "manifest_sha256": digest, "files": len(files),
-                                      "ranges": [asdict(r) for r in ranges]}, digest)
-    return ExportResult(dest, ids, len(files), digest, warnings)
+        (self.work / MANIFEST).write_bytes(data)
+        (self.work / PUBLIC_KEY).write_bytes(signer.public_pem)
+        return data
 
+    def range_files(self, time_range: TimeRange) -> None:
+        """The range cut from the recording, and the index records of its segments."""
+        segments = self.evidence.segments[time_range]
+        result = cut_clip(refs(segments), time_range.start, time_range.end, self.work / time_range.name)
+        if result.error:
+            raise OSError(f"cannot cut {time_range.camera_id}: {result.error}")
+        self.warnings += _coverage(time_range, segments, self.tz)
+        index = {"camera": time_range.camera_id, "cut": time_range.name, "first_frame": result.start_wall,
+                 "times": _times(time_range.start, time_range.end, self.tz),
+                 "segments": [asdict(s) for s in segments]}
+        self.files[time_range.name] = result.sha256
+        self.files.update(_write(self.work, time_range.name.replace(".mp4", ".json"), json.dumps(index, indent=2)
+                                 .encode()))
 
-def _fill(store: EventStore, work: Path, ids: list[str], tz, progress,
-          segment_ids: set[str]) -> tuple[dict[str, str], list[str]]:
-    files, warnings = {}, []
-    subjects = set(ids) | segment_ids
-    for i, event_id in enumerate(ids):
-        record = store.get_event(event_id)
-        if record is None:
-            raise KeyError(f"no event {event_id} in {store.folder}")
-        if record.object_id:
-            subjects.add(record.object_id)
-        files.update(_event_files(store, work, record, tz, warnings))
-        if progress is not None:
-            progress(i + 1, len(ids))
-    audit = [json.dumps(asdict(e), sort_keys=True) for e in store.audit_entries() if e.subject in subjects]
-    files.update(_write(work, "audit.jsonl", ("\n".join(audit) + "\n").encode()))
-    return files, warnings
+    def event_files(self, event_id: str) -> None:
+        """The event's record (with its operator state, object and times), thumbnail and clip."""
+        store, record = self.store, self.evidence.events[event_id]
+        state = store.get_state(event_id)
+        obj = store.get_object(record.object_id) if record.object_id else None
+        thumbnail = store.thumbnail("e", event_id)
+        thumbnail_digest = self.evidence.check_thumbnail(event_id, thumbnail)
+        body = {"event": asdict(record), "operator_state": asdict(state), "object": asdict(obj) if obj else None,
+                "times": _times(record.start, record.end, self.tz), "thumbnail_sha256": thumbnail_digest}
+        self.files.update(_write(self.work, f"events/{event_id}.json", json.dumps(body, indent=2, sort_keys=True)
+                                 .encode()))
+        if thumbnail:
+            self.files.update(_write(self.work, f"thumbnails/{event_id}.jpg", thumbnail))
+        if record.clip_path and Path(record.clip_path).is_file():
+            self.clip(record)
+        elif record.clip_state != "none":
+            self.warnings.append(f"event {event_id} has no clip file ({record.clip_state})")
 
-
-def _event_files(store: EventStore, work: Path, record, tz, warnings: list[str]) -> dict[str, str]:
-    event_id = record.event_id
-    state = store.get_state(event_id)
-    obj = store.get_object(record.object_id) if record.object_id else None
-    body = {"event": asdict(record), "operator_state": asdict(state), "object": asdict(obj) if obj else None,
-            "times": _times(record.start, record.end, tz)}
-    out = _write(work, f"events/{event_id}.json", json.dumps(body, indent=2, sort_keys=True).encode())
-    thumbnail = store.thumbnail("e", event_id)
-    if thumbnail:
-        out.update(_write(work, f"thumbnails/{event_id}.jpg", thumbnail))
-    if record.clip_path and Path(record.clip_path).is_file():
-        target = work / "clips" / f"{event_id}.mp4"
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(record.clip_path, target)
-        digest = file_sha256(target)
+    def clip(self, record) -> None:
+        """Copy the event's clip in; refuse it unless the copy matches the sha256 in its record."""
+        name = f"clips/{record.event_id}.mp4"
+        (self.work / "clips").mkdir(exist_ok=True)
+        shutil.copyfile(record.clip_path, self.work / name)
+        digest = file_sha256(self.work / name)  # the bytes that went in are the bytes checked
         if digest != record.clip_sha256:
-            warnings.append(f"clip of {event_id} does not match the hash recorded when it was written")
-        out[f"clips/{event_id}.mp4"] = digest
-    elif record.clip_state != "none":
-        warnings.append(f"event {event_id} has no clip file ({record.clip_state})")
-    return out
+            raise ExportRefused(f"the clip of event {record.event_id} ({record.clip_path}) does not match the sha256 "
+                                "in its record: it was altered after it was written; nothing was exported "
+                                "(`surveil verify` lists every damaged file)")
+        self.files[name] = digest
 
 
-def _range_files(store: EventStore, work: Path, time_range: TimeRange, tz, warnings: list[str],
-                 segment_ids: set[str]) -> dict[str, str]:
-    """The range cut from the recording and the index records of its segments (their audit entries go in too)."""
-    segments = list(store.segments(time_range.camera_id, time_range.start, time_range.end, ("segment", "gap")))
-    if not any(s.kind == "segment" for s in segments):
-        span = _times(time_range.start, time_range.end, tz)
-        raise KeyError(f"no recording of {time_range.camera_id} from {span['start']['utc']} to {span['end']['utc']}")
-    segment_ids.update(s.segment_id for s in segments)
-    result = cut_clip(refs(segments), time_range.start, time_range.end, work / time_range.name)
-    if result.error:
-        raise OSError(f"cannot cut {time_range.camera_id}: {result.error}")
-    recorded = [s for s in segments if s.kind == "segment"]
+def _coverage(time_range: TimeRange, segments: list, tz) -> list[str]:
+    """Warnings for a range the recording covers only in part, or with gaps."""
+    out, recorded = [], [s for s in segments if s.kind == "segment"]
     first, last = min(s.start for s in recorded), max(s.end for s in recorded)
     if first > time_range.start + 1 or last < time_range.end - 1:
         span = _times(max(first, time_range.start), min(last, time_range.end), tz)
-        warnings.append(f"the recording of {time_range.camera_id} covers only {span['start']['utc']} to "
-                        f"{span['end']['utc']} of the range asked for")
+        out.append(f"the recording of {time_range.camera_id} covers only {span['start']['utc']} to "
+                   f"{span['end']['utc']} of the range asked for")
     gaps = [s for s in segments if s.kind == "gap"]
     if gaps:
-        warnings.append(f"{time_range.camera_id} was not recorded for {len(gaps)} stretch(es) in that range: "
-                        + "; ".join(g.reason or "unknown" for g in gaps[:3]))
-    for segment in segments:
-        if segment.kind == "segment" and Path(segment.path).is_file() and file_sha256(segment.path) != segment.sha256:
-            warnings.append(f"recording {segment.path} does not match the hash recorded when it was closed")
-    index = {"camera": time_range.camera_id, "cut": time_range.name, "first_frame": result.start_wall,
-             "times": _times(time_range.start, time_range.end, tz), "segments": [asdict(s) for s in segments]}
-    out = {time_range.name: result.sha256}
-    out.update(_write(work, time_range.name.replace(".mp4", ".json"), json.dumps(index, indent=2).encode()))
+        out.append(f"{time_range.camera_id} was not recorded for {len(gaps)} stretch(es) in that range: "
+                   + "; ".join(g.reason or "unknown" for g in gaps[:3]))
     return out
 
 
@@ -174,57 +199,31 @@ def _write(work: Path, name: str, data: bytes) -> dict[str, str]:
     return {name: sha256(data)}
 
 
-def _place(work: Path, dest: Path) -> None:
+def _place(work: Path, dest: Path, signature: bytes) -> None:
+    """Rename the package into place, then sign it: until the signature lands, it does not verify."""
     if dest.suffix.lower() != ".zip":
         os.replace(work, dest)
+        _write_synced(dest / SIGNATURE, signature)
         return
-    partial = dest.with_name(dest.name + ".partial")
-    try:
-        with zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED) as archive:
-            for path in sorted(work.rglob("*")):
-                if path.is_file():
-                    archive.write(path, path.relative_to(work).as_posix())
-        os.replace(partial, dest)
-    finally:
-        partial.unlink(missing_ok=True)  # never a half-written zip beside the real ones
+    archive_path = work_paths(dest)[1]
+    with zipfile.ZipFile(archive_path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for path in sorted(work.rglob("*")):
+            if path.is_file():
+                archive.write(path, path.relative_to(work).as_posix())
+    os.replace(archive_path, dest)
+    shutil.rmtree(work, ignore_errors=True)
+    _append_signature(dest, signature)
 
 
-@dataclass
-class ExportCheck:
-    """The recipient's verdict on a package."""
-
-    files: int = 0
-    problems: list[str] = field(default_factory=list)
-    manifest_sha256: str | None = None
-
-    @property
-    def ok(self) -> bool:
-        """True when every file matches the manifest and nothing was added."""
-        return not self.problems
+def _append_signature(archive_path: Path, signature: bytes) -> None:
+    with zipfile.ZipFile(archive_path, "a") as archive:
+        archive.writestr(SIGNATURE, signature)
+    with open(archive_path, "rb+") as handle:
+        os.fsync(handle.fileno())
 
 
-def verify_export(path: Path) -> ExportCheck:
-    """Check a package received from someone else: every file against the manifest, nothing extra."""
-    path = Path(path)
-    contents = _read_package(path)
-    check = ExportCheck()
-    if MANIFEST not in contents:
-        check.problems.append(f"{path} has no {MANIFEST}: not a surveil export")
-        return check
-    check.manifest_sha256 = sha256(contents[MANIFEST])
-    listed = json.loads(contents.pop(MANIFEST))["files"]
-    for name, digest in sorted(listed.items()):
-        check.files += 1
-        if name not in contents:
-            check.problems.append(f"{name} is listed in the manifest but missing")
-        elif sha256(contents[name]) != digest:
-            check.problems.append(f"{name} was altered (sha256 mismatch)")
-    check.problems += [f"{name} is not in the manifest (added later)" for name in sorted(set(contents) - set(listed))]
-    return check
-
-
-def _read_package(path: Path) -> dict[str, bytes]:
-    if path.is_dir():
-        return {p.relative_to(path).as_posix(): p.read_bytes() for p in path.rglob("*") if p.is_file()}
-    with zipfile.ZipFile(path) as archive:
-        return {name: archive.read(name) for name in archive.namelist() if not name.endswith("/")}
+def _write_synced(path: Path, data: bytes) -> None:
+    with open(path, "wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())

@@ -12,6 +12,8 @@ import logging
 import os
 import re
 import shutil
+import tempfile
+import weakref
 from pathlib import Path
 
 import rocksdict
@@ -25,6 +27,9 @@ logger = logging.getLogger(__name__)
 # writer's open itself (create_missing_column_families), so 1 -> 2 (recording segments) has nothing to do.
 MIGRATIONS: dict = {1: lambda db: None}
 LOCK_FILE = "writer.lock"
+# What RocksDB reads when it opens a database; a read-only view links to these and nothing else.
+_VIEW_PREFIX = "surveil-readonly-"
+_DB_FILES = re.compile(r"CURRENT|IDENTITY|MANIFEST-\d+|OPTIONS-\d+|\d+\.(sst|log|blob)")
 
 
 class StoreError(Exception):
@@ -39,30 +44,83 @@ def _options() -> rocksdict.Options:
     return options
 
 
-def open_db(folder: Path, read_only: bool) -> tuple[rocksdict.Rdict, WriterLock | None]:
-    """Open (or, for a writer, create) the RocksDB database in ``folder``."""
+class ReadOnlyView:
+    """A temporary folder of links to a store's database files: a reader opens it and writes nothing.
+
+    rocksdict rewrites ``rocksdict-config.json`` in the folder it opens, even read-only, which
+    fails on read-only media and changes the store a verifier is meant to leave as it found it.
+    Opened through links, that file (and RocksDB's own info log) land in the temporary folder.
+    ``release`` (in place of a writer's lock) removes it.
+    """
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        _remove_dead_views()
+        self.path = Path(tempfile.mkdtemp(prefix=f"{_VIEW_PREFIX}{os.getpid()}-"))
+        self._finalizer = weakref.finalize(self, shutil.rmtree, str(self.path), True)  # a reader that never closes
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Link the database files there are now (a live writer adds and removes them)."""
+        present = {p.name for p in self.path.iterdir()}
+        current = {name for name in os.listdir(self.folder) if _DB_FILES.fullmatch(name)}
+        for name in present - current:
+            if (self.path / name).is_symlink():
+                (self.path / name).unlink()
+        for name in current - present:
+            (self.path / name).symlink_to(self.folder.resolve() / name)
+
+    def release(self) -> None:
+        """Remove the temporary folder (only links and what the reader wrote into it)."""
+        self._finalizer()
+
+
+def _remove_dead_views() -> None:
+    """Views of readers that were killed (a closed or exiting reader removes its own)."""
+    for path in Path(tempfile.gettempdir()).glob(f"{_VIEW_PREFIX}*-*"):
+        pid = path.name.removeprefix(_VIEW_PREFIX).split("-")[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def open_db(folder: Path, read_only: bool) -> tuple[rocksdict.Rdict, WriterLock | ReadOnlyView]:
+    """Open (or, for a writer, create) the RocksDB database in ``folder``.
+
+    Returns the database and what to release after closing it: the writer lock, or a
+    reader's ``ReadOnlyView``.
+    """
     folder = Path(folder)
     new = _check_folder(folder, read_only)
     if new and not os.path.ismount(folder):  # a mount point cannot be renamed onto: it is built in place
         _create(folder)
         new = _check_folder(folder, read_only)  # ours now, or a store another process created meanwhile
-    lock = None
-    if not read_only:
-        folder.mkdir(parents=True, exist_ok=True)
-        lock = WriterLock(folder)
-        lock.acquire()
+    if read_only:
+        view = ReadOnlyView(folder)
+        try:
+            return reopen_db(folder, True, view), view
+        except BaseException:
+            view.release()
+            raise
+    folder.mkdir(parents=True, exist_ok=True)
+    lock = WriterLock(folder)
+    lock.acquire()
     try:
         db = _open(folder, read_only, new)
     except BaseException:
-        if lock:
-            lock.release()
+        lock.release()
         raise
     return db, lock
 
 
-def reopen_db(folder: Path, read_only: bool = False) -> rocksdict.Rdict:
-    """Open an existing store again; the caller already holds its writer lock."""
-    return _open(Path(folder), read_only, new=False)
+def reopen_db(folder: Path, read_only: bool = False, view: ReadOnlyView | None = None) -> rocksdict.Rdict:
+    """Open an existing store again; the caller already holds its writer lock, or reads through ``view``."""
+    if view is None:
+        return _open(Path(folder), read_only, new=False)
+    try:
+        return _open(Path(folder), read_only, new=False, at=view.path)
+    except StoreError:  # a live writer flushed or compacted between linking and opening: once more
+        view.refresh()
+        return _open(Path(folder), read_only, new=False, at=view.path)
 
 
 def _check_folder(folder: Path, read_only: bool) -> bool:
@@ -153,7 +211,8 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def _open(folder: Path, read_only: bool, new: bool) -> rocksdict.Rdict:
+def _open(folder: Path, read_only: bool, new: bool, at: Path | None = None) -> rocksdict.Rdict:
+    """Open the database of ``folder`` (through the links in ``at`` for a read-only view)."""
     options = _options()
     options.create_if_missing(new)
     options.create_missing_column_families(not read_only)
@@ -161,7 +220,7 @@ def _open(folder: Path, read_only: bool, new: bool) -> rocksdict.Rdict:
     families = {name: rocksdict.Options(raw_mode=True) for name in present}
     access = rocksdict.AccessType.read_only() if read_only else rocksdict.AccessType.read_write()
     try:
-        db = rocksdict.Rdict(str(folder), options=options, column_families=families, access_type=access)
+        db = rocksdict.Rdict(str(at or folder), options=options, column_families=families, access_type=access)
     except Exception as exc:
         raise StoreError(f"cannot open the event store at {folder}: {exc}") from None
     meta = db.get_column_family(META)

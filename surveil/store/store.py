@@ -11,8 +11,9 @@ from pathlib import Path
 import numpy as np
 import rocksdict
 
+from surveil import signing
 from surveil.hashing import sha256
-from surveil.store.audit import AuditEntry, ChainHead
+from surveil.store.audit import GENESIS, AuditEntry, ChainHead, Checkpointer
 from surveil.store.db import StoreError, describe_write_error, open_db, reopen_db
 from surveil.store.layout import (
     AUDIT,
@@ -34,6 +35,7 @@ from surveil.store.records import EventRecord, ObjectRecord, OperatorState, Segm
 logger = logging.getLogger(__name__)
 
 EVENT_INDEXED = ("camera_id", "rule", "label", "severity")
+CHECKPOINTED = b"checkpointed"  # in META once the store keeps a checkpoint: from then on a missing one is a finding
 OBJECT_INDEXED = ("camera_id", "label")
 
 
@@ -52,12 +54,14 @@ class EventStore(StoreReads):
     Reading (decoded records and typed scans, never raw column families) is in ``surveil.store.reads``.
 
     Every write is synced before it returns: what a caller was told is written survives
-    a killed process or a power cut.
+    a killed process or a power cut. After each committed batch a writer signs the chain
+    head into the checkpoint (``signer``, default: this installation's key), so a cut of
+    the newest audit entries shows.
     """
 
-    def __init__(self, folder: Path | str, read_only: bool = False):
+    def __init__(self, folder: Path | str, read_only: bool = False, signer: signing.Signer | None = None):
         self.folder, self.read_only = Path(folder), read_only
-        self.db, self._lock = open_db(self.folder, read_only)
+        self.db, self._hold = open_db(self.folder, read_only)  # the writer lock, or a reader's read-only view
         self._cf = {name: self.db.get_column_family(name) for name in
                     (EVENTS, OBJECTS, INDEX, EMBEDDINGS, THUMBNAILS, STATE, AUDIT)}
         try:  # a read-only open of a store from before recordings has no segments family
@@ -69,6 +73,10 @@ class EventStore(StoreReads):
         self._sync.sync = True
         self.head = self._load_head()
         self.listeners: list = []  # called with (kind, record) after each committed write, on the writer's thread
+        self._checkpoints = Checkpointer(self.folder, signer)
+        expected = self.checkpoint_expected()
+        if not read_only and self._checkpoints.start(self.head, self._hash_at, expected) and not expected:
+            self._expect_checkpoint()
 
     def __enter__(self) -> EventStore:
         return self
@@ -86,9 +94,9 @@ class EventStore(StoreReads):
                     logger.error("%s", describe_write_error(exc, self.folder))
             self._cf = {}  # column family handles keep the database (and its LOCK) alive
             self._close_handle(logging.ERROR)
-        if self._lock is not None:
-            self._lock.release()
-            self._lock = None
+        if self._hold is not None:
+            self._hold.release()
+            self._hold = None
 
     def reopen(self) -> None:
         """Close the database handle and open it again in place, keeping the writer lock.
@@ -101,7 +109,7 @@ class EventStore(StoreReads):
             self._cf = _Reopening(self)  # the old handles would keep the LOCK; readers wait for the new ones
             self._close_handle(logging.DEBUG)  # after a failed write RocksDB repeats that error on close
             try:
-                self.db = reopen_db(self.folder, self.read_only)
+                self.db = reopen_db(self.folder, self.read_only, None if not self.read_only else self._hold)
             except StoreError:
                 self.db = None if self.read_only else self._open_for_reading()
                 raise
@@ -139,13 +147,17 @@ class EventStore(StoreReads):
     # -- writing ---------------------------------------------------------------------------
 
     def put(self, items: list[Put]) -> list[AuditEntry]:
-        """Write records (new or new versions) with their thumbnails, embeddings and index entries."""
-        batch = rocksdict.WriteBatch(raw_mode=True)
-        staged: list[tuple[bytes, bytes, str]] = []
+        """Write records (new or new versions) with their thumbnails, embeddings and index entries.
+
+        Each audit entry holds the sha256 of the record and, in its detail, of the thumbnail
+        and embedding that came with it: every stored byte is vouched for.
+        """
+        staged, audits = [], []
         for item in items:
-            staged += self._stage(item)
-        return self._commit(batch, staged, [(_kind(i.record), _id(i.record), sha256(encode(i.record)), {})
-                                            for i in items], [i.record for i in items])
+            rows, record_digest, detail = self._stage(item)
+            staged += rows
+            audits.append((_kind(item.record), _id(item.record), record_digest, detail))
+        return self._commit(rocksdict.WriteBatch(raw_mode=True), staged, audits, [i.record for i in items])
 
     def set_state(self, event_id: str, **changes) -> OperatorState:
         """Change the operator state of an event (acknowledged, verdict, locked, notes); audited."""
@@ -172,20 +184,25 @@ class EventStore(StoreReads):
         return self._commit(rocksdict.WriteBatch(raw_mode=True), staged or [],
                             [(action, subject, digest, detail)], [])[0]
 
-    def _stage(self, item: Put) -> list[tuple[bytes, bytes, str]]:
+    def _stage(self, item: Put) -> tuple[list[tuple[bytes, bytes, str]], str, dict]:
+        """The rows of one record, the sha256 of its bytes, and the sha256 of its thumbnail and embedding."""
         record, key = item.record, _id(item.record).encode()
+        data = encode(record)
         if isinstance(record, SegmentRecord):
-            return [(key, encode(record), SEGMENTS)]
+            return [(key, data, SEGMENTS)], sha256(data), {}
         family = EVENTS if isinstance(record, EventRecord) else OBJECTS
-        out = [(key, encode(record), family)]
+        out, detail = [(key, data, family)], {}
         kind = "e" if family == EVENTS else "o"
         for field in EVENT_INDEXED if kind == "e" else OBJECT_INDEXED:
             out.append((index_key(kind, field, str(getattr(record, field)), key.decode()), b"", INDEX))
         if item.thumbnail is not None:
             out.append((kind.encode() + key, item.thumbnail, THUMBNAILS))
+            detail["thumbnail_sha256"] = sha256(item.thumbnail)
         if item.embedding is not None:
-            out.append((kind.encode() + key, np.asarray(item.embedding, EMBEDDING_DTYPE).tobytes(), EMBEDDINGS))
-        return out
+            vector = np.asarray(item.embedding, EMBEDDING_DTYPE).tobytes()
+            out.append((kind.encode() + key, vector, EMBEDDINGS))
+            detail["embedding_sha256"] = sha256(vector)
+        return out, sha256(data), detail
 
     def _commit(self, batch, staged, audits, records) -> list[AuditEntry]:
         if self.read_only:
@@ -211,6 +228,8 @@ class EventStore(StoreReads):
                 logger.error("%s", message)
                 raise StoreError(message) from None
             self.head = head
+            if entries:
+                self._checkpoints.write(head)
         for record in records:
             for listener in list(self.listeners):
                 try:
@@ -218,6 +237,32 @@ class EventStore(StoreReads):
                 except Exception:  # written is written: a listener's bug must not look like a failed write
                     logger.exception("store listener failed")
         return entries
+
+    def raw_items(self, family: str):
+        """(key, stored bytes) of every entry of one column family, in key order: what ``verify`` hashes."""
+        return self._scan(family)
+
+    # -- the checkpoint ----------------------------------------------------------------------
+
+    def checkpoint_expected(self) -> bool:
+        """True once this store has kept a checkpoint: from then on a missing one is a finding."""
+        return self.db.get_column_family(META).get(CHECKPOINTED) is not None
+
+    def _expect_checkpoint(self) -> None:
+        """There is a checkpoint now: from here on a missing one is reported (and not silently made anew)."""
+        batch = rocksdict.WriteBatch(raw_mode=True)
+        batch.put(CHECKPOINTED, b"1", self.db.get_column_family_handle(META))
+        try:
+            self.db.write(batch, self._sync)
+        except Exception as exc:  # the next open tries again; until then only a deleted checkpoint goes unnoticed
+            logger.warning("%s", describe_write_error(exc, self.folder))
+
+    def _hash_at(self, seq: int) -> str | None:
+        """The hash of audit entry ``seq`` (the genesis hash before the first), None where there is none."""
+        if seq < 0:
+            return GENESIS
+        data = self._cf[AUDIT].get(audit_key(seq))
+        return None if data is None else AuditEntry.decode(data).hash
 
     def _load_head(self) -> ChainHead:
         it = self._cf[AUDIT].iter()
