@@ -57,3 +57,46 @@ def test_events_on_a_fresh_install_says_there_are_none_yet_and_creates_nothing(s
     marked = _surveil("mark", "1796047831397-d2f709bd", "--ack")
     assert marked.returncode == 1 and "no event '1796047831397-d2f709bd'" in marked.stderr
     assert not (surveil_home / "data" / "store").exists()
+
+
+class _StoreOnlyEngine:
+    """What the API's read routes use of an engine: its open store (no cameras, no CLIP)."""
+
+    def __init__(self, store):
+        from surveil.config import SurveilConfig
+
+        self.store, self.encoder, self.config, self.listeners = store, None, SurveilConfig(), []
+        self.marks = []
+
+    def watch_frames(self, listener, watching=True):
+        pass
+
+    def mark_event(self, event_id, verdict=None, acknowledged=None, note=None, locked=None):
+        self.marks.append((event_id, verdict, acknowledged, note, locked))
+
+
+def test_events_and_search_print_the_same_through_a_serving_engine_as_from_the_store(surveil_home):
+    from surveil.service.server import ApiServer
+
+    store, _, objects = _fill(surveil_home / "data" / "store")
+    commands = [("events", "--json"), ("events", "--per-hour"), ("events", "--camera", "gate"),
+                ("search", "--similar", objects[2].object_id, "-k", "4", "--json"),
+                ("search", "--similar", objects[3].object_id, "--label", "person")]
+    engine = _StoreOnlyEngine(store)
+    server = ApiServer(engine, "127.0.0.1", 0, surveil_home / "config")
+    server.start()
+    try:
+        assert (store.folder / "service.json").exists()
+        served = [_surveil(*c) for c in commands]
+        marked = _surveil("mark", objects[0].event_ids[0], "--lock", "--note", "for the insurer")
+        # The store is held by this process: the mark reached it only through the served API.
+        assert marked.returncode == 0, marked.stderr
+        assert engine.marks == [(objects[0].event_ids[0], None, None, "for the insurer", True)]
+    finally:
+        server.stop()
+        store.close()
+    assert not (store.folder / "service.json").exists()
+    direct = [_surveil(*c) for c in commands]
+    for command, a, b in zip(commands, served, direct, strict=True):
+        assert a.returncode == b.returncode == 0, (command, a.stderr, b.stderr)
+        assert a.stdout == b.stdout and a.stdout, command

@@ -48,7 +48,8 @@ def run(args) -> int:
         print(f"surveil export: {exc}", file=sys.stderr)
         return 1
     print(f"\n{result['path']}: {len(result['events'])} events, {len(ranges)} recorded ranges, {result['files']} "
-          f"files, manifest sha256 {result['manifest_sha256']}", file=sys.stderr)
+          f"files, manifest sha256 {result['manifest_sha256']}, signed by key {result.get('fingerprint')}",
+          file=sys.stderr)
     for warning in result["warnings"]:
         print(f"warning: {warning}", file=sys.stderr)
     print(result["path"])

@@ -40,6 +40,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="surveil",
         description="Surveillance event monitoring: cameras, alert rules in plain words, forensic review.",
+        epilog="Without a command, `surveil` opens the window on the configured cameras; `surveil --attach [URL]` "
+        "opens it on a running `surveil run` instead (python -m surveil is always this command line).",
     )
     parser.add_argument("--version", action="version", version=f"surveil {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="also print info messages on stderr")

@@ -10,6 +10,7 @@ No ``from __future__ import annotations`` here: FastAPI reads the route signatur
 
 import json
 import logging
+import os
 import queue
 import secrets
 import threading
@@ -163,6 +164,10 @@ def make_app(engine, token: str) -> tuple[FastAPI, Notices, LatestFrames, LocalL
 
 
 def _engine_routes(router: APIRouter, engine, link: LocalLink, notices: Notices, frames: LatestFrames) -> None:
+    @router.get("/ping", summary="Whether the engine answers (and the token is right): its version and process id")
+    def ping() -> dict:
+        return {"version": __version__, "pid": os.getpid()}
+
     @router.get("/health", summary="Per camera state and rates, latency, recording, retention, store, failures")
     def health() -> dict:
         return engine.health()

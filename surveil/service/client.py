@@ -35,7 +35,7 @@ class ApiClient:
             return None
         client = cls(info.url, token)
         try:
-            client.get("/api/retention", timeout=5)
+            client.get("/api/ping", timeout=5)
         except ServiceUnavailable as exc:
             logger.warning("%s", exc)
             client.close()
@@ -49,7 +49,7 @@ class ApiClient:
         if token is None:
             raise ServiceUnavailable(f"no API token in {config_dir}: start `surveil run` once on this machine")
         client = cls(url, token)
-        client.get("/api/retention", timeout=5)
+        client.get("/api/ping", timeout=5)
         return client
 
     def close(self) -> None:

@@ -55,6 +55,7 @@ class ExportDone:
     files: int
     manifest_sha256: str
     warnings: list[str] = field(default_factory=list)
+    fingerprint: str | None = None  # of the key that signed the manifest
 
 
 @dataclass(frozen=True)

@@ -102,13 +102,13 @@ def export_package(store, config, dest: Path, event_ids: list[str] | None, flt: 
     except (FileExistsError, KeyError, OSError) as exc:
         raise QueryError(exc.args[0] if isinstance(exc, KeyError) else str(exc)) from None
     return ExportDone(Path(result.path), list(result.events), result.files, result.manifest_sha256,
-                      list(result.warnings))
+                      list(result.warnings), result.fingerprint)
 
 
 def export_json(done) -> dict:
     """An export's result as the API gives it."""
     return {"path": str(done.path), "events": done.events, "files": done.files,
-            "manifest_sha256": done.manifest_sha256, "warnings": done.warnings}
+            "manifest_sha256": done.manifest_sha256, "warnings": done.warnings, "fingerprint": done.fingerprint}
 
 
 def backtest_rule(store, encoder, rule, progress=None):

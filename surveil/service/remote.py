@@ -184,7 +184,7 @@ class RemoteLink:
         if progress is not None:
             progress(len(event_ids), len(event_ids))
         return ExportDone(Path(data["path"]), data["events"], data["files"], data["manifest_sha256"],
-                          data["warnings"])
+                          data["warnings"], data.get("fingerprint"))
 
     def backtest(self, rule: Rule, progress=None):
         """What the rule would have caught, computed by the service."""
