@@ -22,13 +22,14 @@ def _recorded(config_path) -> int:
     return sum(1 for p in (config_path.parent / "recordings").rglob("*") if p.is_file())
 
 
-def test_an_attached_window_shows_the_service_and_closing_it_leaves_the_service_recording(qtbot, tmp_path):
+def test_an_attached_window_shows_the_service_and_closing_it_leaves_the_service_recording(qtbot, tmp_path, request):
     home = tmp_path / "service"
     config_path, proc, log = start_service(home)
     try:
         url = service_url(config_path, proc)
         paths = app_paths({"SURVEIL_HOME": str(home)})
         link = RemoteLink.connect(url, paths)
+        request.addfinalizer(link.close)
         window = MainWindow(link, QSettings(str(tmp_path / "window.ini"), QSettings.Format.IniFormat),
                             title=f"surveil — attached to {link.where}")
         qtbot.addWidget(window)

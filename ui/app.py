@@ -84,12 +84,13 @@ def attach_window(url: str | None, paths: AppPaths) -> int:
     Closing the window lets go of the service, which keeps recording. When there is no service to
     attach to, one line on stderr and 1, before any window.
     """
+    from surveil.config import ConfigError
     from surveil.service.client import ServiceUnavailable
     from surveil.service.remote import RemoteLink
 
     try:
         link = RemoteLink.connect(url, paths)
-    except ServiceUnavailable as exc:
+    except (ServiceUnavailable, ConfigError, ValueError) as exc:  # no service, a bad address, a bad config file
         print(f"surveil: {exc}", file=sys.stderr)
         return 1
     try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 from pathlib import Path
@@ -20,14 +21,14 @@ def register(sub) -> None:
     events.add_argument("--state", action="append", default=[], help="new, acknowledged, false_alarm, correct, locked")
     events.add_argument("--rule", action="append", default=[], help="rule name (repeat for several)")
     events.add_argument("--severity", action="append", default=[], choices=SEVERITIES)
-    events.add_argument("--limit", type=int, default=50)
+    events.add_argument("--limit", type=_count(5000), default=50, help="at most this many (1 to 5000)")
     events.add_argument("--before", help="paging cursor printed at the end of the previous page")
     events.add_argument("--per-hour", action="store_true", help="counts per hour instead of a list")
     events.set_defaults(run=_events)
     search = sub.add_parser("search", help="search stored objects by text (CLIP) or by a similar object")
     search.add_argument("text", nargs="?", help="what to look for, in plain words")
     search.add_argument("--similar", metavar="OBJECT_ID", help="find objects that look like this one")
-    search.add_argument("-k", type=int, default=20, help="how many results")
+    search.add_argument("-k", type=_count(1000), default=20, help="how many results (1 to 1000)")
     _filters(search)
     search.set_defaults(run=_search)
     verify = sub.add_parser("verify", help="check the store (audit chain, records, clips) or an export package")
@@ -35,6 +36,21 @@ def register(sub) -> None:
     verify.add_argument("--config", type=Path)
     verify.add_argument("--store", type=Path, help="store folder (default: from the config)")
     verify.set_defaults(run=_verify)
+
+
+def _count(most: int):
+    """Argparse type: a whole number from 1 to ``most`` (the same bounds whether the engine or the store answers)."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if not 1 <= value <= most:
+            raise argparse.ArgumentTypeError(f"{value} is out of range: use 1 to {most}")
+        return value
+
+    return parse
 
 
 def _filters(parser) -> None:

@@ -218,7 +218,7 @@ class Engine:
     def health(self) -> dict:
         """Per camera: state, fps in, fps analysed, drops, stage times; plus latency, queues and failures."""
         cameras = {}
-        for camera_id, source in self.loop.sources.items():
+        for camera_id, source in list(self.loop.sources.items()):  # a command may change it meanwhile
             stats, health = source.stats(), self.loop.health.get(camera_id)
             cameras[camera_id] = {
                 "state": stats.state.value, "reason": source.status.reason, "fps_in": round(stats.fps_in, 2),

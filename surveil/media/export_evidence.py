@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -16,6 +17,8 @@ from surveil.hashing import file_sha256, sha256
 from surveil.store.audit import AuditEntry
 from surveil.store.records import EventRecord, SegmentRecord
 from surveil.store.store import EventStore
+
+logger = logging.getLogger(__name__)
 
 _HINT = "nothing was exported (`surveil verify` lists every damaged record and file)"
 
@@ -50,7 +53,20 @@ class Evidence:
 
 
 def collect(store: EventStore, ids: list[str], ranges: list) -> Evidence:
-    """Load the events and the ranges' segments, and check them, their objects and states against the chain."""
+    """Load the events and the ranges' segments, and check them, their objects and states against the chain.
+
+    A running engine may write a new version (an event's end, its clip, a mark) between the walk of
+    the chain and the reads of the records: that looks like a change, so a refusal is checked once
+    more before it stands. Tampering fails both times.
+    """
+    try:
+        return _collect(store, ids, ranges)
+    except ExportRefused as first:
+        logger.info("export check failed once (%s); checking again", first)
+        return _collect(store, ids, ranges)
+
+
+def _collect(store: EventStore, ids: list[str], ranges: list) -> Evidence:
     events = {}
     for event_id in ids:
         record = store.get_event(event_id)

@@ -12,6 +12,7 @@ import logging
 from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
+from urllib.parse import quote
 
 from surveil.config import SurveilConfig
 from surveil.paths import AppPaths
@@ -133,7 +134,7 @@ class ServiceAccess:
     def mark(self, event_id: str, **changes) -> dict:
         """Triage through the engine (which also teaches the rule)."""
         try:
-            return self.client.post(f"/api/events/{event_id}/mark", changes, command=True)
+            return self.client.post(f"/api/events/{quote(event_id, safe='')}/mark", changes, command=True)
         except ValueError as exc:
             raise QueryError(str(exc)) from None
 

@@ -8,13 +8,14 @@ No ``from __future__ import annotations`` here: FastAPI reads the route signatur
 """
 
 
+import functools
 import json
 import logging
 import os
 import queue
 import secrets
 import threading
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Annotated
 
@@ -33,6 +34,7 @@ from surveil.service import queries
 from surveil.service.link import LiveFrame, LocalLink
 from surveil.service.queries import QueryError
 from surveil.service.wire import notice_json, snapshot_json
+from surveil.store.db import StoreError
 
 logger = logging.getLogger(__name__)
 
@@ -91,6 +93,7 @@ class Notices:
     def __init__(self) -> None:
         self._queues: list[queue.Queue] = []
         self._lock = threading.Lock()
+        self._closed = False
 
     def notice(self, notice: EngineNotice) -> None:
         """Engine listener (engine threads)."""
@@ -103,12 +106,16 @@ class Notices:
         """A new reader's queue."""
         q: queue.Queue = queue.Queue(500)
         with self._lock:
-            self._queues.append(q)
+            if self._closed:  # the server is stopping: this stream ends at once
+                q.put_nowait(None)
+            else:
+                self._queues.append(q)
         return q
 
     def close(self, q: queue.Queue | None = None) -> None:
         """End one reader (or, with none given, every reader: the server is stopping)."""
         with self._lock:
+            self._closed = self._closed or q is None
             ended = [q] if q is not None else list(self._queues)
             self._queues = [x for x in self._queues if x not in ended]
         for x in ended:
@@ -127,6 +134,43 @@ def _put_dropping(q: queue.Queue, item) -> None:
                 pass
 
 
+class Gate:
+    """Counts requests that use the engine, so that it stops only once they are done (and refuses new ones then).
+
+    Uvicorn cancels a request at shutdown, but not the worker thread running a sync route: without
+    this, an export or a mark could still be using the store while the engine closes it.
+    """
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._running = 0
+        self._closed = False
+
+    def held(self, route):
+        """Decorate a sync route: it runs counted, or gets 503 once the engine is stopping."""
+
+        @functools.wraps(route)
+        def counted(*args, **kwargs):
+            with self._cond:
+                if self._closed:
+                    raise HTTPException(503, "the engine is stopping")
+                self._running += 1
+            try:
+                return route(*args, **kwargs)
+            finally:
+                with self._cond:
+                    self._running -= 1
+                    self._cond.notify_all()
+
+        return counted
+
+    def close(self, timeout: float) -> bool:
+        """Refuse new requests and wait for running ones; False if some still run after ``timeout``."""
+        with self._cond:
+            self._closed = True
+            return self._cond.wait_for(lambda: self._running == 0, timeout)
+
+
 class LatestFrames:
     """The newest analysed frame of each camera, kept by reference, encoded only when asked for."""
 
@@ -138,9 +182,20 @@ class LatestFrames:
         self.frames[frame.camera_id] = frame
 
 
-def make_app(engine, token: str) -> tuple[FastAPI, Notices, LatestFrames, LocalLink]:
-    """The API over one running engine; the returned pieces are the engine listeners to attach."""
-    link, notices, frames = LocalLink(engine), Notices(), LatestFrames()
+@dataclass
+class Served:
+    """The API app and the pieces the server attaches to the engine, and closes, around it."""
+
+    app: FastAPI
+    notices: Notices
+    frames: LatestFrames
+    link: LocalLink
+    gate: Gate
+
+
+def make_app(engine, token: str) -> Served:
+    """The API over one running engine."""
+    link, notices, frames, gate = LocalLink(engine), Notices(), LatestFrames(), Gate()
     bearer = HTTPBearer(auto_error=False)
 
     def authorised(credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> None:
@@ -157,26 +212,34 @@ def make_app(engine, token: str) -> tuple[FastAPI, Notices, LatestFrames, LocalL
     async def refused(_request: Request, exc: ValueError) -> JSONResponse:
         return JSONResponse({"detail": str(exc)}, status_code=400)
 
-    _engine_routes(router, engine, link, notices, frames)
-    _store_routes(router, engine, link)
+    @app.exception_handler(StoreError)
+    async def store_failed(_request: Request, exc: StoreError) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=503)  # a full disk, a closed store: say which
+
+    _engine_routes(router, engine, link, notices, frames, gate)
+    _store_routes(router, engine, link, gate)
     app.include_router(router)
-    return app, notices, frames, link
+    return Served(app, notices, frames, link, gate)
 
 
-def _engine_routes(router: APIRouter, engine, link: LocalLink, notices: Notices, frames: LatestFrames) -> None:
+def _engine_routes(router: APIRouter, engine, link: LocalLink, notices: Notices, frames: LatestFrames,
+                   gate: Gate) -> None:
     @router.get("/ping", summary="Whether the engine answers (and the token is right): its version and process id")
     def ping() -> dict:
         return {"version": __version__, "pid": os.getpid()}
 
     @router.get("/health", summary="Per camera state and rates, latency, recording, retention, store, failures")
+    @gate.held
     def health() -> dict:
         return engine.health()
 
     @router.get("/snapshot", summary="The running configuration, cameras with their tracks, rule decisions")
+    @gate.held
     def snapshot() -> dict:
         return snapshot_json(engine.snapshot())
 
     @router.get("/retention", summary="Storage use, limits, the next purge and what the last one did")
+    @gate.held
     def retention() -> dict:
         return engine.retention.status()
 
@@ -197,26 +260,32 @@ def _engine_routes(router: APIRouter, engine, link: LocalLink, notices: Notices,
         return Response(jpeg.tobytes(), media_type="image/jpeg", headers={"X-Surveil-Boxes": json.dumps(boxes)})
 
     @router.post("/cameras", summary="Add a camera")
+    @gate.held
     def add_camera(camera: Annotated[dict, Body()]) -> dict:
         return _change(link.add_camera(_camera(camera)))
 
     @router.put("/cameras/{camera_id}", summary="Replace a camera's settings (its id may change)")
+    @gate.held
     def update_camera(camera_id: str, camera: Annotated[dict, Body()]) -> dict:
         return _change(link.update_camera(camera_id, _camera(camera)))
 
     @router.delete("/cameras/{camera_id}", summary="Remove a camera; rules naming it stop watching it")
+    @gate.held
     def remove_camera(camera_id: str) -> dict:
         return _change(link.remove_camera(camera_id))
 
     @router.put("/rules", summary="Add or replace a rule (the body is the rule, as in the config file)")
+    @gate.held
     def update_rule(rule: Annotated[dict, Body()]) -> dict:
         return link.update_rule(rule).model_dump(mode="json")
 
-    @router.delete("/rules/{name}", summary="Remove a rule; its open events end")
+    @router.delete("/rules/{name:path}", summary="Remove a rule; its open events end")
+    @gate.held
     def remove_rule(name: str) -> dict:
         return _change(link.remove_rule(name))
 
     @router.post("/rules/backtest", summary="What a rule would have caught in the stored objects")
+    @gate.held
     def backtest(rule: Annotated[dict, Body()]) -> dict:
         from surveil.rules.model import Rule
 
@@ -250,17 +319,20 @@ def _engine_routes(router: APIRouter, engine, link: LocalLink, notices: Notices,
         return StreamingResponse(lines(), media_type="text/event-stream")
 
 
-def _store_routes(router: APIRouter, engine, link: LocalLink) -> None:
+def _store_routes(router: APIRouter, engine, link: LocalLink, gate: Gate) -> None:
     @router.post("/events/list", summary="A page of events, newest first; `next` is the cursor of the next page")
+    @gate.held
     def events(flt: Filter, limit: int = Query(50, ge=1, le=5000), before: str | None = None) -> dict:
         page, cursor = link.events(queries.filter_from(flt.model_dump()), limit, before)
         return {"events": [queries.event_row(r, s) for r, s in page], "next": cursor}
 
     @router.post("/events/per-hour", summary="Events per hour (keys: Unix time of the hour)")
+    @gate.held
     def per_hour(flt: Filter) -> dict:
         return {str(k): v for k, v in link.counts_per_hour(queries.filter_from(flt.model_dump())).items()}
 
     @router.get("/events/{event_id}", summary="One event with its operator state")
+    @gate.held
     def event(event_id: str) -> dict:
         record = link.event(event_id)
         if record is None:
@@ -268,11 +340,13 @@ def _store_routes(router: APIRouter, engine, link: LocalLink) -> None:
         return queries.event_row(record, engine.store.get_state(event_id))
 
     @router.post("/events/{event_id}/mark", summary="Acknowledge, judge, note, lock or unlock (audited)")
+    @gate.held
     def mark(event_id: str, body: Mark) -> dict:
         link.mark_event(event_id, body.verdict, body.acknowledged, body.note, body.locked)
         return {"event_id": event_id, "state": asdict(engine.store.get_state(event_id))}
 
     @router.get("/{kind}/{record_id}/thumbnail.jpg", summary="An event's or object's thumbnail")
+    @gate.held
     def thumbnail(kind: str, record_id: str) -> Response:
         letter = {"events": "e", "objects": "o"}.get(kind)
         data = link.thumbnail(letter, record_id) if letter else None
@@ -281,6 +355,7 @@ def _store_routes(router: APIRouter, engine, link: LocalLink) -> None:
         return Response(data, media_type="image/jpeg")
 
     @router.get("/objects/{object_id}", summary="One stored tracked object")
+    @gate.held
     def obj(object_id: str) -> dict:
         record = link.object(object_id)
         if record is None:
@@ -288,6 +363,7 @@ def _store_routes(router: APIRouter, engine, link: LocalLink) -> None:
         return asdict(record)
 
     @router.post("/search", summary="Objects nearest to words (needs CLIP), an event's object or an object")
+    @gate.held
     def search(body: SearchRequest) -> dict:
         hits = queries.search_objects(engine.store, engine.encoder, queries.filter_from(body.filter.model_dump()),
                                       body.text, body.like_event, body.like_object, body.k)
@@ -296,6 +372,7 @@ def _store_routes(router: APIRouter, engine, link: LocalLink) -> None:
                           if h.event else None} for h in hits]}
 
     @router.post("/exports", summary="Export incidents and recorded ranges into a new folder or zip")
+    @gate.held
     def export(body: ExportRequest) -> dict:
         from surveil.media.export import TimeRange
 
@@ -305,10 +382,15 @@ def _store_routes(router: APIRouter, engine, link: LocalLink) -> None:
         return queries.export_json(done)
 
     @router.post("/verify", summary="Check the audit chain, every record, clip and recording")
+    @gate.held
     def verify() -> dict:
+        from surveil.store.store import EventStore
         from surveil.store.verify import verify_store
 
-        return {"folder": str(engine.store.folder), **asdict(verify_store(engine.store))}
+        # A read-only view is one moment of the store: the running engine's writes during the walk
+        # would otherwise read as records changed or missing.
+        with EventStore(engine.store.folder, read_only=True) as view:
+            return {"folder": str(view.folder), **asdict(verify_store(view))}
 
 
 def _camera(data: dict) -> CameraConfig:

@@ -33,14 +33,11 @@ class ApiClient:
         token = discovery.api_token(config_dir, create=False)
         if info is None or token is None:
             return None
-        client = cls(info.url, token)
         try:
-            client.get("/api/ping", timeout=5)
+            return cls._checked(info.url, token, pid=info.pid)
         except ServiceUnavailable as exc:
             logger.warning("%s", exc)
-            client.close()
             return None
-        return client
 
     @classmethod
     def at(cls, url: str, config_dir: Path) -> ApiClient:
@@ -48,8 +45,25 @@ class ApiClient:
         token = discovery.api_token(config_dir, create=False)
         if token is None:
             raise ServiceUnavailable(f"no API token in {config_dir}: start `surveil run` once on this machine")
-        client = cls(url, token)
-        client.get("/api/ping", timeout=5)
+        return cls._checked(url, token)
+
+    @classmethod
+    def _checked(cls, url: str, token: str, pid: int | None = None) -> ApiClient:
+        """A client whose engine answered the ping (as the process ``pid``, when given)."""
+        try:
+            client = cls(url, token)
+        except (httpx.InvalidURL, ValueError) as exc:
+            raise ServiceUnavailable(f"not an address: {url} ({exc})") from None
+        try:
+            answer = client.get("/api/ping", timeout=5)
+            if not isinstance(answer, dict) or "pid" not in answer:
+                raise ServiceUnavailable(f"{url} is not a surveil engine")
+            if pid is not None and answer["pid"] != pid:  # a stale service.json: another engine has that port now
+                raise ServiceUnavailable(f"{url} is another engine (process {answer['pid']}, not {pid})")
+        except (ServiceUnavailable, QueryError, ChangeRefused, ValueError) as exc:
+            client.close()
+            message = str(exc) if isinstance(exc, ServiceUnavailable) else f"{url} is not a surveil engine ({exc})"
+            raise ServiceUnavailable(message) from None
         return client
 
     def close(self) -> None:
@@ -93,7 +107,7 @@ class ApiClient:
     def _call(self, method: str, path: str, command: bool = False, allow_missing: bool = False, **kw):
         try:
             response = self._http.request(method, path, **kw)
-        except httpx.HTTPError as exc:
+        except (httpx.HTTPError, httpx.InvalidURL, RuntimeError) as exc:  # RuntimeError: this client was closed
             raise ServiceUnavailable(f"no engine answers at {self.url}: {exc}") from None
         if allow_missing and response.status_code == 404:
             return response

@@ -12,6 +12,7 @@ import json
 import logging
 import os
 import secrets
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,21 +25,29 @@ SERVICE_FILE = "service.json"
 def api_token(config_dir: Path, create: bool = True) -> str | None:
     """The API token, made on first use (readable by this user only); None if absent and not created."""
     path = config_dir / TOKEN_FILE
+    token = _read_token(path)
+    if token is not None or not create:
+        return token
+    config_dir.mkdir(parents=True, exist_ok=True)
+    try:  # O_EXCL: a window and `surveil run` started together agree on one token
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        time.sleep(0.1)  # the other starter is writing it
+        return _read_token(path)
+    with os.fdopen(fd, "w") as out:
+        out.write(secrets.token_urlsafe(32) + "\n")
+    return _read_token(path)
+
+
+def _read_token(path: Path) -> str | None:
     try:
         token = path.read_text().strip()
-        if token:
-            return token
     except FileNotFoundError:
-        pass
-    if not create:
         return None
-    config_dir.mkdir(parents=True, exist_ok=True)
-    token = secrets.token_urlsafe(32)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as out:
-        out.write(token + "\n")
-    os.chmod(path, 0o600)  # an older file made with a looser umask
-    return token
+    if token and path.stat().st_mode & 0o077:
+        os.chmod(path, 0o600)  # a copy restored with a looser mode: others on this machine must not read it
+        logger.warning("%s was readable by others; it is now readable by its owner only", path)
+    return token or None
 
 
 @dataclass(frozen=True)

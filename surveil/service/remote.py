@@ -12,6 +12,7 @@ import logging
 import threading
 import time
 from pathlib import Path
+from urllib.parse import quote
 
 import cv2
 import numpy as np
@@ -112,11 +113,12 @@ class RemoteLink:
 
     def update_camera(self, camera_id: str, camera: CameraConfig) -> Change:
         """Replace a camera's settings."""
-        return self._change(self.client.put(f"/api/cameras/{camera_id}", camera.model_dump(mode="json")))
+        return self._change(self.client.put(f"/api/cameras/{quote(camera_id, safe='')}",
+                                            camera.model_dump(mode="json")))
 
     def remove_camera(self, camera_id: str) -> Change:
         """Stop and forget a camera."""
-        return self._change(self.client.delete(f"/api/cameras/{camera_id}"))
+        return self._change(self.client.delete(f"/api/cameras/{quote(camera_id, safe='')}"))
 
     def update_rule(self, data: dict | Rule) -> Rule:
         """Add or replace a rule."""
@@ -127,13 +129,13 @@ class RemoteLink:
 
     def remove_rule(self, name: str) -> Change:
         """Delete a rule."""
-        return self._change(self.client.delete(f"/api/rules/{name}"))
+        return self._change(self.client.delete(f"/api/rules/{quote(name, safe='')}"))
 
     def mark_event(self, event_id: str, verdict: str | None = None, acknowledged: bool | None = None,
                    note: str | None = None, locked: bool | None = None) -> None:
         """Operator triage, audited by the service."""
-        self.client.post(f"/api/events/{event_id}/mark", {"verdict": verdict, "acknowledged": acknowledged,
-                                                          "note": note, "locked": locked}, command=True)
+        body = {"verdict": verdict, "acknowledged": acknowledged, "note": note, "locked": locked}
+        self.client.post(f"/api/events/{quote(event_id, safe='')}/mark", body, command=True)
 
     def _change(self, data: dict) -> Change:
         self.snapshot()
@@ -154,7 +156,7 @@ class RemoteLink:
 
     def event(self, event_id: str) -> EventRecord | None:
         """One stored event."""
-        response = self.client.raw(f"/api/events/{event_id}")
+        response = self.client.raw(f"/api/events/{quote(event_id, safe='')}")
         return record_from(EventRecord, response.json()) if response is not None else None
 
     def object(self, object_id: str):
@@ -223,7 +225,7 @@ class RemoteLink:
                             logger.exception("a notice listener failed on %s", notice.kind)
                     if self._closing.is_set():
                         return
-            except (ServiceUnavailable, ValueError) as exc:
+            except Exception as exc:  # a dropped stream, or a line this version cannot read: start again
                 if self._closing.is_set():
                     return
                 logger.warning("notice stream from %s: %s; retrying in %.0f s", self.where, exc, delay)
@@ -235,6 +237,8 @@ class RemoteLink:
             if not self._frames:
                 continue
             for camera in self._snapshot.config.cameras:
+                if self._closing.is_set():
+                    return
                 frame = self._fetch_frame(camera.id)
                 for listener in list(self._frames) if frame is not None else ():
                     listener(frame)

@@ -18,6 +18,8 @@ from surveil.service.api import make_app
 
 logger = logging.getLogger(__name__)
 
+STOP_WAIT_S = 60  # how long a stopping engine waits for an export or a verify it is serving
+
 
 class ApiServer:
     """The engine's API: ``start()`` after the engine has started, ``stop()`` before it stops."""
@@ -28,37 +30,37 @@ class ApiServer:
         self.note: str | None = None  # why the configured port was not used, if it was not
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
-        self._pieces = None
+        self._served = None
 
     def start(self) -> str:
         """Bind, start serving, publish the address in the store folder; returns the URL."""
         token = discovery.api_token(self.config_dir)
-        app, notices, frames, link = self._pieces = make_app(self.engine, token)
+        served = self._served = make_app(self.engine, token)
         sock = self._bind()
-        host, port = sock.getsockname()[:2]
-        self.url = f"http://{host}:{port}"
-        config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off",
+        self.url = _url(self.host, sock.getsockname()[1])
+        config = uvicorn.Config(served.app, log_level="warning", access_log=False, lifespan="off",
                                 timeout_graceful_shutdown=2, ws="none")
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._serve, args=(sock,), name="api", daemon=True)
-        self.engine.listeners.append(notices.notice)
-        link.watch_frames(frames)
+        self.engine.listeners.append(served.notices.notice)
+        served.link.watch_frames(served.frames)
         self._thread.start()
         discovery.publish(self.engine.store.folder, self.url)
         logger.info("local API at %s (OpenAPI page: %s/docs)", self.url, self.url)
         return self.url
 
     def stop(self) -> None:
-        """Stop serving and withdraw the address (idempotent); open notice streams end."""
-        if self._pieces is not None:
-            _app, notices, frames, link = self._pieces
+        """Stop serving and withdraw the address (idempotent); waits for requests still using the engine."""
+        served, self._served = self._served, None
+        if served is not None:
             if self.engine.store is not None:
                 discovery.withdraw(self.engine.store.folder)
-            if notices.notice in self.engine.listeners:
-                self.engine.listeners.remove(notices.notice)
-            link.close()
-            notices.close()
-            self._pieces = None
+            if served.notices.notice in self.engine.listeners:
+                self.engine.listeners.remove(served.notices.notice)
+            served.link.close()
+            served.notices.close()
+            if not served.gate.close(STOP_WAIT_S):  # an export or a mark in progress: the store stays open for it
+                logger.warning("requests still running %d s after the API was told to stop", STOP_WAIT_S)
         if self._server is not None:
             self._server.should_exit = True
         if self._thread is not None:
@@ -91,3 +93,9 @@ class ApiServer:
             logger.exception("the local API stopped")
         finally:
             sock.close()
+
+
+def _url(host: str, port: int) -> str:
+    """The address clients use: a wildcard bind is reached on loopback; an IPv6 host goes in brackets."""
+    host = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(host, host)
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"

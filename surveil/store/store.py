@@ -68,7 +68,7 @@ class EventStore(StoreReads):
             self._cf[SEGMENTS] = self.db.get_column_family(SEGMENTS)
         except Exception:
             logger.debug("no segments column family in %s", self.folder)
-        self._write_lock = threading.Lock()
+        self._write_lock = threading.RLock()  # re-entered by set_state: its read-change-write is one step
         self._sync = rocksdict.WriteOptions()
         self._sync.sync = True
         self.head = self._load_head()
@@ -163,19 +163,20 @@ class EventStore(StoreReads):
         """Change the operator state of an event (acknowledged, verdict, locked, notes); audited."""
         if self.get_event(event_id) is None:
             raise KeyError(f"no event {event_id}")
-        state = self.get_state(event_id)
-        for key, value in changes.items():
-            if key == "note":
-                state.notes.append(value)
-            elif hasattr(state, key):
-                setattr(state, key, value)
-            else:
-                raise ValueError(f"unknown operator state field '{key}'")
-        state.updated = time.time()
-        data = encode(state)
-        batch = rocksdict.WriteBatch(raw_mode=True)
-        self._commit(batch, [(event_id.encode(), data, STATE)],
-                     [("state", event_id, sha256(data), {k: v for k, v in changes.items()})], [])
+        with self._write_lock:  # two clients marking one event at once: neither change is lost
+            state = self.get_state(event_id)
+            for key, value in changes.items():
+                if key == "note":
+                    state.notes.append(value)
+                elif hasattr(state, key):
+                    setattr(state, key, value)
+                else:
+                    raise ValueError(f"unknown operator state field '{key}'")
+            state.updated = time.time()
+            data = encode(state)
+            batch = rocksdict.WriteBatch(raw_mode=True)
+            self._commit(batch, [(event_id.encode(), data, STATE)],
+                         [("state", event_id, sha256(data), {k: v for k, v in changes.items()})], [])
         return state
 
     def audit(self, action: str, subject: str, detail: dict, digest: str | None = None,
