@@ -62,3 +62,17 @@ def test_editing_a_camera_keeps_the_settings_the_dialog_does_not_show(qtbot, tmp
     edited = dialog.camera
     assert edited.name == "Gate" and edited.record == "events" and edited.recording_days == 3
     assert edited.motion == current.motion
+
+
+def test_a_camera_password_is_never_shown_and_goes_back_into_the_address(qtbot):
+    camera = CameraConfig(id="gate", source="rtsp://admin:p%40ss@10.0.0.9:554/ch1")
+    dialog = CameraDialog(camera)
+    qtbot.addWidget(dialog)
+    assert dialog.source.text() == "rtsp://10.0.0.9:554/ch1"  # the address field holds no credentials
+    assert dialog.user.text() == "admin" and dialog.password.text() == "p@ss"
+    assert dialog.password.echoMode() == dialog.password.EchoMode.Password
+    dialog.password.setText("n3w:pw")
+    dialog.accept()
+    assert dialog.camera.source == "rtsp://admin:n3w%3Apw@10.0.0.9:554/ch1"
+    assert CameraConfig(id="f", source="/tmp/a.mp4").source == CameraDialog(
+        CameraConfig(id="f", source="/tmp/a.mp4")).source_url()  # files and webcams pass through
