@@ -14,6 +14,7 @@ from pydantic import ValidationError
 
 from surveil.config.migrations import MigrationError, migrate
 from surveil.config.root import SCHEMA_VERSION, SurveilConfig
+from surveil.config.roundtrip import edit_text
 from surveil.redact import mask_credentials
 from surveil.sources import SourceKind, parse_source
 
@@ -89,15 +90,22 @@ def parse_config(text: str, path: Path | str = "<string>") -> SurveilConfig:
         raise ConfigError(path, _problems(exc, node, data)) from None
 
 
-def save_config(config: SurveilConfig, path: Path | str) -> Path:
-    """Write ``config`` as YAML atomically: a reader never sees half a file."""
+def save_config(config: SurveilConfig, path: Path | str, *, keep_layout: bool = False) -> Path:
+    """Write ``config`` as YAML atomically: a reader never sees half a file.
+
+    With ``keep_layout`` an existing file is changed only where it differs from ``config``: its
+    comments, layout and untouched values (relative paths) stay. Without a file, or with one that
+    cannot be edited that way, the whole configuration is written (the reason is logged).
+    """
     path = Path(path)
+    text = _edited(config, path) if keep_layout else None
+    if text is None:
+        text = _HEADER + yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False, allow_unicode=True)
     path.parent.mkdir(parents=True, exist_ok=True)
-    body = yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False, allow_unicode=True)
     fd, tmp = tempfile.mkstemp(prefix=".config-", suffix=".yaml", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(_HEADER + body)
+            handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)
@@ -106,6 +114,36 @@ def save_config(config: SurveilConfig, path: Path | str) -> Path:
         raise
     logger.info("saved configuration to %s", path)
     return path
+
+
+def _edited(config: SurveilConfig, path: Path) -> str | None:
+    """The file at ``path`` edited to hold ``config``, checked by loading it back; None when it cannot be."""
+    try:
+        text = path.read_text(encoding="utf-8")
+        current = _resolve_relative_files(parse_config(text, path), path.parent)
+    except FileNotFoundError:
+        logger.info("no configuration file at %s yet: writing it in full", path)
+        return None
+    except (OSError, UnicodeDecodeError, ConfigError) as exc:
+        logger.warning("cannot edit %s in place (%s): writing it in full", path, exc)
+        return None
+    try:
+        edited = edit_text(text, current, config)
+        again = _resolve_relative_files(parse_config(edited, path), path.parent)
+    except Exception as exc:  # the full write is always possible; an edit is a nicety
+        logger.warning("cannot edit %s in place (%s): writing it in full", path, mask_credentials(str(exc)),
+                       exc_info=not isinstance(exc, ValueError))  # a traceback only for what is a bug
+        return None
+    if _by_key(again) != _by_key(_resolve_relative_files(config.model_copy(deep=True), path.parent)):
+        logger.warning("editing %s in place would not give the new configuration: writing it in full", path)
+        return None
+    return edited
+
+
+def _by_key(config: SurveilConfig) -> SurveilConfig:
+    """``config`` with cameras and rules in key order: an edit keeps the file's order of its items."""
+    return config.model_copy(update={"cameras": sorted(config.cameras, key=lambda c: c.id),
+                                     "rules": sorted(config.rules, key=lambda r: r.name)})
 
 
 def _resolve_relative_files(config: SurveilConfig, base: Path) -> SurveilConfig:

@@ -75,7 +75,8 @@ def remove_camera(config: SurveilConfig, camera_id: str) -> Change:
 def put_rule(config: SurveilConfig, data: dict | Rule) -> Change:
     """Add a rule or replace the one with the same name; its cameras must exist."""
     rule = data if isinstance(data, Rule) else _rule(data)
-    rules = [r for r in config.rules if r.name != rule.name] + [rule]
+    names = [r.name for r in config.rules]  # an edited rule keeps its place (the file and the editor keep it too)
+    rules = [rule if r.name == rule.name else r for r in config.rules] if rule.name in names else [*config.rules, rule]
     return Change(_validated(config, rules=rules), "rule_changed", rule.name)
 
 

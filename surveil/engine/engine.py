@@ -250,7 +250,7 @@ class Engine:
             change = make(self.config)
             if self.config_path is not None:
                 try:
-                    save_config(change.config, self.config_path)
+                    save_config(change.config, self.config_path, keep_layout=True)
                 except OSError as exc:
                     raise ChangeRefused(f"cannot save the configuration to {self.config_path}: {exc}") from None
             self.config = self.retention.config = change.config
