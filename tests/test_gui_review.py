@@ -6,6 +6,7 @@ pytest.importorskip("PySide6")
 
 from capture_helpers import wait_for  # noqa: E402
 from PySide6.QtCore import QSettings  # noqa: E402
+from PySide6.QtWidgets import QMessageBox  # noqa: E402
 
 from surveil.media.export import verify_export  # noqa: E402
 from surveil.service.link import LocalLink  # noqa: E402
@@ -19,33 +20,39 @@ def _wait_for_incidents(engine, count):
              and engine.recorder.written >= 1, 40, f"{count} stored incidents with a clip")
 
 
-def test_review_filters_return_what_the_store_holds_and_export_verifies(qtbot, fake_engine, tmp_path):
+def _refreshed(qtbot, panel):
+    panel.refresh()
+    qtbot.waitUntil(lambda: not panel.loading(), timeout=10000)
+
+
+def test_review_filters_return_what_the_store_holds_and_export_verifies(qtbot, fake_engine, tmp_path, monkeypatch):
     engine = fake_engine
     _wait_for_incidents(engine, 2)
     panel = ReviewPanel(LocalLink(engine))
     qtbot.addWidget(panel)
-    panel.refresh()
+    _refreshed(qtbot, panel)
     stored = list_events(engine.store, panel.current_filter(), limit=500)[0]
-    assert panel.grid.count() == len(stored) >= 2
+    assert panel.model.rowCount() == len(stored) >= 2
     assert sum(panel.timeline.counts.values()) == len(stored)
     assert set(panel.timeline.by_camera) == {"cam"} and sum(panel.timeline.by_camera["cam"].values()) == len(stored)
     panel.camera.setCurrentText("cam")
     panel.severity.setCurrentText("high")  # the rule raises medium alerts
-    panel.refresh()
-    assert panel.grid.count() == 0
+    _refreshed(qtbot, panel)
+    assert panel.model.rowCount() == 0
     panel.severity.setCurrentText("any")
     engine.mark_event(stored[-1][0].event_id, acknowledged=True)
     panel.state.setCurrentText("acknowledged")
-    panel.refresh()
-    assert [panel.grid.item(0).data(0x0100).event_id] == [stored[-1][0].event_id]
+    _refreshed(qtbot, panel)
+    assert [panel.model.record(0).event_id] == [stored[-1][0].event_id]
     panel.state.setCurrentText("any")
-    panel.refresh()
-    panel.grid.setCurrentRow(0)
-    panel.grid.item(0).setSelected(True)
+    _refreshed(qtbot, panel)
+    panel.table.selectRow(0)
+    monkeypatch.setattr(QMessageBox, "question", lambda *args: QMessageBox.StandardButton.Yes)
     job = panel.export_selection(tmp_path / "evidence.zip")
     qtbot.waitUntil(lambda: panel.last_export is not None, timeout=30000)
     assert job is not None and verify_export(panel.last_export).ok
     assert "exported 1 incidents" in panel.status.text()
+    panel.export_run.result_box.close()
 
 
 def test_the_window_has_live_rules_and_review_tabs(qtbot, fake_engine, tmp_path):
@@ -54,7 +61,7 @@ def test_the_window_has_live_rules_and_review_tabs(qtbot, fake_engine, tmp_path)
     assert [window.tabs.tabText(i) for i in range(window.tabs.count())] == ["Live", "Rules", "Review"]
     _wait_for_incidents(fake_engine, 1)
     window.tabs.setCurrentWidget(window.review)
-    assert window.review.grid.count() >= 1
+    qtbot.waitUntil(lambda: window.review.model.rowCount() >= 1, timeout=10000)
     window.close()
 
 

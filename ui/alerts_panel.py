@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QAction, QBrush, QColor
@@ -18,10 +19,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from surveil.store.query import EventFilter
 from surveil.store.records import EventRecord
 from ui.images import icon_from_jpeg
+from ui.theme import SEVERITIES
+from ui.worker import Job
 
-SEVERITY_COLOURS = {"low": "#546e7a", "medium": "#f9a825", "high": "#ef6c00", "critical": "#c62828"}
+logger = logging.getLogger(__name__)
+
+SEVERITY_COLOURS = {name: severity.outline for name, severity in SEVERITIES.items()}  # readable on dark
 LOUD = ("high", "critical")
 
 
@@ -29,10 +35,12 @@ class AlertsPanel(QWidget):
     """Emits ``action(event_id, what, text)`` for acknowledge, false_alarm, correct, note, lock and unlock.
 
     The window acts. Lock and unlock (keep an event's clip and record from retention) are in the
-    list's context menu: they are rarer than the triage buttons.
+    list's context menu: they are rarer than the triage buttons. A double-click on an alert emits
+    ``opened(event_id)``: the window shows its evidence.
     """
 
     action = Signal(str, str, str)
+    opened = Signal(str)
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -45,6 +53,7 @@ class AlertsPanel(QWidget):
             button = QPushButton(label)
             button.clicked.connect(lambda _=False, w=what: self._act(w))
             buttons.addWidget(button)
+        self.list.itemDoubleClicked.connect(lambda item: self.opened.emit(item.data(Qt.ItemDataRole.UserRole)))
         self.list.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
         for label, what in (("Lock (keep from retention)", "lock"), ("Unlock", "unlock")):
             menu_action = QAction(label, self.list)
@@ -57,17 +66,53 @@ class AlertsPanel(QWidget):
 
     def add_alert(self, record: EventRecord, thumbnail: bytes | None = None) -> QListWidgetItem:
         """Put a new alert at the top; loud ones beep unless muted. The thumbnail may follow (set_thumbnail)."""
-        when = dt.datetime.fromtimestamp(record.start).strftime("%H:%M:%S")
+        listed = self._items(record.event_id)
+        item = listed[0] if listed else self._item(record)
+        if listed:  # read from the store at start, and announced live as well
+            self.list.takeItem(self.list.row(item))
+        self.list.insertItem(0, item)
+        icon = icon_from_jpeg(thumbnail)
+        if icon is not None:
+            item.setIcon(icon)
+        if record.severity in LOUD and not self.mute.isChecked():
+            QApplication.beep()
+        return item
+
+    def add_stored(self, records: list[EventRecord]) -> list[str]:
+        """Alerts from before the window opened (newest first) go below the live ones, quietly; the ids added."""
+        added = []
+        for record in records:
+            if not self._items(record.event_id):
+                self.list.addItem(self._item(record))
+                added.append(record.event_id)
+        return added
+
+    def load_stored(self, link, limit: int = 200) -> Job:
+        """Read the unacknowledged alerts off the GUI thread, list them, then fetch their thumbnails."""
+        job = Job(lambda _job: [r for r, _ in link.events(EventFilter(states=["new"]), limit=limit)[0]], self)
+        job.done.connect(lambda records: self._load_thumbnails(link, self.add_stored(records)))
+        job.failed.connect(lambda why: logger.warning("could not read the stored alerts: %s", why))
+        return job.start()
+
+    def _load_thumbnails(self, link, event_ids: list[str]) -> None:
+        def read(job: Job) -> list[tuple[str, bytes | None]]:
+            out = []
+            for i, event_id in enumerate(event_ids):
+                job.progress(i, len(event_ids))  # cancellable between two reads
+                out.append((event_id, link.thumbnail("e", event_id)))
+            return out
+
+        job = Job(read, self)
+        job.done.connect(lambda pairs: [self.set_thumbnail(event_id, jpeg) for event_id, jpeg in pairs])
+        job.start()
+
+    def _item(self, record: EventRecord) -> QListWidgetItem:
+        moment = dt.datetime.fromtimestamp(record.start)  # a stored alert may be days old: then the date too
+        when = moment.strftime("%H:%M:%S" if moment.date() == dt.date.today() else "%d %b %H:%M:%S")
         item = QListWidgetItem(f"{when}  {record.camera_id}  [{record.severity}]\n{record.rule}: "
                                f"{record.label} #{record.track_id}")
         item.setData(Qt.ItemDataRole.UserRole, record.event_id)
         item.setForeground(QBrush(QColor(SEVERITY_COLOURS.get(record.severity, "#ddd"))))
-        icon = icon_from_jpeg(thumbnail)
-        if icon is not None:
-            item.setIcon(icon)
-        self.list.insertItem(0, item)
-        if record.severity in LOUD and not self.mute.isChecked():
-            QApplication.beep()
         return item
 
     def set_thumbnail(self, event_id: str, jpeg: bytes | None) -> None:

@@ -23,6 +23,7 @@ from surveil.config import CameraConfig
 from surveil.redact import mask_credentials
 from surveil.schema import problems
 from ui.images import qimage_from_bgr
+from ui.theme import ALARM_TEXT
 from ui.worker import Job
 
 
@@ -64,7 +65,7 @@ class CameraDialog(QDialog):
         self.preview.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.preview.setMinimumSize(320, 180)
         self.error = QLabel("")
-        self.error.setStyleSheet("color: #c62828")
+        self.error.setStyleSheet(f"color: {ALARM_TEXT}")
         self.error.setWordWrap(True)
         test = QPushButton("Test connection")
         test.clicked.connect(self.test_connection)

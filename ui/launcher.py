@@ -11,29 +11,42 @@ from __future__ import annotations
 import logging
 import sys
 
-NO_DISPLAY = "surveil: no display for the window; see `surveil --help` for the headless commands"
+
+def no_display(why: str) -> str:
+    """The one line said when the window cannot open, with the reason."""
+    return f"surveil: no display for the window ({why}); see `surveil --help` for the headless commands"
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Open the window (no arguments, ``--attach``, or ``demo`` with a display), else run the core CLI."""
-    args = sys.argv[1:] if argv is None else argv
-    from ui.app import has_display
+    """Open the window (no arguments, ``--attach``, or ``demo`` with a display), else run the core CLI.
 
+    Where the display cannot be used (unset, dead, or Qt's libraries missing) the window says why
+    in one line, and the demo runs in the terminal instead.
+    """
+    args = sys.argv[1:] if argv is None else argv
+    from ui.app import UNSET, display_problem
+
+    window_wanted = not args or args[0].split("=")[0] == "--attach" or (
+        args[0] == "demo" and "--headless" not in args and "--json" not in args)
+    problem = display_problem() if window_wanted else None
     if args and args[0].split("=")[0] == "--attach":
-        return _attach(args, has_display())
-    if args and args[0] == "demo" and "--headless" not in args and "--json" not in args and has_display():
-        return _window(demo=True)
+        return _attach(args, problem)
+    if args and args[0] == "demo" and window_wanted:
+        if problem is None:
+            return _window(demo=True)
+        if problem != UNSET:  # a display was meant to be there: say why it is not used
+            print(f"surveil: no display for the window ({problem}); running the demo in the terminal")
     if not args:
-        if has_display():
+        if problem is None:
             return _window(demo=False)
-        print(NO_DISPLAY)
+        print(no_display(problem))
         return 1
     from surveil.cli.main import main as cli_main
 
     return cli_main([a for a in args if a != "--headless"] if args[0] == "demo" else args)
 
 
-def _attach(args: list[str], display: bool) -> int:
+def _attach(args: list[str], problem: str | None) -> int:
     """``--attach``, ``--attach URL`` or ``--attach=URL``: the window on a running service."""
     first, rest = args[0], list(args[1:])
     if "=" in first:
@@ -43,8 +56,8 @@ def _attach(args: list[str], display: bool) -> int:
     if rest:
         print(f"surveil: --attach takes one URL at most, not {' '.join(rest)}", file=sys.stderr)
         return 2
-    if not display:
-        print(NO_DISPLAY)
+    if problem is not None:
+        print(no_display(problem))
         return 1
     from surveil.logs import setup_logging
     from surveil.paths import app_paths

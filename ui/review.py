@@ -1,39 +1,36 @@
-"""Incident review: timeline, filters, text search and find-similar, thumbnails, the clip, and export.
+"""Incident review: timeline, filters, a table of incidents read page by page, triage, search, the clip, export.
 
-Everything is read through the ``EngineLink``; the list and the timeline are read when asked,
-searches, exports and thumbnails on worker threads (a service answers them over its API).
+The panel lays out and connects; the parts are beside it: reading (``review_reader``, every link
+call on a worker), the table's model and thumbnails (``review_model``), triage
+(``review_triage``) and export (``review_export``).
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
-from dataclasses import replace
 from pathlib import Path
 
-from PySide6.QtCore import QDateTime, QSize, Qt
+from PySide6.QtCore import QDateTime, QModelIndex, Qt, QTimer
 from PySide6.QtWidgets import (
     QComboBox,
     QDateTimeEdit,
-    QFileDialog,
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QListWidget,
-    QListWidgetItem,
-    QMessageBox,
-    QProgressDialog,
+    QProgressBar,
     QPushButton,
     QSplitter,
     QVBoxLayout,
     QWidget,
 )
 
-from surveil.service.link import EngineLink, SearchHit
+from surveil.service.link import EngineLink
 from surveil.store.query import STATES, EventFilter
-from surveil.store.records import EventRecord
 from ui.clip_player import ClipPlayer
-from ui.images import icon_from_jpeg
+from ui.review_export import ExportRun, choose_destination, confirm_export
+from ui.review_model import IncidentModel, incident_table
+from ui.review_reader import PAGE, IncidentReader
+from ui.review_triage import TriageBar
 from ui.timeline import Timeline
 from ui.worker import Job
 
@@ -43,7 +40,7 @@ ANY = "any"
 
 
 class ReviewPanel(QWidget):
-    """Reads the link's store; searches, exports and thumbnails run off the GUI thread."""
+    """Reads the link's store on workers, page by page; shows, triages and exports what it read."""
 
     def __init__(self, link: EngineLink, parent: QWidget | None = None):
         super().__init__(parent)
@@ -56,24 +53,31 @@ class ReviewPanel(QWidget):
         self.until.setDateTime(now.addDays(1))
         self.camera, self.rule, self.label = QComboBox(), QComboBox(), QComboBox()
         self.severity, self.state = QComboBox(), QComboBox()
-        config = link.config
-        self.camera.addItems([ANY] + [c.id for c in config.cameras])
-        self.rule.addItems([ANY] + [r.name for r in config.rules])
+        self._fill_filters(link.config)
         self.label.addItems([ANY, "person", "car", "truck", "bicycle", "motorcycle", "bus", "dog"])
         self.severity.addItems([ANY, "low", "medium", "high", "critical"])
         self.state.addItems([ANY, *STATES])
         self.text = QLineEdit(placeholderText="search in words, e.g. a person with a ladder")
-        self.grid = QListWidget(viewMode=QListWidget.ViewMode.IconMode, iconSize=QSize(96, 96),
-                                resizeMode=QListWidget.ResizeMode.Adjust)
-        self.grid.setSelectionMode(QListWidget.SelectionMode.ExtendedSelection)
-        self.grid.currentItemChanged.connect(self._show_clip)
+        self.model = IncidentModel(self)
+        self.model.thumbnails.read = link.thumbnail
+        self.table = incident_table(self.model)
+        self.table.selectionModel().currentRowChanged.connect(self._show_clip)
         self.player = ClipPlayer()
+        self.triage = TriageBar(link, self.model, self.selected_ids, self)
+        self.triage.report.connect(self._say)
+        self.busy = QProgressBar(minimum=0, maximum=0, maximumWidth=120, visible=False)  # indeterminate
         self.status = QLabel("")
+        self.more = self._button("Load more", self.load_more)
+        self.more.setEnabled(False)
         self.last_export: Path | None = None
-        self._jobs: list[Job] = []
-        self._thumbnails: Job | None = None
+        self.export_run: ExportRun | None = None
+        self.reader = IncidentReader(link, self.model, self)
+        self.reader.changed.connect(self._show_progress)
+        self.reader.counted.connect(self._counted)
+        self.reader.said.connect(self._say)
+        self._clip: Job | None = None  # reading the chosen incident's object
+        self._export_when_read: tuple[Path | None] | None = None  # an export asked before the list was read
         self._build()
-        self.refresh()
 
     def _build(self) -> None:
         filters = QHBoxLayout()
@@ -81,6 +85,9 @@ class ReviewPanel(QWidget):
                               ("Label", self.label), ("Severity", self.severity), ("State", self.state)):
             filters.addWidget(QLabel(label))
             filters.addWidget(widget)
+            if isinstance(widget, QComboBox):  # a long rule name must not push the row past a laptop's width
+                widget.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+                widget.setMinimumContentsLength(8)
         search = QHBoxLayout()
         search.addWidget(self._button("Apply filters", self.refresh))
         search.addWidget(self.text)
@@ -88,20 +95,29 @@ class ReviewPanel(QWidget):
         search.addWidget(text_button)
         if not self.link.text_search():
             text_button.setEnabled(False)
-            text_button.setToolTip(f"CLIP is unavailable ({self.link.snapshot().clip_reason}); "
-                                   "Find similar works without it")
-        search.addWidget(self._button("Find similar", self.find_similar))
-        search.addWidget(self._button("Cancel search", self.cancel_search))
-        search.addWidget(self._button("Export selection…", self.export_selection))
+            text_button.setToolTip("CLIP is unavailable here; Find similar works without it")
+        for text, slot in (("Find similar", self.find_similar), ("Cancel search", self.cancel_search),
+                           ("Export…", self.export_selection)):
+            search.addWidget(self._button(text, slot))
+        list_side = QWidget()
+        column = QVBoxLayout(list_side)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.addWidget(self.table, 1)
+        column.addWidget(self.triage)
         splitter = QSplitter(Qt.Orientation.Horizontal)
-        splitter.addWidget(self.grid)
+        splitter.addWidget(list_side)
         splitter.addWidget(self.player)
+        splitter.setSizes([1000, 350])  # the table's columns first; the clip beside them
+        footer = QHBoxLayout()
+        footer.addWidget(self.busy)
+        footer.addWidget(self.status, 1)
+        footer.addWidget(self.more)
         layout = QVBoxLayout(self)
         layout.addWidget(self.timeline)
         layout.addLayout(filters)
         layout.addLayout(search)
         layout.addWidget(splitter, 1)
-        layout.addWidget(self.status)
+        layout.addLayout(footer)
 
     @staticmethod
     def _button(text: str, slot) -> QPushButton:
@@ -115,132 +131,136 @@ class ReviewPanel(QWidget):
         return EventFilter(self.since.dateTime().toSecsSinceEpoch(), self.until.dateTime().toSecsSinceEpoch(),
                            pick(self.camera), pick(self.rule), pick(self.label), pick(self.severity), pick(self.state))
 
+    def loading(self) -> bool:
+        """Whether a refresh or a page is still being read."""
+        return self.reader.loading()
+
     def refresh(self) -> None:
-        """List what the store holds for the filters, newest first, and the timeline."""
-        flt = self.current_filter()
-        try:
-            page, more = self.link.events(flt, limit=500)
-            cameras = flt.cameras or [c.id for c in self.link.config.cameras]
-            counts = {camera: self.link.counts_per_hour(replace(flt, cameras=[camera])) for camera in cameras}
-        except ValueError as exc:  # the engine stopped, or the service cannot be reached
-            self.status.setText(f"could not read the incidents: {exc}")
-            return
-        self._fill([record for record, _ in page])
+        """Read the first page and the timeline for the filters, on workers (an older refresh is dropped)."""
+        self.reader.refresh(self.current_filter())
+
+    def load_more(self) -> None:
+        """Read the next page (older incidents) onto the end of the list."""
+        self.reader.load_more()
+
+    def showEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        """Read on first show, unless a refresh was asked meanwhile (the window refreshes when the tab opens)."""
+        super().showEvent(event)
+        if self.reader.generation == 0:
+            QTimer.singleShot(0, self._first_read)
+
+    def _first_read(self) -> None:
+        if self.reader.generation == 0:  # else the tab switch that showed the panel has refreshed it
+            self.refresh()
+
+    def _counted(self, config, counts: dict) -> None:
+        self._fill_filters(config)
         self.timeline.set_counts(counts)
-        self.status.setText(f"{len(page)} incidents" + (" (first 500)" if more else ""))
+
+    def _show_progress(self) -> None:
+        reader, shown = self.reader, self.model.rowCount()
+        self.busy.setVisible(reader.loading())
+        self.more.setEnabled(reader.cursor is not None and "page" not in reader.reading)
+        if "page" in reader.reading:
+            self.status.setText(f"{shown} incidents shown, loading…" if shown else "loading…")
+            return
+        more = f": more match, Load more reads the next {PAGE}" if reader.cursor else " (all that match)"
+        self.status.setText(f"{shown} incidents shown{more}" + (", counting…" if reader.loading() else ""))
+        if self._export_when_read is not None:
+            (dest,), self._export_when_read = self._export_when_read, None
+            self.export_selection(dest)
+
+    def _fill_filters(self, config) -> None:
+        """Cameras and rules as configured now, keeping the current choice (even if it is gone: it is the filter)."""
+        for box, names in ((self.camera, [c.id for c in config.cameras]), (self.rule, [r.name for r in config.rules])):
+            current = box.currentText() or ANY
+            items = [ANY, *names] + ([current] if current not in (ANY, *names) else [])
+            if items != [box.itemText(i) for i in range(box.count())]:
+                box.blockSignals(True)
+                box.clear()
+                box.addItems(items)
+                box.setCurrentText(current)
+                box.blockSignals(False)
+
+    # -- selection, triage, search, export ------------------------------------------------------
+
+    def selected_rows(self) -> list[int]:
+        """The selected rows, top first."""
+        return sorted(index.row() for index in self.table.selectionModel().selectedRows())
+
+    def selected_ids(self) -> list[str]:
+        """The selected incidents' ids."""
+        return [self.model.record(row).event_id for row in self.selected_rows()]
 
     def find_similar(self) -> None:
         """Incidents whose objects look like the selected incident's, with the same filters."""
-        item = self.grid.currentItem()
-        if item is None:
+        row = self.table.currentIndex().row()
+        if row < 0:
             self.status.setText("select an incident to find similar ones")
             return
-        event_id = item.data(Qt.ItemDataRole.UserRole).event_id
-        self._search(lambda flt: self.link.search(flt, like_event=event_id), "similar incidents")
+        event_id = self.model.record(row).event_id
+        self.reader.search(lambda flt: self.link.search(flt, like_event=event_id), self.current_filter(),
+                           "similar incidents")
 
     def cancel_search(self) -> None:
         """Stop a running search; its results are dropped."""
-        for job in self._jobs:
-            job.cancel()
+        self.reader.cancel_searches()
 
     def search_text(self) -> None:
         """Search in words (needs CLIP)."""
         words = self.text.text().strip()
         if words and self.link.text_search():
-            self._search(lambda flt: self.link.search(flt, text=words), f"incidents like '{words}'")
+            self.reader.search(lambda flt: self.link.search(flt, text=words), self.current_filter(),
+                               f"incidents like '{words}'")
 
     def export_selection(self, dest: Path | None = None) -> Job | None:
-        """Export the selected incidents (all listed when none selected) with a progress dialog."""
-        ids = [i.data(Qt.ItemDataRole.UserRole).event_id for i in self.grid.selectedItems()] or \
-              [self.grid.item(r).data(Qt.ItemDataRole.UserRole).event_id for r in range(self.grid.count())]
-        if not ids:
+        """Export the selected incidents (all listed ones when none is, after asking) with a progress dialog."""
+        rows = self.selected_rows()
+        records = [self.model.record(row) for row in rows or range(self.model.rowCount())]
+        if not records and "page" in self.reader.reading:  # File → Export opened the tab, which refreshes
+            self._export_when_read = (dest,)
+            self.status.setText("reading the incidents to export…")
             return None
+        if not records:
+            self.status.setText("no incidents listed: nothing to export")
+            return None
+        if not confirm_export(self, records, bool(rows), self.reader.cursor is not None):
+            return None
+        dest = dest or choose_destination(self)
         if dest is None:
-            name, _ = QFileDialog.getSaveFileName(self, "Export incidents", "evidence.zip", "Zip (*.zip)")
-            if not name:
-                return None
-            dest = Path(name)
-        dialog = QProgressDialog("Exporting…", "Cancel", 0, len(ids), self)
-        dialog.setWindowModality(Qt.WindowModality.WindowModal)
-        job = Job(lambda j: self.link.export(dest, ids, progress=j.progress), self)
-        job.progressed.connect(lambda done, total: dialog.setValue(done))
-        dialog.canceled.connect(job.cancel)
-        job.done.connect(lambda result: self._exported(result, dialog))
-        job.failed.connect(lambda message: (dialog.close(), self.status.setText(f"export failed: {message}")))
-        self._keep(job)
-        return job.start()
+            return None
+        self.export_run = ExportRun(self.link, dest, [r.event_id for r in records], self, self._say)
+        self.export_run.finished.connect(self._exported)
+        return self.export_run.start()
 
-    def _keep(self, job: Job) -> None:
-        """Remember a job for Cancel; finished ones are let go (the window's close joins any still running)."""
-        self._jobs = [j for j in self._jobs if j.thread.is_alive()] + [job]
+    def _exported(self, result) -> None:
+        if result is not None:
+            self.last_export = result.path
 
-    def _exported(self, result, dialog) -> None:
-        dialog.close()
-        self.last_export = result.path
-        self.status.setText(f"exported {len(result.events)} incidents to {result.path} "
-                            f"(manifest sha256 {result.manifest_sha256[:16]}…)")
-        if self.isVisible():
-            QMessageBox.information(self, "Export done", f"Saved to {result.path}")
+    def _say(self, text: str) -> None:
+        self.status.setText(text)
 
-    def _search(self, search, found: str) -> None:
-        """Run ``search(filter)`` on a worker; its hits' incidents replace the list."""
-        flt = self.current_filter()
-
-        def work(job: Job) -> list[EventRecord]:
-            job.progress(0, 1)
-            hits = search(flt)
-            job.progress(1, 1)  # the search itself cannot be interrupted: a cancel drops its result here
-            return _incidents(hits)
-
-        job = Job(work, self)
-        job.done.connect(lambda records: (self._fill(records), self.status.setText(f"{len(records)} {found}")))
-        job.failed.connect(lambda message: self.status.setText(f"search {message}" if message == "cancelled"
-                                                               else f"search failed: {message}"))
-        self._keep(job)
-        job.start()
-
-    def _fill(self, records: list[EventRecord]) -> None:
-        self.grid.clear()
-        for record in records:
-            when = dt.datetime.fromtimestamp(record.start).strftime("%d %b %H:%M:%S")
-            item = QListWidgetItem(f"{when}\n{record.camera_id} · {record.rule}")
-            item.setData(Qt.ItemDataRole.UserRole, record)
-            self.grid.addItem(item)
-        self._load_thumbnails([record.event_id for record in records])
-
-    def _load_thumbnails(self, event_ids: list[str]) -> None:
-        """Read the listed incidents' thumbnails on a worker; the icons appear when they are all in."""
-        if self._thumbnails is not None:
-            self._thumbnails.cancel()  # the list it was reading for is gone
-        link = self.link
-
-        def work(job: Job) -> dict[str, bytes | None]:
-            found = {}
-            for i, event_id in enumerate(event_ids):
-                job.progress(i, len(event_ids))
-                found[event_id] = link.thumbnail("e", event_id)
-            return found
-
-        self._thumbnails = Job(work, self)
-        self._thumbnails.done.connect(self._show_thumbnails)
-        self._thumbnails.start()
-
-    def _show_thumbnails(self, found: dict[str, bytes | None]) -> None:
-        for row in range(self.grid.count()):
-            item = self.grid.item(row)
-            icon = icon_from_jpeg(found.get(item.data(Qt.ItemDataRole.UserRole).event_id))
-            if icon is not None:
-                item.setIcon(icon)
-
-    def _show_clip(self, item, _previous=None) -> None:
-        if item is None:
+    def _show_clip(self, current: QModelIndex, _previous=None) -> None:
+        """Play the incident's clip with its object's boxes, read on a worker."""
+        if not current.isValid():
             return
-        record = item.data(Qt.ItemDataRole.UserRole)
-        try:
-            obj = self.link.object(record.object_id) if record.object_id else None
-        except ValueError as exc:  # still play the clip, without its boxes
-            logger.warning("could not read object %s: %s", record.object_id, exc)
-            obj = None
+        record, link = self.model.record(current.row()), self.link
+
+        def work(_job: Job):
+            try:
+                return record, link.object(record.object_id) if record.object_id else None
+            except ValueError as exc:  # still play the clip, without its boxes
+                logger.warning("could not read object %s: %s", record.object_id, exc)
+                return record, None
+
+        self._clip = Job(work, self)
+        self._clip.done.connect(self._play)
+        self._clip.start()
+
+    def _play(self, answer) -> None:
+        if self.sender() is not self._clip:
+            return  # another incident was chosen meanwhile
+        record, obj = answer
         self.player.play(record.clip_path, obj.boxes if obj else [], record.clip_start, record.clip_fps,
                          f"{record.label} #{record.track_id}")
 
@@ -249,11 +269,3 @@ class ReviewPanel(QWidget):
         self.until.setDateTime(QDateTime.fromSecsSinceEpoch(int(hour) + 3600))
         self.refresh()
 
-
-def _incidents(hits: list[SearchHit]) -> list[EventRecord]:
-    """The incidents of the hits that belong to one, best first, each once."""
-    seen: dict[str, EventRecord] = {}
-    for hit in hits:
-        if hit.event is not None:
-            seen.setdefault(hit.event.event_id, hit.event)
-    return list(seen.values())

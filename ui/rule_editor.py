@@ -10,13 +10,15 @@ from pydantic import ValidationError
 from PySide6.QtCore import QSize, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QComboBox,
-    QHBoxLayout,
+    QGridLayout,
     QLabel,
     QListWidget,
     QListWidgetItem,
     QPlainTextEdit,
     QPushButton,
+    QScrollArea,
     QSplitter,
+    QStyle,
     QVBoxLayout,
     QWidget,
 )
@@ -26,6 +28,7 @@ from surveil.schema import problems
 from surveil.service.link import EngineLink
 from ui.images import icon_from_jpeg
 from ui.rule_form import RuleForm
+from ui.theme import ALARM_TEXT
 from ui.worker import Job
 from ui.zone_editor import ZoneEditor
 
@@ -53,7 +56,7 @@ class RuleEditor(QWidget):
         self.camera.addItems([c.id for c in link.snapshot().config.cameras])
         self.camera.currentTextChanged.connect(lambda _: self.zones.set_frame(None))
         self.errors = QLabel("")
-        self.errors.setStyleSheet("color: #c62828")
+        self.errors.setStyleSheet(f"color: {ALARM_TEXT}")
         self.errors.setWordWrap(True)
         self.clip_notice = QLabel(self._clip_text())
         self.clip_notice.setWordWrap(True)
@@ -71,13 +74,13 @@ class RuleEditor(QWidget):
         self._timer.start()
 
     def _build(self) -> None:
-        buttons = QHBoxLayout()
-        for label, slot in (("New", self.new_rule), ("Apply", self.apply), ("Delete", self.delete_rule),
-                            ("Clear zones", self._clear_zones),
-                            ("Back-test", self.backtest), ("Cancel", self.cancel_backtest)):
+        buttons = QGridLayout()  # two a row: the list's side stays narrow
+        for n, (label, slot) in enumerate((("New", self.new_rule), ("Apply", self.apply), ("Delete", self.delete_rule),
+                                           ("Clear zones", self._clear_zones), ("Back-test", self.backtest),
+                                           ("Cancel", self.cancel_backtest))):
             button = QPushButton(label)
             button.clicked.connect(slot)
-            buttons.addWidget(button)
+            buttons.addWidget(button, n // 2, n % 2)
         left = QVBoxLayout()
         left.addWidget(self.rules)
         left.addLayout(buttons)
@@ -93,11 +96,19 @@ class RuleEditor(QWidget):
         right.addWidget(self.zones, 2)
         right.addWidget(QLabel("Why it would or would not fire now:"))
         right.addWidget(self.why, 1)
-        splitter = QSplitter(Qt.Orientation.Horizontal)
-        for layout in (left, form_side, right):
-            holder = QWidget()
+        left_side, form_holder, right_side = QWidget(), QWidget(), QWidget()
+        for holder, layout in ((left_side, left), (form_holder, form_side), (right_side, right)):
             holder.setLayout(layout)
-            splitter.addWidget(holder)
+        # The form is taller than a 768-pixel screen leaves it: it scrolls instead of growing the window.
+        form_area = QScrollArea(widgetResizable=True, frameShape=QScrollArea.Shape.NoFrame)
+        form_area.setWidget(form_holder)
+        form_area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        form_area.setMinimumWidth(form_holder.minimumSizeHint().width()
+                                  + form_area.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent) + 4)
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        for widget in (left_side, form_area, right_side):
+            splitter.addWidget(widget)
+        splitter.setStretchFactor(2, 1)
         QVBoxLayout(self).addWidget(splitter)
 
     def _clip_text(self) -> str:
@@ -185,6 +196,8 @@ class RuleEditor(QWidget):
         self.backtest_hits.clear()
         for hit in result.hits[:SHOWN_HITS]:
             item = QListWidgetItem(f"{hit.obj.camera_id} {hit.obj.start_wall:%H:%M:%S}")
+            item.setData(Qt.ItemDataRole.UserRole, (hit.obj.camera_id, hit.obj.start_wall.timestamp()))
+            item.setToolTip("double-click to play the recording at that moment")
             icon = icon_from_jpeg(thumbnails.get(hit.obj.object_id))
             if icon is not None:
                 item.setIcon(icon)

@@ -1,18 +1,18 @@
-"""Events per hour as bars stacked by camera; clicking a bar asks for that hour."""
+"""Events per hour as bars stacked by camera, with an hour axis, counts and a legend; a click asks for that hour."""
 
 from __future__ import annotations
 
-import datetime as dt
-
-from PySide6.QtCore import QRectF, Qt, Signal
+from PySide6.QtCore import QDateTime, QEvent, QLocale, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QPainter
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QToolTip, QWidget
 
 CAMERA_COLOURS = [QColor(c) for c in ("#4fc3f7", "#ffb74d", "#81c784", "#e57373", "#ba68c8", "#fff176")]
+LABEL_STEPS_H = (1, 2, 3, 6, 12, 24, 48, 96, 168, 336, 720)  # hours between axis labels, the first that fits
+TEXT, GRID, BACKGROUND = QColor("#bbb"), QColor("#3a3a3a"), QColor("#1e1e1e")
 
 
 class Timeline(QWidget):
-    """``hourClicked(start_unix_s)`` when a bar is clicked."""
+    """``hourClicked(start_unix_s)`` when a bar is clicked. Paints only: the counts come from ``set_counts``."""
 
     hourClicked = Signal(float)
 
@@ -20,12 +20,12 @@ class Timeline(QWidget):
         super().__init__(parent)
         self.counts: dict[int, int] = {}
         self.by_camera: dict[str, dict[int, int]] = {}
-        self.setMinimumHeight(60)
+        self.setMinimumHeight(110)
         self.setToolTip("Events per hour; click a bar to see that hour")
 
     def set_counts(self, by_camera: dict[str, dict[int, int]]) -> None:
         """Per camera, hour start (Unix s) to count."""
-        self.by_camera = by_camera
+        self.by_camera = {camera: counts for camera, counts in by_camera.items() if counts}
         totals: dict[int, int] = {}
         for counts in by_camera.values():
             for hour, n in counts.items():
@@ -33,36 +33,123 @@ class Timeline(QWidget):
         self.counts = dict(sorted(totals.items()))
         self.update()
 
+    def colour(self, camera: str) -> QColor:
+        """The camera's colour in the bars and the legend."""
+        return CAMERA_COLOURS[sorted(self.by_camera).index(camera) % len(CAMERA_COLOURS)]
+
+    # -- geometry -------------------------------------------------------------------------------
+
+    def _plot(self) -> QRectF:
+        """The bars' area: a line for the legend above, one for the hour labels below."""
+        line = self.fontMetrics().height()
+        return QRectF(4, line + 6, self.width() - 8, self.height() - 2 * line - 12)
+
+    def _span(self) -> tuple[int, int]:
+        """The first hour and the number of hours shown."""
+        first, last = min(self.counts), max(self.counts)
+        return first, (last - first) // 3600 + 1
+
     def _bars(self) -> list[tuple[int, QRectF]]:
         if not self.counts:
             return []
-        first, last = min(self.counts), max(self.counts)
-        hours = (last - first) // 3600 + 1
-        width, top = self.width() / hours, max(self.counts.values())
-        return [(hour, QRectF((hour - first) // 3600 * width, self.height() * (1 - n / top), max(1.0, width - 1),
-                              self.height() * n / top)) for hour, n in self.counts.items()]
+        plot, (first, hours) = self._plot(), self._span()
+        width, top = plot.width() / hours, max(self.counts.values())
+        return [(hour, QRectF(plot.left() + (hour - first) // 3600 * width, plot.bottom() - plot.height() * n / top,
+                              max(1.0, width - 1), plot.height() * n / top)) for hour, n in self.counts.items()]
+
+    def hour_at(self, x: float) -> int | None:
+        """The hour (with events) whose bar is under ``x``."""
+        for hour, rect in self._bars():
+            if rect.left() <= x <= rect.right() + 1:
+                return hour
+        return None
+
+    # -- events ---------------------------------------------------------------------------------
 
     def mousePressEvent(self, event) -> None:  # noqa: N802 (Qt's name)
         """Pick the hour under the cursor."""
-        for hour, rect in self._bars():
-            if rect.left() <= event.position().x() <= rect.right():
-                self.hourClicked.emit(float(hour))
+        hour = self.hour_at(event.position().x())
+        if hour is not None:
+            self.hourClicked.emit(float(hour))
+
+    def event(self, event) -> bool:
+        """A tooltip over a bar: its hour and its count per camera (bars too thin for their numbers have only this)."""
+        if event.type() == QEvent.Type.ToolTip:
+            hour = self.hour_at(event.pos().x())
+            QToolTip.showText(event.globalPos(), self.describe(hour) if hour is not None else self.toolTip(), self)
+            return True
+        return super().event(event)
+
+    def describe(self, hour: int) -> str:
+        """One hour in words: when, how many, and how many on each camera."""
+        parts = [f"{camera}: {counts[hour]}" for camera, counts in sorted(self.by_camera.items()) if counts.get(hour)]
+        return f"{_when(hour, QLocale.FormatType.LongFormat)}: {self.counts.get(hour, 0)} events\n" + "\n".join(parts)
 
     def paintEvent(self, event) -> None:  # noqa: N802
-        """Bars, and the first and last hour."""
+        """Legend, bars stacked by camera with their counts, and the hour axis."""
         painter = QPainter(self)
-        painter.fillRect(self.rect(), QColor("#1e1e1e"))
-        for hour, rect in self._bars():
+        painter.fillRect(self.rect(), BACKGROUND)
+        if not self.counts:
+            painter.setPen(TEXT)
+            painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, "no events for these filters")
+            painter.end()
+            return
+        self._paint_legend(painter)
+        bars = self._bars()
+        cameras = sorted(self.by_camera)
+        for hour, rect in bars:
             bottom = rect.bottom()
-            for i, camera in enumerate(sorted(self.by_camera)):
-                n = self.by_camera[camera].get(hour, 0)
-                height = rect.height() * n / self.counts[hour]
-                painter.fillRect(QRectF(rect.x(), bottom - height, rect.width(), height), CAMERA_COLOURS[i % 6])
+            for camera in cameras:
+                height = rect.height() * self.by_camera[camera].get(hour, 0) / self.counts[hour]
+                painter.fillRect(QRectF(rect.x(), bottom - height, rect.width(), height), self.colour(camera))
                 bottom -= height
-        if self.counts:
-            painter.setPen(QColor("#bbb"))
-            fmt = lambda h: dt.datetime.fromtimestamp(h).strftime("%d %b %H:00")  # noqa: E731
-            painter.drawText(self.rect().adjusted(4, 2, -4, -2), Qt.AlignmentFlag.AlignTop, fmt(min(self.counts)))
-            painter.drawText(self.rect().adjusted(4, 2, -4, -2), Qt.AlignmentFlag.AlignTop |
-                             Qt.AlignmentFlag.AlignRight, fmt(max(self.counts)))
+        self._paint_counts(painter, bars)
+        self._paint_axis(painter)
         painter.end()
+
+    def _paint_legend(self, painter: QPainter) -> None:
+        metrics, x = self.fontMetrics(), 4.0
+        painter.setPen(TEXT)
+        total = sum(self.counts.values())
+        summary = f"{total} events, at most {max(self.counts.values())} in an hour"
+        painter.drawText(QPointF(self.width() - 4 - metrics.horizontalAdvance(summary), metrics.ascent() + 2), summary)
+        for camera in sorted(self.by_camera):
+            painter.fillRect(QRectF(x, 3, 10, metrics.height() - 4), self.colour(camera))
+            painter.drawText(QPointF(x + 14, metrics.ascent() + 2), camera)
+            x += 14 + metrics.horizontalAdvance(camera) + 12
+
+    def _paint_counts(self, painter: QPainter, bars: list[tuple[int, QRectF]]) -> None:
+        """Each bar's count over it, where the bar is wide enough for the number."""
+        metrics = self.fontMetrics()
+        painter.setPen(TEXT)
+        for hour, rect in bars:
+            text = str(self.counts[hour])
+            if metrics.horizontalAdvance(text) + 2 <= rect.width() + 1:
+                y = max(rect.top() - 2, self._plot().top() + metrics.ascent())
+                painter.drawText(QPointF(rect.center().x() - metrics.horizontalAdvance(text) / 2, y), text)
+
+    def _paint_axis(self, painter: QPainter) -> None:
+        """A baseline and hour labels as often as they fit without overlapping."""
+        plot, (first, hours), metrics = self._plot(), self._span(), self.fontMetrics()
+        painter.setPen(GRID)
+        painter.drawLine(QPointF(plot.left(), plot.bottom() + 1), QPointF(plot.right(), plot.bottom() + 1))
+        width = plot.width() / hours
+        label_w = metrics.horizontalAdvance(_when(first, QLocale.FormatType.ShortFormat)) + 12
+        step = next((s for s in LABEL_STEPS_H if s * width >= label_w), LABEL_STEPS_H[-1])
+        offset = QDateTime.fromSecsSinceEpoch(first).offsetFromUtc()  # labels on round local hours
+        start = -(-(first + offset) // (step * 3600)) * step * 3600 - offset if step <= 24 else first
+        painter.setPen(TEXT)
+        for hour in range(start, first + hours * 3600, step * 3600):
+            x = plot.left() + (hour - first) // 3600 * width
+            painter.setPen(GRID)
+            painter.drawLine(QPointF(x, plot.bottom() + 1), QPointF(x, plot.bottom() + 4))
+            painter.setPen(TEXT)
+            text = _when(hour, QLocale.FormatType.ShortFormat)
+            left = min(max(plot.left(), x - metrics.horizontalAdvance(text) / 2),
+                       plot.right() - metrics.horizontalAdvance(text))
+            painter.drawText(QPointF(left, self.height() - metrics.descent() - 3), text)
+
+
+def _when(hour: int, fmt: QLocale.FormatType) -> str:
+    """An hour in the operator's locale."""
+    return QLocale().toString(QDateTime.fromSecsSinceEpoch(int(hour)), fmt)

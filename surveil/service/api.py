@@ -362,6 +362,12 @@ def _store_routes(router: APIRouter, engine, link: LocalLink, gate: Gate) -> Non
             raise HTTPException(404, f"no object '{object_id}' in the store")
         return asdict(record)
 
+    @router.get("/cameras/{camera_id}/recordings", summary="A camera's recorded segments and gaps overlapping "
+                "[since, until] (Unix seconds), oldest first; paths are on the engine's machine")
+    @gate.held
+    def recordings(camera_id: str, since: float, until: float) -> dict:
+        return {"recordings": [asdict(r) for r in link.recordings(camera_id, since, until)]}
+
     @router.post("/search", summary="Objects nearest to words (needs CLIP), an event's object or an object")
     @gate.held
     def search(body: SearchRequest) -> dict:

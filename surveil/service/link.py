@@ -23,7 +23,7 @@ from surveil.engine.changes import Change, ChangeRefused
 from surveil.engine.snapshot import Snapshot
 from surveil.rules.model import Rule
 from surveil.store.query import EventFilter
-from surveil.store.records import EventRecord, ObjectRecord, OperatorState
+from surveil.store.records import EventRecord, ObjectRecord, OperatorState, SegmentRecord
 
 logger = logging.getLogger(__name__)
 
@@ -95,6 +95,7 @@ class EngineLink(Protocol):
     def event(self, event_id: str) -> EventRecord | None: ...
     def object(self, object_id: str) -> ObjectRecord | None: ...
     def thumbnail(self, kind: str, record_id: str) -> bytes | None: ...
+    def recordings(self, camera_id: str, since: float, until: float) -> list[SegmentRecord]: ...
     def search(self, flt: EventFilter, text: str | None = None, like_event: str | None = None,
                k: int = 50) -> list[SearchHit]: ...
     def export(self, dest: Path, event_ids: list[str], progress: Progress | None = None) -> ExportDone: ...
@@ -212,6 +213,10 @@ class LocalLink:
     def thumbnail(self, kind: str, record_id: str) -> bytes | None:
         """A stored thumbnail (JPEG)."""
         return self._store().thumbnail(kind, record_id)
+
+    def recordings(self, camera_id: str, since: float, until: float) -> list[SegmentRecord]:
+        """A camera's segments and gaps overlapping ``[since, until]``, oldest first (paths on this machine)."""
+        return list(self._store().segments(camera_id, since, until, kinds=("segment", "gap")))
 
     def search(self, flt: EventFilter, text: str | None = None, like_event: str | None = None,
                k: int = 50) -> list[SearchHit]:

@@ -27,7 +27,7 @@ from surveil.service.link import ExportDone, FrameListener, LiveFrame, NoticeLis
 from surveil.service.queries import filter_dict
 from surveil.service.wire import event_row_from, notice_from, object_from, record_from, snapshot_from
 from surveil.store.query import EventFilter
-from surveil.store.records import EventRecord
+from surveil.store.records import EventRecord, SegmentRecord
 
 logger = logging.getLogger(__name__)
 
@@ -168,6 +168,12 @@ class RemoteLink:
         """A stored thumbnail (JPEG)."""
         response = self.client.raw(f"/api/{'events' if kind == 'e' else 'objects'}/{record_id}/thumbnail.jpg")
         return response.content if response is not None else None
+
+    def recordings(self, camera_id: str, since: float, until: float) -> list[SegmentRecord]:
+        """A camera's segments and gaps in ``[since, until]`` (the service's paths: it runs on this machine)."""
+        data = self.client.get(f"/api/cameras/{quote(camera_id, safe='')}/recordings",
+                               params={"since": since, "until": until})
+        return [record_from(SegmentRecord, row) for row in data["recordings"]]
 
     def search(self, flt: EventFilter, text: str | None = None, like_event: str | None = None,
                k: int = 50) -> list[SearchHit]:

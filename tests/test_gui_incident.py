@@ -1,0 +1,200 @@
+"""From an alert to its evidence: the incident view on the camera's recording, its controls and triage,
+and the alerts that are still unacknowledged when the window opens again.
+
+The window runs on a LocalLink over a real store (no camera running) holding recorder-written
+segments of numbered frames (see test_playback), so each check reads which frame is on screen.
+"""
+
+import threading
+
+import numpy as np
+import pytest
+
+pytest.importorskip("PySide6")
+
+from PySide6.QtCore import QPoint, QSettings, Qt  # noqa: E402
+from PySide6.QtWidgets import QPushButton  # noqa: E402
+from store_factory import event  # noqa: E402
+from test_playback import BASE, PERIOD, StoreEngine, number_of, record_camera, shows, wall_of  # noqa: E402
+
+from surveil.capture.cv import cv2  # noqa: E402
+from surveil.engine.alerts import EngineNotice  # noqa: E402
+from surveil.media.cut import cut_clip  # noqa: E402
+from surveil.media.index import refs  # noqa: E402
+from surveil.service.link import LocalLink  # noqa: E402
+from surveil.store.records import ObjectRecord, object_id_for  # noqa: E402
+from surveil.store.store import EventStore, Put  # noqa: E402
+from ui.incident_view import LEAD_S, IncidentView  # noqa: E402
+from ui.main_window import MainWindow  # noqa: E402
+
+BOX = [40.0, 30.0, 80.0, 90.0]
+
+
+def _jpeg() -> bytes:
+    ok, data = cv2.imencode(".jpg", np.full((24, 32, 3), 200, np.uint8))
+    return data.tobytes()
+
+
+def _site(folder) -> dict:
+    """A store with the camera's recording and four events; the earliest already acknowledged."""
+    person = ObjectRecord(object_id_for("cam", 7, BASE + 5), "cam", 7, "person", BASE + 5, BASE + 9,
+                          boxes=[[BASE + 5 + k * 0.2, *BOX] for k in range(21)])
+    events = {"old": event(1, camera="cam", severity="low", start=BASE + 1, end=BASE + 2),
+              "climb": event(2, camera="cam", severity="high", start=BASE + 5, end=BASE + 9,
+                             object_id=person.object_id),
+              "later": event(3, camera="cam", severity="medium", start=BASE + 15.5, end=BASE + 17)}
+    recorded = record_camera(folder / "recordings")
+    # Another camera whose recording is gone (retention) while its event's clip is kept.
+    clip = cut_clip(refs(recorded), BASE + 2, BASE + 6, folder / "clips" / "yard.mp4")
+    events["yard"] = event(4, camera="yard", severity="critical", start=BASE + 4, end=BASE + 5,
+                           clip_path=str(clip.path), clip_start=clip.start_wall, clip_state="written")
+    with EventStore(folder / "store") as store:
+        store.put([Put(r) for r in recorded] + [Put(person)])
+        store.put([Put(e, _jpeg()) for e in events.values()])
+        for name in ("old", "yard"):
+            StoreEngine(store).mark_event(events[name].event_id, acknowledged=True)
+    return events
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("site")
+    return folder, _site(folder)
+
+
+def _window(qtbot, store, tmp_path) -> MainWindow:
+    engine = StoreEngine(store)
+    window = MainWindow(LocalLink(engine), QSettings(str(tmp_path / "w.ini"), QSettings.Format.IniFormat))
+    qtbot.addWidget(window)
+    window.show()
+    return window
+
+
+def _ids(window) -> list[str]:
+    alerts = window.alerts.list
+    return [alerts.item(i).data(Qt.ItemDataRole.UserRole) for i in range(alerts.count())]
+
+
+def _button(view, text: str) -> QPushButton:
+    return next(b for b in view.findChildren(QPushButton) if b.text() == text)
+
+
+def test_an_alert_opens_its_recording_where_it_happened_and_the_player_scrubs_steps_and_triages(
+        qtbot, site, tmp_path):
+    folder, events = site
+    climb, later = events["climb"], events["later"]
+    with EventStore(folder / "store") as store:
+        window = _window(qtbot, store, tmp_path)
+        qtbot.waitUntil(lambda: _ids(window) == [later.event_id, climb.event_id], timeout=5000)
+        notice = EngineNotice("alert_started", "climb on cam", record=climb, camera_id="cam")
+        engine_listeners = window.link.engine.listeners
+        sender = threading.Thread(target=lambda: [listener(notice) for listener in list(engine_listeners)])
+        sender.start()
+        sender.join()
+        qtbot.waitUntil(lambda: _ids(window) == [climb.event_id, later.event_id], timeout=5000)  # on top, once
+
+        alerts = window.alerts.list
+        where = alerts.visualItemRect(alerts.item(0)).center()
+        qtbot.mouseClick(alerts.viewport(), Qt.MouseButton.LeftButton, pos=where)  # a double-click's first press
+        qtbot.mouseDClick(alerts.viewport(), Qt.MouseButton.LeftButton, pos=where)
+        view = next(v for v in window.findChildren(IncidentView) if v.event_id == climb.event_id)
+        player = view.player
+        qtbot.waitUntil(lambda: player.shown is not None, timeout=5000)
+        assert view.incident.camera_id == "cam" and view.strip.marked == climb.event_id
+        assert shows(player.shown, round((climb.start - LEAD_S - BASE) * 10)), "a little before the event"
+        assert {e.event_id for e in view.strip.events} == {events[n].event_id for n in ("old", "climb", "later")}
+        assert player.time_text.endswith(":42.0"), "the wall-clock time over the picture (BASE is at :40)"
+        assert "climber" in view.summary.text() and "high" in view.summary.text()
+
+        strip = view.strip  # scrub: the frame shown is the one at the time under the click
+        x = round(strip.x_of(BASE + 16.03))
+        qtbot.mouseClick(strip, Qt.MouseButton.LeftButton, pos=QPoint(x, strip.height() // 2))
+        target = strip.time_at(x)
+        qtbot.waitUntil(lambda: abs(player.shown.wall - target) <= PERIOD, timeout=5000)
+        assert number_of(player.shown.image) == int((target - BASE) * 10 + 1e-6) and player.box is None
+
+        player.seek(wall_of(60))  # within the event: its tracked box is drawn
+        qtbot.waitUntil(lambda: shows(player.shown, 60), timeout=5000)
+        assert player.box == BOX and player.label == "person"
+        for text, frame in (("|▶", 61), ("◀|", 60), ("◀|", 59), ("+10 s", 159), ("−10 s", 59)):
+            qtbot.mouseClick(_button(view, text), Qt.MouseButton.LeftButton)
+            qtbot.waitUntil(lambda f=frame: shows(player.shown, f), timeout=5000)
+
+        view.speed.setCurrentText("4×")
+        qtbot.mouseClick(_button(view, "Play"), Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: player.shown.wall >= wall_of(70) and view.buttons["play"].text() == "Pause",
+                        timeout=5000)
+        qtbot.mouseClick(_button(view, "Pause"), Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: not player.playing, timeout=5000)
+
+        qtbot.mouseClick(_button(view, "False alarm"), Qt.MouseButton.LeftButton)
+        qtbot.mouseClick(_button(view, "Lock"), Qt.MouseButton.LeftButton)
+        assert view.mark("note", "the neighbour's cat")
+        state = store.get_state(climb.event_id)
+        assert state.acknowledged and state.verdict == "false_alarm" and state.locked
+        assert state.notes == ["the neighbour's cat"]
+        assert _button(view, "Unlock") and "✓" in alerts.item(0).text()
+        window.close()
+    qtbot.waitUntil(lambda: not [t for t in threading.enumerate() if t.name == "playback"], timeout=5000)
+
+
+def test_the_window_opens_an_incident_at_a_time_and_a_camera_at_any_time(qtbot, site, tmp_path):
+    folder, events = site
+    with EventStore(folder / "store") as store:
+        window = _window(qtbot, store, tmp_path)
+        view = window.open_incident(events["later"].event_id, at=BASE + 17.25)  # e.g. a back-test hit
+        qtbot.waitUntil(lambda: shows(view.player.shown, 172), timeout=5000)
+        assert window.open_incident(events["later"].event_id) is view, "one window per incident"
+        camera = window.open_recording("cam", BASE + 13.0)  # in the gap: the first frame after it
+        qtbot.waitUntil(lambda: shows(camera.player.shown, 150), timeout=5000)
+        assert "connection lost" in camera.status.text() and not _button(camera, "Acknowledge").isEnabled()
+        yard = window.open_incident(events["yard"].event_id)  # played from its clip
+        qtbot.waitUntil(lambda: shows(yard.player.shown, 10), timeout=5000)
+        window.close()
+
+
+def test_unacknowledged_alerts_come_back_after_a_restart_and_acknowledged_ones_do_not(qtbot, tmp_path):
+    events = _site(tmp_path)
+    climb, later = events["climb"], events["later"]
+    with EventStore(tmp_path / "store") as store:
+        window = _window(qtbot, store, tmp_path)
+        qtbot.waitUntil(lambda: _ids(window) == [later.event_id, climb.event_id], timeout=5000)
+        qtbot.waitUntil(lambda: not window.alerts.list.item(1).icon().isNull(), timeout=5000)  # thumbnails too
+        window.alerts.list.setCurrentRow(0)
+        qtbot.mouseClick(_button(window.alerts, "Acknowledge"), Qt.MouseButton.LeftButton)
+        window.close()
+    with EventStore(tmp_path / "store") as store:  # the next start
+        window = _window(qtbot, store, tmp_path)
+        qtbot.waitUntil(lambda: window.alerts.list.count() == 1, timeout=5000)
+        assert _ids(window) == [climb.event_id]
+        window.close()
+
+
+def test_the_timeline_zooms_with_the_wheel_and_a_click_plays_that_camera_there(qtbot, site, tmp_path):
+    from PySide6.QtCore import QPointF
+    from PySide6.QtGui import QWheelEvent
+    from PySide6.QtWidgets import QApplication
+
+    folder, events = site
+    with EventStore(folder / "store") as store:
+        window = _window(qtbot, store, tmp_path)
+        timeline = window.recordings
+        timeline.set_range(BASE - 100, BASE + 100)
+        qtbot.waitUntil(lambda: timeline.loaded == (timeline.t0, timeline.t1), timeout=5000)
+        strip = timeline.strips["cam"]
+        assert [r.kind for r in strip.records] == ["segment", "gap", "segment"], "back-to-back segments as one span"
+        assert {e.event_id for e in strip.events} == {events[n].event_id for n in ("old", "climb", "later")}
+        qtbot.waitUntil(lambda: strip.width() > 200, timeout=5000)
+        at = QPointF(strip.mapTo(timeline, QPoint(round(strip.x_of(BASE + 10)), 5)))
+        wheel = QWheelEvent(at, timeline.mapToGlobal(at), QPoint(), QPoint(0, 240), Qt.MouseButton.NoButton,
+                            Qt.KeyboardModifier.NoModifier, Qt.ScrollPhase.NoScrollPhase, False)
+        QApplication.sendEvent(timeline, wheel)  # two notches forward: zoom in around BASE + 10
+        assert timeline.t1 - timeline.t0 == pytest.approx(200 * 0.64) and timeline.t0 < BASE + 10 < timeline.t1
+        qtbot.waitUntil(lambda: timeline.loaded == (timeline.t0, timeline.t1), timeout=5000)
+        x = round(strip.x_of(BASE + 16.5))
+        qtbot.mouseClick(strip, Qt.MouseButton.LeftButton, pos=QPoint(x, strip.height() // 2))
+        view = next(v for v in window.findChildren(IncidentView) if v.event_id is None)
+        target = strip.time_at(x)
+        qtbot.waitUntil(lambda: view.player.shown is not None and abs(view.player.shown.wall - target) <= PERIOD,
+                        timeout=5000)
+        window.close()

@@ -1,0 +1,120 @@
+"""Exporting incidents from the review panel: ask, choose where, show progress to the end, offer the folder.
+
+The link's export reports ``progress(done, total)``: one step per incident copied, then, for a zip,
+one per file packed (``total`` grows by the files when packing starts). The dialog maps the
+two phases onto one bar (copying the first half, packing the second) so that it never runs
+backwards, and it is shown at once: an export of a few incidents must not finish unseen.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import QDateTime, QLocale, QObject, QStandardPaths, Qt, QUrl, Signal
+from PySide6.QtGui import QDesktopServices
+from PySide6.QtWidgets import QFileDialog, QMessageBox, QProgressDialog, QWidget
+
+from surveil.service.link import EngineLink
+from surveil.store.records import EventRecord
+from ui.worker import Job
+
+logger = logging.getLogger(__name__)
+
+STEPS = 1000  # the dialog's scale
+
+
+def confirm_export(parent: QWidget, records: list[EventRecord], selected: bool, more_unlisted: bool) -> bool:
+    """Ask before exporting: how many incidents and from when to when (all listed ones when none is selected)."""
+    if not records:
+        return False
+    span = f"from {_when(min(r.start for r in records))} to {_when(max(r.start for r in records))}"
+    if selected:
+        text = f"Export {len(records)} incident{'s' * (len(records) != 1)} ({span})?"
+    else:
+        text = f"Nothing is selected. Export all {len(records)} listed incidents ({span})?"
+        if more_unlisted:
+            text += "\n\nMore incidents match the filters but are not loaded; only the listed ones are exported."
+    answer = QMessageBox.question(parent, "Export incidents", text,
+                                  QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No)
+    return answer == QMessageBox.StandardButton.Yes
+
+
+def choose_destination(parent: QWidget) -> Path | None:
+    """A new zip's path, offered in the user's Documents (or home) folder with a dated name."""
+    documents = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DocumentsLocation)
+    folder = documents if documents and Path(documents).is_dir() else \
+        QStandardPaths.writableLocation(QStandardPaths.StandardLocation.HomeLocation)
+    default = Path(folder) / f"evidence-{dt.datetime.now():%Y-%m-%d-%H%M}.zip"
+    name, _ = QFileDialog.getSaveFileName(parent, "Export incidents", str(default), "Zip (*.zip)")
+    return Path(name) if name else None
+
+
+class ExportRun(QObject):
+    """One export on a worker, with its progress dialog; ``finished(result or None)`` on the GUI thread."""
+
+    finished = Signal(object)
+
+    def __init__(self, link: EngineLink, dest: Path, event_ids: list[str], parent: QWidget,
+                 report: Callable[[str], None]):
+        super().__init__(parent)
+        self.dest, self.count, self.report = dest, len(event_ids), report
+        self.zipping = dest.suffix.lower() == ".zip"
+        self.dialog = QProgressDialog(f"Exporting {self.count} incidents…", "Cancel", 0, STEPS, parent)
+        self.dialog.setWindowTitle("Export incidents")
+        self.dialog.setWindowModality(Qt.WindowModality.WindowModal)
+        self.dialog.setMinimumDuration(0)
+        self.dialog.setAutoClose(False)
+        self.dialog.setAutoReset(False)
+        self.result_box: QMessageBox | None = None
+        self.job = Job(lambda job: link.export(dest, event_ids, progress=job.progress), self)
+        self.job.progressed.connect(self._progress)
+        self.job.done.connect(self._done)
+        self.job.failed.connect(self._failed)
+        self.dialog.canceled.connect(self._cancel)
+
+    def start(self) -> Job:
+        """Show the dialog and begin."""
+        self.dialog.setValue(0)
+        self.dialog.show()
+        return self.job.start()
+
+    def _progress(self, done: int, total: int) -> None:
+        if self.zipping and total > self.count:  # packing: the second half of the bar
+            files = total - self.count
+            value = STEPS // 2 + STEPS // 2 * (done - self.count) // max(1, files)
+            self.dialog.setLabelText(f"Packing the zip: {done - self.count} of {files} files")
+        else:
+            value = (STEPS // 2 if self.zipping else STEPS) * done // max(1, total)
+            self.dialog.setLabelText(f"Copying incident {done} of {total}")
+        self.dialog.setValue(max(self.dialog.value(), min(value, STEPS)))
+
+    def _cancel(self) -> None:
+        self.job.cancel()
+        self.dialog.setLabelText("Cancelling at the next file…")
+
+    def _done(self, result) -> None:
+        self.dialog.close()
+        self.report(f"exported {len(result.events)} incidents to {result.path} "
+                    f"(manifest sha256 {result.manifest_sha256[:16]}…)")
+        box = QMessageBox(QMessageBox.Icon.Information, "Export done",
+                          f"Saved {len(result.events)} incidents ({result.files} files) to\n{result.path}",
+                          QMessageBox.StandardButton.Ok, self.parent())
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.setEscapeButton(QMessageBox.StandardButton.Ok)  # Esc and the title bar's close dismiss it
+        opener = box.addButton("Open folder", QMessageBox.ButtonRole.ActionRole)
+        opener.clicked.connect(lambda: QDesktopServices.openUrl(QUrl.fromLocalFile(str(Path(result.path).parent))))
+        box.open()  # not exec(): no nested event loop, and the panel goes on painting
+        self.result_box = box
+        self.finished.emit(result)
+
+    def _failed(self, message: str) -> None:
+        self.dialog.close()
+        self.report("export cancelled: nothing was written" if message == "cancelled" else f"export failed: {message}")
+        self.finished.emit(None)
+
+
+def _when(t: float) -> str:
+    return QLocale().toString(QDateTime.fromSecsSinceEpoch(int(t)), QLocale.FormatType.ShortFormat)
