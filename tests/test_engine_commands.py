@@ -74,6 +74,16 @@ def test_removing_a_camera_says_what_happens_to_its_rules_and_leaves_no_live_cam
         engine.remove_camera("cam")
 
 
+def test_removing_a_camera_can_delete_the_rules_that_watched_only_it(engine, tmp_path):
+    with pytest.raises(ChangeRefused, match="unknown choice 'drop'"):
+        engine.remove_camera("cam", orphaned="drop")
+    change = engine.remove_camera("cam", orphaned="delete")
+    assert change.effects == [f"rule '{RULE}' watched only cam: deleted"]
+    wait_for(lambda: _kinds(engine, "camera_removed"), 10, "the removal announced")
+    assert engine.snapshot().config.rules == [] and load_config(tmp_path / "config.yaml").rules == []
+    assert RULE not in engine.loop.rules.rules, "the rule stopped in the engine too"
+
+
 def test_replacing_a_rule_ends_its_open_event_and_forgets_it(engine):
     wait_for(lambda: _kinds(engine, "alert_started"), 30, "an alert")
     event_id = _kinds(engine, "alert_started")[0].record.event_id

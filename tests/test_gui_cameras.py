@@ -76,3 +76,28 @@ def test_a_camera_password_is_never_shown_and_goes_back_into_the_address(qtbot):
     assert dialog.camera.source == "rtsp://admin:n3w%3Apw@10.0.0.9:554/ch1"
     assert CameraConfig(id="f", source="/tmp/a.mp4").source == CameraDialog(
         CameraConfig(id="f", source="/tmp/a.mp4")).source_url()  # files and webcams pass through
+
+
+def test_removing_a_camera_asks_what_to_do_with_the_rules_that_watch_only_it(qtbot, fake_engine, tmp_path,
+                                                                           monkeypatch):
+    from PySide6.QtWidgets import QMessageBox
+
+    link = LocalLink(fake_engine)
+    link.update_rule({"name": "gate only", "classes": ["person"], "cameras": ["cam"]})
+    window = MainWindow(link, QSettings(str(tmp_path / "w.ini"), QSettings.Format.IniFormat))
+    qtbot.addWidget(window)
+    offered = []
+
+    def choose(box, label):
+        offered.append([b.text() for b in box.buttons()])
+        next(b for b in box.buttons() if b.text() == label).click()
+
+    monkeypatch.setattr(QMessageBox, "exec", lambda box: choose(box, "Cancel"))
+    assert not window.remove_camera("cam"), "cancelled: nothing changes"
+    assert [c.id for c in fake_engine.config.cameras] == ["cam"]
+    assert {"Remove, disable its rules", "Remove, delete its rules", "Cancel"} <= set(offered[0])
+    monkeypatch.setattr(QMessageBox, "exec", lambda box: choose(box, "Remove, delete its rules"))
+    assert window.remove_camera("cam")
+    qtbot.waitUntil(lambda: "cam" not in window.wall.tiles, timeout=5000)
+    assert [r.name for r in fake_engine.config.rules if r.name == "gate only"] == []
+    window.close()

@@ -52,10 +52,15 @@ def put_camera(config: SurveilConfig, camera: CameraConfig, replaces: str | None
     return Change(_validated(config, cameras=cameras, rules=rules), kind, camera.id, effects, replaces)
 
 
-def remove_camera(config: SurveilConfig, camera_id: str) -> Change:
-    """Remove a camera; rules that name it stop watching it, and a rule left with no camera is disabled."""
+ORPHANED = ("disable", "delete")  # what happens to a rule that watched only the removed camera
+
+
+def remove_camera(config: SurveilConfig, camera_id: str, orphaned: str = "disable") -> Change:
+    """Remove a camera; rules that name it stop watching it; a rule left with no camera is disabled (or deleted)."""
     if not any(c.id == camera_id for c in config.cameras):
         raise ChangeRefused(f"no camera '{camera_id}' to remove")
+    if orphaned not in ORPHANED:
+        raise ChangeRefused(f"unknown choice '{orphaned}' for rules left with no camera: use disable or delete")
     rules, effects = [], []
     for rule in config.rules:
         if camera_id not in rule.cameras:
@@ -65,6 +70,8 @@ def remove_camera(config: SurveilConfig, camera_id: str) -> Change:
         if left:
             effects.append(f"rule '{rule.name}' no longer watches {camera_id}")
             rules.append(rule.model_copy(update={"cameras": left}))
+        elif orphaned == "delete":
+            effects.append(f"rule '{rule.name}' watched only {camera_id}: deleted")
         else:  # an empty list would mean "every camera": the rule stops instead of widening
             effects.append(f"rule '{rule.name}' watched only {camera_id}: disabled, choose its cameras to enable it")
             rules.append(rule.model_copy(update={"cameras": [], "enabled": False}))

@@ -165,14 +165,21 @@ class Engine:
 
         return self._apply(lambda config: changes.put_camera(config, camera, replaces=camera_id), apply)
 
-    def remove_camera(self, camera_id: str) -> Change:
-        """Stop a camera; its events end; rules naming it stop watching it (see the change's effects)."""
+    def remove_camera(self, camera_id: str, orphaned: str = "disable") -> Change:
+        """Stop a camera; its events end; rules naming it stop watching it.
+
+        ``orphaned`` says what becomes of a rule that watched only this camera: disable or delete
+        (the change's effects list each rule).
+        """
 
         def apply(change: Change) -> None:
             self.loop.close_camera(camera_id)
+            kept = {rule.name for rule in change.config.rules}
+            for name in [name for name in self.loop.rules.rules if name not in kept]:
+                self.loop.remove_rule(name)  # deleted with the camera: its open events end
             self._rules_changed(change.config)
 
-        return self._apply(lambda config: changes.remove_camera(config, camera_id), apply)
+        return self._apply(lambda config: changes.remove_camera(config, camera_id, orphaned), apply)
 
     def update_rule(self, data: dict | Rule) -> Rule:
         """Add or replace a rule; an invalid one raises ChangeRefused and the old rule keeps running."""
