@@ -37,9 +37,9 @@ def test_frames_alerts_and_acknowledgement_flow_through_the_window(qtbot, fake_e
     event_id = item.data(Qt.ItemDataRole.UserRole)
     button = next(b for b in window.alerts.findChildren(QPushButton) if b.text() == "False alarm")
     qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "✓ false alarm" in item.text(), timeout=5000)  # stored on a worker, then shown
     state = engine.store.get_state(event_id)
     assert state.acknowledged and state.verdict == "false_alarm"
-    assert "✓ false alarm" in item.text()
     qtbot.waitUntil(lambda: "1/1 cameras live" in window.health_label.text(), timeout=5000)
     window.wall.set_layout(1)
     window.close()

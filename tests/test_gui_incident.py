@@ -178,6 +178,7 @@ def test_the_timeline_zooms_with_the_wheel_and_a_click_plays_that_camera_there(q
     folder, events = site
     with EventStore(folder / "store") as store:
         window = _window(qtbot, store, tmp_path)
+        window.timeline_dock.show()  # a first start on a small screen hides it
         timeline = window.recordings
         timeline.set_range(BASE - 100, BASE + 100)
         qtbot.waitUntil(lambda: timeline.loaded == (timeline.t0, timeline.t1), timeout=5000)

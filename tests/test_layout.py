@@ -56,7 +56,8 @@ def test_top_level_layout():
         entries = {p.name for p in ROOT.iterdir() if not p.name.startswith(".") or p.name == ".ci"}
     else:
         entries = {line.split("/")[0] for line in listed.stdout.splitlines()}
-    expected = {"pyproject.toml", "surveil", "ui", "resources", "tests", "packaging", "README.md", ".ci", ".gitignore"}
+    expected = {"pyproject.toml", "surveil", "ui", "resources", "tests", "packaging", "docs", "README.md", ".ci",
+                ".gitignore"}
     assert entries <= expected, entries - expected
     assert {"pyproject.toml", "surveil", "ui", "resources", "tests", "README.md"} <= entries
 

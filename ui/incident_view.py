@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
@@ -29,6 +30,7 @@ from surveil.store.query import EventFilter
 from surveil.store.records import EventRecord, ObjectRecord, OperatorState, SegmentRecord
 from ui.clip_player import RecordingPlayer, wall_text
 from ui.recording_timeline import TimeStrip
+from ui.review_export import ExportRun, choose_destination, confirm_export
 from ui.worker import Job
 
 logger = logging.getLogger(__name__)
@@ -89,6 +91,7 @@ class IncidentView(QDialog):
     """A non-modal window on one incident (or one camera at one time); ``marked(event_id, what)`` after triage."""
 
     marked = Signal(str, str)
+    exported = Signal(object)  # the ExportDone, or None when it failed or was cancelled
 
     def __init__(self, link: EngineLink, event_id: str | None = None, at: float | None = None,
                  camera_id: str | None = None, parent: QWidget | None = None):
@@ -97,6 +100,7 @@ class IncidentView(QDialog):
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.link, self.event_id = link, event_id
         self.incident: Incident | None = None
+        self.export_run: ExportRun | None = None
         zone = link.config.zone()
         self.setWindowTitle(f"Incident {event_id}" if event_id else f"Recording of {camera_id}")
         self.player = RecordingPlayer(zone)
@@ -133,6 +137,9 @@ class IncidentView(QDialog):
                            ("lock", "Lock"), ("note", "Note…")):
             self.buttons[key] = self._button(label, lambda _=False, w=key: self.mark(w), triage)
             self.buttons[key].setEnabled(False)  # until the event is read
+        self.buttons["export"] = self._button("Export…", lambda: self.export(), triage,
+                                              "Export this incident's evidence to a zip")
+        self.buttons["export"].setEnabled(False)
         triage.addWidget(self.status, 1)
         for keys, act in (("Left", lambda: self.player.step(-1)), ("Right", lambda: self.player.step(1)),
                           ("Shift+Left", lambda: self.player.skip(-10)), ("Shift+Right", lambda: self.player.skip(10)),
@@ -185,6 +192,20 @@ class IncidentView(QDialog):
         self.marked.emit(self.event_id, done)
         return True
 
+    def export(self, dest: Path | None = None) -> Job | None:
+        """Export this incident (after asking, and where to unless ``dest``), as the Review tab does."""
+        event = self.incident.event if self.incident else None
+        if event is None:
+            return None
+        if not confirm_export(self, [event], True, False):
+            return None
+        dest = dest or choose_destination(self)
+        if dest is None:
+            return None
+        self.export_run = ExportRun(self.link, dest, [event.event_id], self, self.status.setText)
+        self.export_run.finished.connect(self.exported)
+        return self.export_run.start()
+
     def _loaded(self, incident: Incident) -> None:
         self.incident = incident
         event, obj = incident.event, incident.obj
@@ -205,7 +226,7 @@ class IncidentView(QDialog):
                              f"[{event.severity}] — {wall_text(event.start, zone)}{end} — {said}"
                              + (f"<br>{'; '.join(state.notes)}" if state.notes else ""))
         self.buttons["lock"].setText("Unlock" if state.locked else "Lock")
-        for key in ("acknowledge", "false_alarm", "correct", "lock", "note"):
+        for key in ("acknowledge", "false_alarm", "correct", "lock", "note", "export"):
             self.buttons[key].setEnabled(True)
 
     def _failed(self, why: str) -> None:

@@ -25,7 +25,6 @@ from surveil.config import CameraConfig
 from surveil.engine import changes
 from surveil.engine.alerts import EngineNotice
 from surveil.service.link import EngineLink, LiveFrame
-from surveil.store.db import StoreError
 from ui.alerts_panel import LOUD, AlertsPanel
 from ui.bridge import EngineBridge
 from ui.camera_wall import LAYOUTS, CameraList, CameraWall
@@ -39,6 +38,9 @@ from ui.theme import app_icon, icon
 from ui.worker import Job
 
 logger = logging.getLogger(__name__)
+
+ROOMY_HEIGHT = 900  # screens at least this tall show the Timeline dock at first start
+TIMELINE_HEADER, TIMELINE_LANE = 56, 50  # its buttons row, and a camera's strip with its spacing
 
 
 def scrolling(widget: QWidget) -> QScrollArea:
@@ -115,10 +117,12 @@ class MainWindow(QMainWindow):
         timeline_dock = QDockWidget("Timeline", self)
         timeline_dock.setObjectName("timeline")
         timeline_dock.setWidget(scrolling(self.recordings))  # a strip per camera: 16 would not fit 768 pixels
+        timeline_dock.toggleViewAction().setShortcut(QKeySequence("Ctrl+T"))  # View → Timeline
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, timeline_dock)
         dock = QDockWidget("Alerts", self)
         dock.setObjectName("alerts")
         dock.setWidget(self.alerts)
+        self.alerts.unacknowledged.connect(lambda n: dock.setWindowTitle(f"Alerts ({n})" if n else "Alerts"))
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
         self.camera_list = CameraList(self.wall)
         self.cameras_dock = QDockWidget("Cameras", self)
@@ -139,7 +143,10 @@ class MainWindow(QMainWindow):
         self.setWindowIcon(app_icon())
         self.status = StatusLine(self.statusBar())
         self.health_label, self.storage_label = self.status.health_label, self.status.storage_label
-        self.tray = QSystemTrayIcon(self) if QSystemTrayIcon.isSystemTrayAvailable() else None
+        self.tray = QSystemTrayIcon(app_icon(), self) if QSystemTrayIcon.isSystemTrayAvailable() else None
+        if self.tray is not None:  # its notifications tell of loud alerts while the window is hidden
+            self.tray.setToolTip(title)
+            self.tray.show()
         self._timer = QTimer(self, interval=1000, timeout=self._show_health)
         self._timer.start()
         self._restore()
@@ -154,12 +161,24 @@ class MainWindow(QMainWindow):
             preview = changes.remove_camera(self.link.config, camera_id)
         except ValueError as exc:  # ChangeRefused, or a service that cannot be reached
             return self._refused(exc)
+        orphaned = "disable"
         if confirm and preview.effects:
-            answer = QMessageBox.question(self, "Remove camera", f"Remove {camera_id}?\n\n"
-                                          + "\n".join(preview.effects))
-            if answer != QMessageBox.StandardButton.Yes:
+            orphaned = self._ask_remove(camera_id, preview.effects)
+            if orphaned is None:
                 return False
-        return self._command(lambda: self.link.remove_camera(camera_id))
+        return self._command(lambda: self.link.remove_camera(camera_id, orphaned))
+
+    def _ask_remove(self, camera_id: str, effects: list[str]) -> str | None:
+        """What the operator wants for the rules that watch the camera: disable, delete, or None to cancel."""
+        box = QMessageBox(QMessageBox.Icon.Question, "Remove camera", f"Remove {camera_id}?\n\n" + "\n".join(effects),
+                          parent=self)
+        orphans = any("watched only" in effect for effect in effects)
+        disable = box.addButton("Remove, disable its rules" if orphans else "Remove",
+                                QMessageBox.ButtonRole.AcceptRole)
+        delete = box.addButton("Remove, delete its rules", QMessageBox.ButtonRole.DestructiveRole) if orphans else None
+        box.addButton(QMessageBox.StandardButton.Cancel)
+        box.exec()
+        return {disable: "disable", delete: "delete"}.get(box.clickedButton())
 
     def _command(self, command) -> bool:
         try:
@@ -308,8 +327,9 @@ class MainWindow(QMainWindow):
                 record = notice.record
                 tile.set_alert(f"{record.rule}: {record.label} #{record.track_id}", record.track_id, record.severity,
                                record.start)
-            if self.tray is not None and notice.record.severity in LOUD:
-                self.tray.showMessage("surveil alert", notice.message)
+            if self.tray is not None and notice.record.severity in LOUD and not self.alerts.mute.isChecked():
+                self.tray.showMessage(f"surveil: {notice.record.severity} alert", notice.message,
+                                      QSystemTrayIcon.MessageIcon.Critical)
         elif notice.kind == "alert_ended" and tile is not None:
             tile.set_alert("")
         elif notice.kind in ("store_error", "store_resumed", "clip_failed", "recording_error", "recording_resumed",
@@ -318,15 +338,8 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(notice.message, 15000)
 
     def _on_action(self, event_id: str, what: str, text: str) -> None:
-        marks = {"acknowledge": {"acknowledged": True}, "note": {"note": text}, "lock": {"locked": True},
-                 "unlock": {"locked": False}}
-        try:
-            self.link.mark_event(event_id, **marks.get(what, {"verdict": what, "acknowledged": True}))
-        except (ValueError, StoreError, KeyError) as exc:  # must reach the operator, not end the window
-            logger.exception("could not record the operator's decision")
-            self.statusBar().showMessage(f"could not save: {exc}", 15000)
-            return
-        self.alerts.mark_done(event_id, {"lock": "locked", "unlock": "unlocked"}.get(what, what.replace("_", " ")))
+        """Store the operator's decision off the GUI thread (a service answers over HTTP); a refusal shows there."""
+        self.alerts.act_on(self.link, event_id, what, text)
 
     def open_incident(self, event_id: str, at: float | None = None) -> IncidentView:
         """Show an incident's evidence: its camera's recording from just before it (or at ``at``), with triage."""
@@ -384,24 +397,33 @@ class MainWindow(QMainWindow):
         geometry, state = self.settings.value("window/geometry"), self.settings.value("window/state")
         if geometry is not None:
             self.restoreGeometry(geometry)
-        else:  # first start: as large as fits, for screens down to 1366x768
+        else:  # first start: the whole screen; un-maximized, as large as fits screens down to 1366x768
             screen = self.screen().availableGeometry()
             self.resize(min(1280, screen.width()), min(760, screen.height()))
+            self.setWindowState(Qt.WindowState.WindowMaximized)
         if state is not None:
             self.restoreState(state)
         else:
-            QTimer.singleShot(0, self._fit_docks)
+            self.lay_out_docks(self.screen().availableGeometry().height())
         per_page = int(self.settings.value("wall/per_page", 4))
         per_page = per_page if per_page in LAYOUTS else 4
         self.wall.set_layout(per_page)
         self.wall.setFocus()  # PgUp/PgDn turn the wall's pages from the start
 
+    def lay_out_docks(self, screen_height: int) -> None:
+        """The first start's docks (no saved layout) for a screen ``screen_height`` pixels tall.
+
+        The wall and the Review table keep the height: the Timeline dock below them is shown only on
+        screens of at least ROOMY_HEIGHT (a laptop's 768 would leave Review a few rows; View → Timeline,
+        Ctrl+T, shows it there), a strip per camera high and at most a fifth of the window.
+        """
+        self.timeline_dock.setVisible(screen_height >= ROOMY_HEIGHT)
+        QTimer.singleShot(0, self._fit_docks)  # once the window has its size
+
     def _fit_docks(self) -> None:
-        """First start: docks above or below the wall take at most a quarter of the height (a 768-pixel screen)."""
-        for dock in self.findChildren(QDockWidget):
-            area = self.dockWidgetArea(dock)
-            if area in (Qt.DockWidgetArea.TopDockWidgetArea, Qt.DockWidgetArea.BottomDockWidgetArea):
-                self.resizeDocks([dock], [min(dock.height(), self.height() // 4)], Qt.Orientation.Vertical)
+        if not self.timeline_dock.isHidden():
+            lanes = TIMELINE_HEADER + TIMELINE_LANE * max(len(self.link.config.cameras), 1)
+            self.resizeDocks([self.timeline_dock], [min(lanes, self.height() // 5)], Qt.Orientation.Vertical)
 
     def closeEvent(self, event) -> None:  # noqa: N802
         """Remember the layout, end the background jobs, and let go of the link."""

@@ -1,8 +1,9 @@
 """Time axes of recordings: what was recorded, the gaps, and the events by severity.
 
 ``TimeStrip`` is one camera over a time range (the incident view's scrub bar); clicking or dragging
-asks for that time. ``RecordingTimeline`` stacks one strip per camera, zooms with the mouse wheel
-(from minutes to days) and reads what it shows through the link off the GUI thread.
+asks for that time, and shift-dragging (where it ``selects``) marks a range. ``RecordingTimeline``
+stacks one strip per camera, zooms with the mouse wheel (from minutes to days), reads what it shows
+through the link off the GUI thread, and exports a marked range through the Review tab's export flow.
 """
 
 from __future__ import annotations
@@ -11,10 +12,11 @@ import datetime as dt
 import logging
 import time
 from dataclasses import replace
+from pathlib import Path
 
 from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QPainter, QPen
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QMenu, QPushButton, QVBoxLayout, QWidget
 
 from surveil.media.playback import HOLE_S
 from surveil.service.link import EngineLink
@@ -22,23 +24,33 @@ from surveil.store.query import EventFilter
 from surveil.store.records import EventRecord, SegmentRecord
 from ui.alerts_panel import SEVERITY_COLOURS
 from ui.clip_player import wall_text
+from ui.review_export import ExportRun, choose_destination, confirm_range
 from ui.worker import Job
 
 logger = logging.getLogger(__name__)
 
 RECORDED, GAP, BACKGROUND = QColor("#37474f"), QColor("#6d1b1b"), QColor("#1e1e1e")
+SELECTED = QColor(100, 181, 246, 70)
+MIN_SELECTION_S = 1.0  # a shift-click without a drag marks nothing
 MIN_SPAN_S, MAX_SPAN_S = 60.0, 3 * 86400.0  # zoom from a minute to three days
 _TICKS = (1, 5, 10, 30, 60, 300, 600, 1800, 3600, 3 * 3600, 6 * 3600, 12 * 3600, 86400, 2 * 86400, 7 * 86400)
 
 
 class TimeStrip(QWidget):
-    """One camera's recording over ``[t0, t1]``; ``clicked(wall)`` when pressed (or dragged on, if it ``scrubs``)."""
+    """One camera's recording over ``[t0, t1]``; ``clicked(wall)`` when pressed (or dragged on, if it ``scrubs``).
+
+    Where it ``selects``, a shift-drag marks ``selection`` and emits ``selected(start, end)`` on release.
+    """
 
     clicked = Signal(float)
+    selected = Signal(float, float)
 
-    def __init__(self, parent: QWidget | None = None, zone: dt.tzinfo | None = None, scrubs: bool = True):
+    def __init__(self, parent: QWidget | None = None, zone: dt.tzinfo | None = None, scrubs: bool = True,
+                 selects: bool = False):
         super().__init__(parent)
-        self.zone, self.scrubs = zone, scrubs
+        self.zone, self.scrubs, self.selects = zone, scrubs, selects
+        self.selection: tuple[float, float] | None = None
+        self._anchor: float | None = None  # where a shift-drag began
         self.t0, self.t1 = 0.0, 1.0
         self.records: list[SegmentRecord] = []
         self.events: list[EventRecord] = []
@@ -79,15 +91,42 @@ class TimeStrip(QWidget):
                 return event
         return None
 
+    def set_selection(self, selection: tuple[float, float] | None) -> None:
+        """Mark ``(start, end)``, or nothing."""
+        self.selection = selection
+        self.update()
+
     def mousePressEvent(self, event) -> None:  # noqa: N802 (Qt's name)
-        """Seek to the time under the cursor."""
-        if event.button() == Qt.MouseButton.LeftButton:
-            self.clicked.emit(self.time_at(event.position().x()))
+        """Seek to the time under the cursor; with Shift (where it selects), begin a range."""
+        if event.button() != Qt.MouseButton.LeftButton:
+            return
+        at = self.time_at(event.position().x())
+        if self.selects and event.modifiers() & Qt.KeyboardModifier.ShiftModifier:
+            self._anchor = at
+            self.set_selection((at, at))
+        else:
+            self.clicked.emit(at)
 
     def mouseMoveEvent(self, event) -> None:  # noqa: N802
-        """Dragging scrubs (where the strip is a scrub bar)."""
-        if self.scrubs and event.buttons() & Qt.MouseButton.LeftButton:
-            self.clicked.emit(self.time_at(event.position().x()))
+        """Dragging scrubs (where the strip is a scrub bar), or stretches the range begun with Shift."""
+        if not event.buttons() & Qt.MouseButton.LeftButton:
+            return
+        at = self.time_at(event.position().x())
+        if self._anchor is not None:
+            self.set_selection((min(self._anchor, at), max(self._anchor, at)))
+        elif self.scrubs:
+            self.clicked.emit(at)
+
+    def mouseReleaseEvent(self, event) -> None:  # noqa: N802
+        """End a range: marked if it spans at least a second."""
+        if self._anchor is None or event.button() != Qt.MouseButton.LeftButton:
+            return
+        self._anchor = None
+        start, end = self.selection or (0.0, 0.0)
+        if end - start < MIN_SELECTION_S:
+            self.set_selection(None)
+        else:
+            self.selected.emit(start, end)
 
     def _span(self, start: float, end: float) -> tuple[float, float]:
         left, right = self.x_of(start), self.x_of(end)
@@ -108,6 +147,9 @@ class TimeStrip(QWidget):
             if record.event_id == self.marked:
                 painter.setPen(QPen(Qt.GlobalColor.white, 2))
                 painter.drawRect(rect.adjusted(-1, -1, 1, 1))
+        if self.selection is not None:
+            left, right = self._span(*self.selection)
+            painter.fillRect(QRectF(left, 0, right - left, h), SELECTED)
         self._ticks(painter)
         if self.position is not None and self.t0 <= self.position <= self.t1:
             painter.setPen(QPen(QColor("#ffffff"), 2))
@@ -153,9 +195,12 @@ class RecordingTimeline(QWidget):
     """One strip per camera on a shared time axis: the wheel zooms, a click emits ``opened(camera_id, wall)``.
 
     What is shown is read through the link on a worker thread, a moment after the range last changed.
+    A shift-drag on a strip marks a range of that camera; "Export range…" (or the strip's context menu)
+    exports its recording and the events in it.
     """
 
     opened = Signal(str, float)
+    exported = Signal(object)  # the ExportDone, or None when it failed or was cancelled
 
     def __init__(self, link: EngineLink, parent: QWidget | None = None):
         super().__init__(parent)
@@ -167,6 +212,12 @@ class RecordingTimeline(QWidget):
         self._job: Job | None = None
         self._asked = 0
         self.range_label = QLabel("")
+        self.selection: tuple[str, float, float] | None = None  # (camera_id, start, end)
+        self.export_run: ExportRun | None = None
+        self.status = QLabel("")
+        self.export_button = QPushButton("Export range…", enabled=False,
+                                         toolTip="Shift-drag on a camera's strip to mark the range first")
+        self.export_button.clicked.connect(lambda: self.export_selection())
         self._lanes = QVBoxLayout()
         header = QHBoxLayout()
         for label, span in (("Last hour", 3600.0), ("Last day", 86400.0)):
@@ -174,12 +225,15 @@ class RecordingTimeline(QWidget):
             button.clicked.connect(lambda _=False, s=span: self.show_last(s))
             header.addWidget(button)
         header.addWidget(self.range_label, 1)
+        header.addWidget(self.status)
+        header.addWidget(self.export_button)
         layout = QVBoxLayout(self)
         layout.addLayout(header)
         layout.addLayout(self._lanes)
         layout.addStretch(1)
         self._reload_timer = QTimer(self, singleShot=True, interval=250, timeout=self.reload)
-        self.setToolTip("Recorded (grey), gaps (red) and events by severity; wheel to zoom, click to play")
+        self.setToolTip("Recorded (grey), gaps (red) and events by severity; wheel to zoom, click to play, "
+                        "shift-drag to mark a range to export")
 
     def show_last(self, seconds: float) -> None:
         """The last ``seconds`` up to now."""
@@ -224,13 +278,61 @@ class RecordingTimeline(QWidget):
         for camera_id, (records, events) in data.items():
             strip = self.strips.get(camera_id)
             if strip is None:
-                strip = self.strips[camera_id] = TimeStrip(zone=self.zone, scrubs=False)
+                strip = self.strips[camera_id] = TimeStrip(zone=self.zone, scrubs=False, selects=True)
                 strip.title = camera_id
                 strip.clicked.connect(lambda wall, c=camera_id: self.opened.emit(c, wall))
+                strip.selected.connect(lambda start, end, c=camera_id: self.select(c, start, end))
+                strip.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+                strip.customContextMenuRequested.connect(lambda pos, c=camera_id: self._menu(c, pos))
                 self._lanes.addWidget(strip)
             strip.set_range(self.t0, self.t1)
             strip.set_data(records, events)
         self.loaded = (t0, t1)
+
+    # -- a marked range and its export -----------------------------------------------------------
+
+    def select(self, camera_id: str, start: float, end: float) -> None:
+        """Mark ``[start, end]`` of one camera (the other strips' marks go)."""
+        self.selection = (camera_id, start, end)
+        for other, strip in self.strips.items():
+            strip.set_selection((start, end) if other == camera_id else None)
+        self.export_button.setEnabled(True)
+        self.export_button.setToolTip(f"Export {camera_id} from {wall_text(start, self.zone)[11:19]} "
+                                      f"to {wall_text(end, self.zone)[11:19]}")
+
+    def events_in_selection(self) -> list[EventRecord]:
+        """The marked camera's events that overlap the marked range."""
+        if self.selection is None or self.selection[0] not in self.strips:
+            return []
+        camera_id, start, end = self.selection
+        return [e for e in self.strips[camera_id].events if e.start <= end and (e.end or e.start) >= start]
+
+    def export_selection(self, dest: Path | None = None) -> Job | None:
+        """Export the marked range's recording and its events, after asking (and where to, unless ``dest``)."""
+        if self.selection is None:
+            self.status.setText("shift-drag on a camera's strip to mark a range first")
+            return None
+        camera_id, start, end = self.selection
+        events = self.events_in_selection()
+        camera = next((c for c in self.link.config.cameras if c.id == camera_id), None)
+        name = (camera.name if camera is not None and camera.name else camera_id)
+        if not confirm_range(self, name, start, end, len(events), self.zone):
+            return None
+        dest = dest or choose_destination(self)
+        if dest is None:
+            return None
+        self.export_run = ExportRun(self.link, dest, [e.event_id for e in events], self, self.status.setText,
+                                    ranges=[(camera_id, start, end)])
+        self.export_run.finished.connect(self.exported)
+        return self.export_run.start()
+
+    def _menu(self, camera_id: str, pos) -> None:
+        strip = self.strips[camera_id]
+        menu = QMenu(strip)
+        action = menu.addAction("Export this range…", lambda: self.export_selection())
+        action.setEnabled(self.selection is not None and self.selection[0] == camera_id)
+        menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        menu.popup(strip.mapToGlobal(pos))
 
     def wheelEvent(self, event) -> None:  # noqa: N802 (Qt's name)
         """Zoom in (wheel forward) or out around the time under the cursor."""

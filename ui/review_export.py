@@ -17,7 +17,7 @@ from PySide6.QtCore import QDateTime, QLocale, QObject, QStandardPaths, Qt, QUrl
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QProgressDialog, QWidget
 
-from surveil.service.link import EngineLink
+from surveil.service.link import EngineLink, Range
 from surveil.store.records import EventRecord
 from ui.worker import Job
 
@@ -37,7 +37,23 @@ def confirm_export(parent: QWidget, records: list[EventRecord], selected: bool, 
         text = f"Nothing is selected. Export all {len(records)} listed incidents ({span})?"
         if more_unlisted:
             text += "\n\nMore incidents match the filters but are not loaded; only the listed ones are exported."
-    answer = QMessageBox.question(parent, "Export incidents", text,
+    return _ask(parent, "Export incidents", text)
+
+
+def confirm_range(parent: QWidget, camera: str, start: float, end: float, events: int,
+                  zone: dt.tzinfo | None = None) -> bool:
+    """Ask before exporting a camera's recording over a time range, with the events in it."""
+    fmt = "%H:%M" if end - start >= 120 else "%H:%M:%S"
+    first, last = (dt.datetime.fromtimestamp(t, zone) for t in (start, end))
+    if first.date() != last.date() or first.date() != dt.datetime.now(zone).date():
+        fmt = "%d %b " + fmt
+    inside = {0: "no events in it", 1: "the event in it"}.get(events, f"the {events} events in it")
+    text = f"Export {camera} from {first.strftime(fmt)} to {last.strftime(fmt)} (the recording and {inside})?"
+    return _ask(parent, "Export recording", text)
+
+
+def _ask(parent: QWidget, title: str, text: str) -> bool:
+    answer = QMessageBox.question(parent, title, text,
                                   QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No)
     return answer == QMessageBox.StandardButton.Yes
 
@@ -53,23 +69,30 @@ def choose_destination(parent: QWidget) -> Path | None:
 
 
 class ExportRun(QObject):
-    """One export on a worker, with its progress dialog; ``finished(result or None)`` on the GUI thread."""
+    """One export on a worker, with its progress dialog; ``finished(result or None)`` on the GUI thread.
+
+    ``ranges``: ``(camera_id, start, end)`` recordings to export with the incidents.
+    """
 
     finished = Signal(object)
 
     def __init__(self, link: EngineLink, dest: Path, event_ids: list[str], parent: QWidget,
-                 report: Callable[[str], None]):
+                 report: Callable[[str], None], ranges: list[Range] | None = None):
         super().__init__(parent)
         self.dest, self.count, self.report = dest, len(event_ids), report
+        self.ranges = list(ranges or [])
         self.zipping = dest.suffix.lower() == ".zip"
-        self.dialog = QProgressDialog(f"Exporting {self.count} incidents…", "Cancel", 0, STEPS, parent)
+        what = f"{self.count} incidents" + (f" and {_recordings(len(self.ranges))}" if self.ranges else "")
+        self.dialog = QProgressDialog(f"Exporting {what}…", "Cancel", 0, STEPS, parent)
         self.dialog.setWindowTitle("Export incidents")
         self.dialog.setWindowModality(Qt.WindowModality.WindowModal)
         self.dialog.setMinimumDuration(0)
         self.dialog.setAutoClose(False)
         self.dialog.setAutoReset(False)
         self.result_box: QMessageBox | None = None
-        self.job = Job(lambda job: link.export(dest, event_ids, progress=job.progress), self)
+        cuts = self.ranges or None  # a link without ranges is still called as before
+        self.job = Job(lambda job: link.export(dest, event_ids, progress=job.progress,
+                                               **({"ranges": cuts} if cuts else {})), self)
         self.job.progressed.connect(self._progress)
         self.job.done.connect(self._done)
         self.job.failed.connect(self._failed)
@@ -97,10 +120,11 @@ class ExportRun(QObject):
 
     def _done(self, result) -> None:
         self.dialog.close()
-        self.report(f"exported {len(result.events)} incidents to {result.path} "
+        recorded = f" and {_recordings(len(self.ranges))}" if self.ranges else ""
+        self.report(f"exported {len(result.events)} incidents{recorded} to {result.path} "
                     f"(manifest sha256 {result.manifest_sha256[:16]}…)")
         box = QMessageBox(QMessageBox.Icon.Information, "Export done",
-                          f"Saved {len(result.events)} incidents ({result.files} files) to\n{result.path}",
+                          f"Saved {len(result.events)} incidents{recorded} ({result.files} files) to\n{result.path}",
                           QMessageBox.StandardButton.Ok, self.parent())
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         box.setEscapeButton(QMessageBox.StandardButton.Ok)  # Esc and the title bar's close dismiss it
@@ -114,6 +138,10 @@ class ExportRun(QObject):
         self.dialog.close()
         self.report("export cancelled: nothing was written" if message == "cancelled" else f"export failed: {message}")
         self.finished.emit(None)
+
+
+def _recordings(n: int) -> str:
+    return f"{n} recording{'s' * (n != 1)}"
 
 
 def _when(t: float) -> str:

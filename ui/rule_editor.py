@@ -6,7 +6,7 @@ import logging
 from collections.abc import Callable
 
 import numpy as np
-from pydantic import ValidationError
+from pydantic_core import ValidationError  # pydantic's: "from pydantic" ahead of PySide6 trips shiboken's hook
 from PySide6.QtCore import QSize, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QComboBox,
@@ -24,10 +24,9 @@ from PySide6.QtWidgets import (
 )
 
 from surveil.rules.model import Rule
-from surveil.schema import problems
 from surveil.service.link import EngineLink
 from ui.images import icon_from_jpeg
-from ui.rule_form import RuleForm
+from ui.rule_form import RuleForm, explain
 from ui.theme import ALARM_TEXT
 from ui.worker import Job
 from ui.zone_editor import ZoneEditor
@@ -54,9 +53,10 @@ class RuleEditor(QWidget):
         self.zones.polygonClosed.connect(self._zone_added)
         self.camera = QComboBox()
         self.camera.addItems([c.id for c in link.snapshot().config.cameras])
-        self.camera.currentTextChanged.connect(lambda _: self.zones.set_frame(None))
-        self.errors = QLabel("")
-        self.errors.setStyleSheet(f"color: {ALARM_TEXT}")
+        self.camera.currentTextChanged.connect(lambda _: self._show_zone_picture())
+        self.zone_source = QLabel("")
+        self.zone_source.setWordWrap(True)
+        self.errors = QLabel("")  # the editor's status line: errors in ALARM_TEXT, a confirmation in plain text
         self.errors.setWordWrap(True)
         self.clip_notice = QLabel(self._clip_text())
         self.clip_notice.setWordWrap(True)
@@ -89,11 +89,11 @@ class RuleEditor(QWidget):
         form_side = QVBoxLayout()
         form_side.addWidget(self.clip_notice)
         form_side.addWidget(self.form)
-        form_side.addWidget(self.errors)
         right = QVBoxLayout()
         right.addWidget(QLabel("Camera for zones and live decisions:"))
         right.addWidget(self.camera)
         right.addWidget(self.zones, 2)
+        right.addWidget(self.zone_source)
         right.addWidget(QLabel("Why it would or would not fire now:"))
         right.addWidget(self.why, 1)
         left_side, form_holder, right_side = QWidget(), QWidget(), QWidget()
@@ -105,8 +105,13 @@ class RuleEditor(QWidget):
         form_area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         form_area.setMinimumWidth(form_holder.minimumSizeHint().width()
                                   + form_area.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent) + 4)
+        middle = QWidget()  # the status line stays in view below the scrolling form, next to Apply's result
+        middle_layout = QVBoxLayout(middle)
+        middle_layout.setContentsMargins(0, 0, 0, 0)
+        middle_layout.addWidget(form_area, 1)
+        middle_layout.addWidget(self.errors)
         splitter = QSplitter(Qt.Orientation.Horizontal)
-        for widget in (left_side, form_area, right_side):
+        for widget in (left_side, middle, right_side):
             splitter.addWidget(widget)
         splitter.setStretchFactor(2, 1)
         QVBoxLayout(self).addWidget(splitter)
@@ -123,6 +128,8 @@ class RuleEditor(QWidget):
         self.rules.clearSelection()
         self.form.load(Rule(name="new rule", classes=["person"]))
         self.zones.set_zones([])
+        self._say("")
+        self._show_zone_picture()
 
     def apply(self) -> Rule | None:
         """Validate the form; show the errors in place, or apply the rule live and save it."""
@@ -131,18 +138,33 @@ class RuleEditor(QWidget):
             Rule.model_validate(data)  # first on its own, to mark the fields at fault
             rule = self.link.update_rule(data)
         except ValidationError as exc:
-            self.form.mark_invalid({str(e["loc"][0]) for e in exc.errors(include_input=False) if e["loc"]})
-            self.errors.setText("\n".join(problems(exc, "rule")))
+            lines, fields = explain(exc)
+            self.form.mark_invalid(fields)
+            self._say("\n".join(lines), error=True)
             return None
         except ValueError as exc:  # ChangeRefused: valid alone, refused with the rest (a camera that does not exist)
-            self.errors.setText(str(exc))
+            self._say(str(exc), error=True)
             return None
         self.form.mark_invalid(set())
-        self.errors.setText("")
-        if not self.rules.findItems(rule.name, Qt.MatchFlag.MatchExactly):
-            self.rules.addItem(rule.name)
+        where = f"running on {', '.join(rule.cameras)}" if rule.cameras else "running on every camera"
+        self._say(f"Saved '{rule.name}' — {where if rule.enabled else 'disabled: kept, not running'}")
+        self._fill_rules(rule.name)
         self.saved.emit(rule.name)
         return rule
+
+    def _say(self, text: str, error: bool = False) -> None:
+        """The status line: a problem in the theme's alarm colour, anything else in the window's text colour."""
+        self.errors.setStyleSheet(f"color: {ALARM_TEXT}" if error else "")
+        self.errors.setText(text)
+
+    def _fill_rules(self, current: str) -> None:
+        """The list as the engine now has it, ``current`` selected, without reloading the form."""
+        names = [r.name for r in self.link.config.rules]
+        self.rules.blockSignals(True)
+        self.rules.clear()
+        self.rules.addItems(names if current in names else [*names, current])
+        self.rules.setCurrentItem(self.rules.findItems(current, Qt.MatchFlag.MatchExactly)[0])
+        self.rules.blockSignals(False)
 
     def delete_rule(self) -> bool:
         """Remove the selected rule through the link (its open events end); it leaves the list."""
@@ -152,10 +174,10 @@ class RuleEditor(QWidget):
         try:
             self.link.remove_rule(item.text())
         except ValueError as exc:  # ChangeRefused, or a service that cannot be reached
-            self.errors.setText(str(exc))
+            self._say(str(exc), error=True)
             return False
         self.rules.takeItem(self.rules.row(item))
-        self.errors.setText("")
+        self._say(f"Deleted '{item.text()}'")
         return True
 
     def backtest(self) -> Job | None:
@@ -163,7 +185,9 @@ class RuleEditor(QWidget):
         try:
             rule = Rule.model_validate(self.form.data())
         except ValidationError as exc:
-            self.errors.setText(f"fix the rule first: {exc.errors()[0]['msg']}")
+            lines, fields = explain(exc)
+            self.form.mark_invalid(fields)
+            self._say(f"fix the rule first: {lines[0]}", error=True)
             return None
         self.backtest_result.setText("back-testing…")
         self.job = Job(lambda job: self._backtest(rule, job), self)
@@ -221,9 +245,21 @@ class RuleEditor(QWidget):
         if name in snapshot.rule_failures:
             text = f"FAILING, paused and tried again later: {snapshot.rule_failures[name]}\n\n{text}"
         self.why.setPlainText(text)
-        image = self._frame_for(camera_id)
-        if image is not None and self.zones._array is None:
-            self.zones.set_frame(image)
+        self._show_zone_picture()
+
+    def _show_zone_picture(self) -> None:
+        """A frame from a camera the rule watches (the chosen one if it does, else its first) to draw zones on.
+
+        Once shown the frame stays (zones are drawn on a still picture) until that camera changes.
+        """
+        watched, chosen = self.form.data()["cameras"], self.camera.currentText() or None
+        camera_id = chosen if not watched or chosen in watched else watched[0]
+        if camera_id == self.zones.camera_id and self.zones.frame is not None:
+            return
+        self.zones.set_frame(self._frame_for(camera_id) if camera_id else None, camera_id)
+        scope = f"the rule watches {', '.join(watched)}" if watched else "the rule watches every camera"
+        missing = "" if self.zones.frame is not None else ": no frame from it yet"
+        self.zone_source.setText(f"Zones drawn on {camera_id}'s picture ({scope}){missing}" if camera_id else "")
 
     def _follow_cameras(self, ids: list[str]) -> None:
         """Cameras added or removed since the list was filled."""
@@ -240,6 +276,12 @@ class RuleEditor(QWidget):
         if rule is not None:
             self.form.load(rule)
             self.zones.set_zones([z.points for z in rule.zones])
+            self.form.mark_invalid(set())
+            self._say("")
+            if rule.cameras and self.camera.currentText() not in rule.cameras and self.camera.findText(
+                    rule.cameras[0]) >= 0:
+                self.camera.setCurrentText(rule.cameras[0])  # live decisions follow too
+            self._show_zone_picture()
 
     def _zone_added(self, points: list) -> None:
         self.form.zones.append({"name": f"zone {len(self.form.zones) + 1}", "points": points,

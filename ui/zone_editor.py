@@ -21,11 +21,18 @@ class ZoneEditor(QWidget):
         self.zones: list[list[tuple[float, float]]] = []
         self._image: QImage | None = None
         self._array: np.ndarray | None = None
+        self.camera_id: str | None = None  # whose frame is shown
         self.setMinimumSize(320, 180)
         self.setToolTip("Left-click to add corners, right-click to close the zone")
 
-    def set_frame(self, image: np.ndarray | None) -> None:
-        """The picture to draw on (BGR), kept by reference."""
+    @property
+    def frame(self) -> np.ndarray | None:
+        """The picture shown (BGR), or None."""
+        return self._array
+
+    def set_frame(self, image: np.ndarray | None, camera_id: str | None = None) -> None:
+        """The picture to draw on (BGR) and the camera it comes from, kept by reference."""
+        self.camera_id = camera_id
         self._array = image  # the view image below borrows this array: keep the two together
         self._image = None if image is None else qimage_from_bgr(image, copy=False)
         self.update()

@@ -271,8 +271,9 @@ def _engine_routes(router: APIRouter, engine, link: LocalLink, notices: Notices,
 
     @router.delete("/cameras/{camera_id}", summary="Remove a camera; rules naming it stop watching it")
     @gate.held
-    def remove_camera(camera_id: str) -> dict:
-        return _change(link.remove_camera(camera_id))
+    def remove_camera(camera_id: str, orphaned: str = Query("disable", pattern="^(disable|delete)$",
+                                                            description="rules that watched only this camera")) -> dict:
+        return _change(link.remove_camera(camera_id, orphaned))
 
     @router.put("/rules", summary="Add or replace a rule (the body is the rule, as in the config file)")
     @gate.held

@@ -29,6 +29,7 @@ logger = logging.getLogger(__name__)
 
 NoticeListener = Callable[[EngineNotice], None]
 Progress = Callable[[int, int], None]
+Range = tuple[str, float, float]  # a camera's recording from start to end (wall times), for export
 
 
 @dataclass(frozen=True)
@@ -83,7 +84,7 @@ class EngineLink(Protocol):
 
     def add_camera(self, camera: CameraConfig) -> Change: ...
     def update_camera(self, camera_id: str, camera: CameraConfig) -> Change: ...
-    def remove_camera(self, camera_id: str) -> Change: ...
+    def remove_camera(self, camera_id: str, orphaned: str = "disable") -> Change: ...
     def update_rule(self, data: dict | Rule) -> Rule: ...
     def remove_rule(self, name: str) -> Change: ...
     def mark_event(self, event_id: str, verdict: str | None = None, acknowledged: bool | None = None,
@@ -98,7 +99,8 @@ class EngineLink(Protocol):
     def recordings(self, camera_id: str, since: float, until: float) -> list[SegmentRecord]: ...
     def search(self, flt: EventFilter, text: str | None = None, like_event: str | None = None,
                k: int = 50) -> list[SearchHit]: ...
-    def export(self, dest: Path, event_ids: list[str], progress: Progress | None = None) -> ExportDone: ...
+    def export(self, dest: Path, event_ids: list[str], progress: Progress | None = None,
+               ranges: list[Range] | None = None) -> ExportDone: ...
     def backtest(self, rule: Rule, progress: Progress | None = None): ...  # a BacktestResult
     def close(self) -> None: ...
 
@@ -171,9 +173,9 @@ class LocalLink:
         """Replace a camera's settings."""
         return self.engine.update_camera(camera_id, camera)
 
-    def remove_camera(self, camera_id: str) -> Change:
-        """Stop and forget a camera."""
-        return self.engine.remove_camera(camera_id)
+    def remove_camera(self, camera_id: str, orphaned: str = "disable") -> Change:
+        """Stop and forget a camera; rules that watched only it are disabled or deleted."""
+        return self.engine.remove_camera(camera_id, orphaned)
 
     def update_rule(self, data: dict | Rule) -> Rule:
         """Add or replace a rule."""
@@ -225,11 +227,14 @@ class LocalLink:
 
         return search_objects(self._store(), self.engine.encoder, flt, text=text, like_event=like_event, k=k)
 
-    def export(self, dest: Path, event_ids: list[str], progress: Progress | None = None) -> ExportDone:
-        """Export incidents to a new folder or zip."""
+    def export(self, dest: Path, event_ids: list[str], progress: Progress | None = None,
+               ranges: list[Range] | None = None) -> ExportDone:
+        """Export incidents, and cameras' recordings over ``ranges``, to a new folder or zip."""
+        from surveil.media.export import TimeRange
         from surveil.service.queries import export_package
 
-        return export_package(self._store(), self.config, dest, event_ids, progress=progress)
+        cuts = [TimeRange(*r) for r in ranges or []]
+        return export_package(self._store(), self.config, dest, event_ids, ranges=cuts, progress=progress)
 
     def backtest(self, rule: Rule, progress: Progress | None = None):
         """What the rule would have caught in the stored history."""

@@ -95,6 +95,10 @@ def export_package(store, config, dest: Path, event_ids: list[str] | None, flt: 
     from surveil.service.link import ExportDone
     from surveil.store.query import iter_events
 
+    if ranges and not event_ids and (flt is None or flt == EventFilter()):
+        # A recorded range comes with the events in it, never with the whole store's.
+        flt = EventFilter(min(r.start for r in ranges), max(r.end for r in ranges),
+                          sorted({r.camera_id for r in ranges}))
     if not event_ids and not ranges and next(iter_events(store, flt or EventFilter()), None) is None:
         raise QueryError("no events match these filters: nothing exported")
     try:

@@ -116,9 +116,9 @@ class RemoteLink:
         return self._change(self.client.put(f"/api/cameras/{quote(camera_id, safe='')}",
                                             camera.model_dump(mode="json")))
 
-    def remove_camera(self, camera_id: str) -> Change:
-        """Stop and forget a camera."""
-        return self._change(self.client.delete(f"/api/cameras/{quote(camera_id, safe='')}"))
+    def remove_camera(self, camera_id: str, orphaned: str = "disable") -> Change:
+        """Stop and forget a camera; rules that watched only it are disabled or deleted."""
+        return self._change(self.client.delete(f"/api/cameras/{quote(camera_id, safe='')}?orphaned={orphaned}"))
 
     def update_rule(self, data: dict | Rule) -> Rule:
         """Add or replace a rule."""
@@ -183,12 +183,13 @@ class RemoteLink:
         return [SearchHit(h["object_id"], h["score"], object_from(h["object"]),
                           event_row_from(h["event"])[0] if h["event"] else None) for h in data["hits"]]
 
-    def export(self, dest: Path, event_ids: list[str], progress=None) -> ExportDone:
-        """Export incidents (written by the service, on this machine)."""
+    def export(self, dest: Path, event_ids: list[str], progress=None, ranges=None) -> ExportDone:
+        """Export incidents and ``(camera_id, start, end)`` recordings (written by the service, on this machine)."""
         if progress is not None:
             progress(0, len(event_ids))
-        data = self.client.post("/api/exports", {"out": str(Path(dest).resolve()), "events": event_ids},
-                                timeout=None)
+        cuts = [{"camera_id": c, "start": start, "end": end} for c, start, end in ranges or []]
+        data = self.client.post("/api/exports", {"out": str(Path(dest).resolve()), "events": event_ids,
+                                                 "ranges": cuts}, timeout=None)
         if progress is not None:
             progress(len(event_ids), len(event_ids))
         return ExportDone(Path(data["path"]), data["events"], data["files"], data["manifest_sha256"],
