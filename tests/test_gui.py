@@ -119,6 +119,11 @@ def test_the_status_bar_shows_storage_and_a_camera_that_stopped_recording(qtbot,
     window.show()
     qtbot.waitUntil(lambda: "days kept" in window.storage_label.text(), timeout=20000)
     assert "GB" in window.storage_label.text() and "NOT RECORDING" not in window.storage_label.text()
-    fake_engine.recorder.cameras["cam"].error = "recording cam to /x failed: No space left on device"
+    # What the recorder reports for a camera whose segment cannot be written (its own error path is tested in
+    # test_recording.py); set on the running recorder, a segment closing meanwhile would clear it again.
+    status = fake_engine.recorder.status
+    failing = {"mode": "continuous", "state": "error: recording cam to /x failed: No space left on device",
+               "segments": 0, "bytes": 0, "dropped_packets": 0, "discarded_segments": 0}
+    fake_engine.recorder.status = lambda: {**status(), "cam": failing}
     qtbot.waitUntil(lambda: "NOT RECORDING: cam" in window.storage_label.text(), timeout=5000)
     assert "No space left" in window.storage_label.toolTip()
