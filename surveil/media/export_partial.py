@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from surveil.media.export_verify import SIGNATURE
+from surveil.processes import alive
 
 logger = logging.getLogger(__name__)
 
@@ -98,15 +99,7 @@ def _signed(dest: Path) -> bool:
 
 def _alive_elsewhere(pid) -> bool:
     """True while another live process may still be writing that export (the store's writer lock makes it rare)."""
-    if not isinstance(pid, int) or pid <= 0 or pid == os.getpid():
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+    return isinstance(pid, int) and pid > 0 and pid != os.getpid() and alive(pid)
 
 
 def _load(store_folder: Path) -> list[dict]:

@@ -16,6 +16,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from surveil.processes import alive
+
 logger = logging.getLogger(__name__)
 
 TOKEN_FILE = "api-token"
@@ -84,16 +86,6 @@ def find(store_folder: Path, alive_only: bool = True) -> ServiceInfo | None:
     except (OSError, ValueError, KeyError, TypeError) as exc:
         logger.warning("ignoring an unreadable %s in %s: %s", SERVICE_FILE, store_folder, exc)
         return None
-    if alive_only and not _alive(info.pid):
+    if alive_only and not alive(info.pid):
         return None  # a killed engine's file: its lock is gone too, so the store can be opened
     return info
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True

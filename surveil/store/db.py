@@ -18,6 +18,7 @@ from pathlib import Path
 
 import rocksdict
 
+from surveil.processes import alive
 from surveil.store.layout import FAMILIES, MARKER, META, SCHEMA_VERSION
 from surveil.store.lock import WriterLock
 
@@ -79,7 +80,7 @@ def _remove_dead_views() -> None:
     """Views of readers that were killed (a closed or exiting reader removes its own)."""
     for path in Path(tempfile.gettempdir()).glob(f"{_VIEW_PREFIX}*-*"):
         pid = path.name.removeprefix(_VIEW_PREFIX).split("-")[0]
-        if pid.isdigit() and not _alive(int(pid)):
+        if pid.isdigit() and not alive(int(pid)):
             shutil.rmtree(path, ignore_errors=True)
 
 
@@ -196,19 +197,10 @@ def _remove_stale_builds(parent: Path, name: str) -> None:
     pattern = re.compile(rf"\.{re.escape(name)}\.creating-(\d+)")
     for path in parent.iterdir():
         match = pattern.fullmatch(path.name)
-        if match and path.is_dir() and not _alive(int(match[1])):
+        if match and path.is_dir() and not alive(int(match[1])):
             logger.info("removing %s, left by a process killed while creating the store", path)
             shutil.rmtree(path, ignore_errors=True)
 
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # another user's process
-    return True
 
 
 def _open(folder: Path, read_only: bool, new: bool, at: Path | None = None) -> rocksdict.Rdict:
