@@ -13,12 +13,13 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QDateTime, QLocale, QObject, QStandardPaths, Qt, QUrl, Signal
+from PySide6.QtCore import QObject, QStandardPaths, Qt, QUrl, Signal
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QProgressDialog, QWidget
 
 from surveil.service.link import EngineLink, Range
 from surveil.store.records import EventRecord
+from ui.theme import local_date_time
 from ui.worker import Job
 
 logger = logging.getLogger(__name__)
@@ -145,4 +146,4 @@ def _recordings(n: int) -> str:
 
 
 def _when(t: float) -> str:
-    return QLocale().toString(QDateTime.fromSecsSinceEpoch(int(t)), QLocale.FormatType.ShortFormat)
+    return local_date_time(t)

@@ -11,12 +11,12 @@ import logging
 from collections.abc import Callable
 from dataclasses import replace
 
-from PySide6.QtCore import QAbstractTableModel, QDateTime, QLocale, QModelIndex, QObject, QSize, Qt, QTimer
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QSize, Qt, QTimer
 from PySide6.QtGui import QBrush, QColor, QIcon, QImage, QPixmap
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView
 
 from surveil.store.records import EventRecord, OperatorState
-from ui.theme import SEVERITIES
+from ui.theme import SEVERITIES, local_date_time
 from ui.worker import Job
 
 logger = logging.getLogger(__name__)
@@ -167,7 +167,7 @@ def incident_table(model: IncidentModel) -> QTableView:
 
 def _text(column: str, record: EventRecord, state: OperatorState | None) -> str:
     if column == "Time":
-        return QLocale().toString(QDateTime.fromSecsSinceEpoch(int(record.start)), QLocale.FormatType.ShortFormat)
+        return local_date_time(record.start)
     if column in ("Camera", "Rule", "Label"):
         return {"Camera": record.camera_id, "Rule": record.rule, "Label": record.label}[column]
     if column == "Severity":

@@ -122,9 +122,14 @@ def app_icon() -> QIcon:
 
 def local_time(epoch: float) -> str:
     """A wall-clock time in the user's locale's short format (14:05, or 2:05 PM)."""
-    return QLocale().toString(QDateTime.fromSecsSinceEpoch(int(epoch)).time(), QLocale.FormatType.ShortFormat)
+    return local_date_time(epoch, date=False)
 
 
-def local_date_time(epoch: float) -> str:
-    """A date and time in the user's locale's short format."""
-    return QLocale().toString(QDateTime.fromSecsSinceEpoch(int(epoch)), QLocale.FormatType.ShortFormat)
+def local_date_time(epoch: float, date: bool = True, long: bool = False) -> str:
+    """A date and time in the user's locale; ISO 8601 under the C locale, whose "30 11 2026" reads as three numbers."""
+    when = QDateTime.fromSecsSinceEpoch(int(epoch))
+    locale = QLocale()
+    if locale.language() == QLocale.Language.C:
+        return when.toString(("yyyy-MM-dd " if date else "") + "HH:mm" + (":ss" if long else ""))
+    fmt = QLocale.FormatType.LongFormat if long else QLocale.FormatType.ShortFormat
+    return locale.toString(when, fmt) if date else locale.toString(when.time(), fmt)

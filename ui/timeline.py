@@ -6,6 +6,8 @@ from PySide6.QtCore import QDateTime, QEvent, QLocale, QPointF, QRectF, Qt, Sign
 from PySide6.QtGui import QColor, QPainter
 from PySide6.QtWidgets import QToolTip, QWidget
 
+from ui.theme import local_date_time
+
 CAMERA_COLOURS = [QColor(c) for c in ("#4fc3f7", "#ffb74d", "#81c784", "#e57373", "#ba68c8", "#fff176")]
 LABEL_STEPS_H = (1, 2, 3, 6, 12, 24, 48, 96, 168, 336, 720)  # hours between axis labels, the first that fits
 TEXT, GRID, BACKGROUND = QColor("#bbb"), QColor("#3a3a3a"), QColor("#1e1e1e")
@@ -152,4 +154,4 @@ class Timeline(QWidget):
 
 def _when(hour: int, fmt: QLocale.FormatType) -> str:
     """An hour in the operator's locale."""
-    return QLocale().toString(QDateTime.fromSecsSinceEpoch(int(hour)), fmt)
+    return local_date_time(hour, long=fmt == QLocale.FormatType.LongFormat)
