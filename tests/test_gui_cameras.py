@@ -101,3 +101,67 @@ def test_removing_a_camera_asks_what_to_do_with_the_rules_that_watch_only_it(qtb
     qtbot.waitUntil(lambda: "cam" not in window.wall.tiles, timeout=5000)
     assert [r.name for r in fake_engine.config.rules if r.name == "gate only"] == []
     window.close()
+
+
+SITE = """\
+# The night shift's site. Ask Sam before changing it.
+cameras:
+  # The gate, on the pole by the road.
+  - id: gate
+    source: gate.avi   # relative to this file
+    enabled: false     # its stream is down for repairs
+  - id: yard
+    source: yard.avi
+    enabled: false
+storage: {{path: {store}}}   # the test's own store
+recording: {{folder: {rec}, clips_dir: {clips}}}
+rules:
+  # Only the yard camera sees the bins.
+  - name: bins
+    cameras: [yard]
+    classes: [person]
+  - name: anyone     # every camera
+    classes: [person]
+"""
+
+
+def test_camera_changes_in_the_window_are_saved_in_the_operators_file_with_its_comments(qtbot, tmp_path,
+                                                                                       monkeypatch):
+    from PySide6.QtWidgets import QMessageBox
+    from test_vision_synthetic import PatchDetector
+
+    from surveil.config import load_config
+    from surveil.engine.engine import Engine
+    from surveil.paths import app_paths
+
+    path = tmp_path / "config.yaml"
+    path.write_text(SITE.format(store=tmp_path / "store", rec=tmp_path / "rec", clips=tmp_path / "clips"))
+    comments = [line.split("#", 1)[1] for line in path.read_text().splitlines() if "#" in line]
+    engine = Engine(load_config(path), app_paths(), detector=PatchDetector(), clip_reason="test: no CLIP",
+                    config_path=path)
+    engine.start()
+    window = MainWindow(LocalLink(engine), QSettings(str(tmp_path / "w.ini"), QSettings.Format.IniFormat))
+    qtbot.addWidget(window)
+    try:
+        assert window.add_camera(CameraConfig(id="desk", source="0", enabled=False))
+
+        def rename(dialog):  # the operator types a name in the edit dialog and presses OK
+            dialog.name.setText("North gate")
+            dialog.accept()
+            return True
+        monkeypatch.setattr(CameraDialog, "exec", rename)
+        window._camera_dialog("gate")
+        monkeypatch.setattr(QMessageBox, "exec", lambda box: next(
+            b for b in box.buttons() if b.text() == "Remove, delete its rules").click())
+        assert window.remove_camera("yard")
+    finally:
+        window.close()
+        engine.stop()
+    text = path.read_text()
+    saved = load_config(path)
+    assert [(c.id, c.name) for c in saved.cameras] == [("gate", "North gate"), ("desk", "")]
+    assert [r.name for r in saved.rules] == ["anyone"], "the rule that watched only the removed camera is deleted"
+    kept = [c for c in comments if "yard" not in c and "bins" not in c]
+    assert all(c in text for c in kept), [c for c in kept if c not in text]
+    assert "source: gate.avi   # relative to this file" in text, "an unchanged line keeps its layout"
+    assert "yard" not in text and "bins" not in text

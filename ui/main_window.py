@@ -9,32 +9,28 @@ from __future__ import annotations
 import logging
 
 from PySide6.QtCore import QSettings, Qt, QTimer
-from PySide6.QtGui import QAction, QActionGroup, QKeySequence
+from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import (
     QDockWidget,
     QMainWindow,
-    QMessageBox,
-    QScrollArea,
     QSystemTrayIcon,
-    QTabWidget,
-    QToolBar,
-    QWidget,
 )
 
-from surveil.config import CameraConfig
-from surveil.engine import changes
 from surveil.engine.alerts import EngineNotice
 from surveil.service.link import EngineLink, LiveFrame
 from ui.alerts_panel import LOUD, AlertsPanel
 from ui.bridge import EngineBridge
+from ui.camera_commands import CameraCommands
 from ui.camera_wall import LAYOUTS, CameraList, CameraWall
 from ui.incident_view import IncidentView
 from ui.recording_timeline import RecordingTimeline
 from ui.review import ReviewPanel
 from ui.review_model import RECORD_ROLE
 from ui.rule_editor import RuleEditor
+from ui.scrolling_tabs import ScrollingTabs, scrolling
 from ui.status_line import StatusLine
-from ui.theme import app_icon, icon
+from ui.theme import app_icon
+from ui.window_menus import WindowMenus
 from ui.worker import Job
 
 logger = logging.getLogger(__name__)
@@ -43,49 +39,7 @@ ROOMY_HEIGHT = 900  # screens at least this tall show the Timeline dock at first
 TIMELINE_HEADER, TIMELINE_LANE = 56, 50  # its buttons row, and a camera's strip with its spacing
 
 
-def scrolling(widget: QWidget) -> QScrollArea:
-    """The widget in a scroll area: it may then be smaller than its layout needs (a 1366x768 screen)."""
-    area = QScrollArea(widgetResizable=True, frameShape=QScrollArea.Shape.NoFrame)
-    area.setWidget(widget)
-    return area
-
-
-class ScrollingTabs(QTabWidget):
-    """Tabs whose pages scroll rather than widen the window past a 1366x768 screen (the wall never scrolls).
-
-    Callers see their own pages: ``widget``, ``indexOf``, ``currentWidget`` and ``setCurrentWidget``
-    look through the scroll areas.
-    """
-
-    def __init__(self, unscrolled=(), parent: QWidget | None = None):
-        super().__init__(parent)
-        self._unscrolled = list(unscrolled)
-
-    def addTab(self, page: QWidget, label: str) -> int:  # noqa: N802 (Qt's name)
-        """Add a page, in a scroll area unless it was named as one that fits any size."""
-        if any(page is fixed for fixed in self._unscrolled):
-            return super().addTab(page, label)
-        return super().addTab(scrolling(page), label)
-
-    def widget(self, index: int) -> QWidget | None:
-        """The page itself, not its scroll area."""
-        found = super().widget(index)
-        return found.widget() if isinstance(found, QScrollArea) else found
-
-    def currentWidget(self) -> QWidget | None:  # noqa: N802
-        """The page shown."""
-        return self.widget(self.currentIndex())
-
-    def indexOf(self, page: QWidget) -> int:  # noqa: N802
-        """A page's index, whether or not it scrolls."""
-        return next((i for i in range(self.count()) if self.widget(i) is page), -1)
-
-    def setCurrentWidget(self, page: QWidget) -> None:  # noqa: N802
-        """Show a page."""
-        self.setCurrentIndex(self.indexOf(page))
-
-
-class MainWindow(QMainWindow):
+class MainWindow(CameraCommands, WindowMenus, QMainWindow):
     """Owns the bridge; closing the window detaches it (the caller closes the link, and stops its engine)."""
 
     def __init__(self, link: EngineLink, settings: QSettings, title: str = "surveil"):
@@ -150,160 +104,6 @@ class MainWindow(QMainWindow):
         self._timer = QTimer(self, interval=1000, timeout=self._show_health)
         self._timer.start()
         self._restore()
-
-    def add_camera(self, camera: CameraConfig) -> bool:
-        """Ask the engine to add a camera; its tile comes with the engine's announcement."""
-        return self._command(lambda: self.link.add_camera(camera))
-
-    def remove_camera(self, camera_id: str, confirm: bool = True) -> bool:
-        """Ask the engine to remove a camera, first saying what happens to the rules that watch it."""
-        try:
-            preview = changes.remove_camera(self.link.config, camera_id)
-        except ValueError as exc:  # ChangeRefused, or a service that cannot be reached
-            return self._refused(exc)
-        orphaned = "disable"
-        if confirm and preview.effects:
-            orphaned = self._ask_remove(camera_id, preview.effects)
-            if orphaned is None:
-                return False
-        return self._command(lambda: self.link.remove_camera(camera_id, orphaned))
-
-    def _ask_remove(self, camera_id: str, effects: list[str]) -> str | None:
-        """What the operator wants for the rules that watch the camera: disable, delete, or None to cancel."""
-        box = QMessageBox(QMessageBox.Icon.Question, "Remove camera", f"Remove {camera_id}?\n\n" + "\n".join(effects),
-                          parent=self)
-        orphans = any("watched only" in effect for effect in effects)
-        disable = box.addButton("Remove, disable its rules" if orphans else "Remove",
-                                QMessageBox.ButtonRole.AcceptRole)
-        delete = box.addButton("Remove, delete its rules", QMessageBox.ButtonRole.DestructiveRole) if orphans else None
-        box.addButton(QMessageBox.StandardButton.Cancel)
-        box.exec()
-        return {disable: "disable", delete: "delete"}.get(box.clickedButton())
-
-    def _command(self, command) -> bool:
-        try:
-            command()
-        except ValueError as exc:  # ChangeRefused, or a service that cannot be reached
-            return self._refused(exc)
-        return True
-
-    def _refused(self, exc: Exception) -> bool:
-        self.statusBar().showMessage(f"not changed: {exc}", 15000)
-        return False
-
-    def _add_tile(self, camera: CameraConfig) -> None:
-        if camera.id not in self.wall.tiles:
-            self._tile_menu(self.wall.add_camera(camera.id, camera.display_name))
-
-    def _tile_menu(self, tile) -> None:
-        tile.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
-        edit = QAction("Edit camera…", tile)
-        edit.triggered.connect(lambda: self._camera_dialog(tile.camera_id))
-        remove = QAction("Remove camera", tile)
-        remove.triggered.connect(lambda: self.remove_camera(tile.camera_id))
-        tile.addActions([edit, remove])
-
-    def _camera_dialog(self, camera_id: str | None = None) -> None:
-        from ui.camera_dialog import CameraDialog
-
-        current = next((c for c in self.link.config.cameras if c.id == camera_id), None)
-        dialog = CameraDialog(current, parent=self)
-        if dialog.exec() and dialog.camera is not None:
-            camera = dialog.camera
-            if camera_id is None:
-                self.add_camera(camera)
-            else:
-                self._command(lambda: self.link.update_camera(camera_id, camera))
-
-    def _on_change(self, notice: EngineNotice) -> None:
-        """Cameras come and go with the engine's announcements, whoever asked for the change."""
-        subject, replaces = notice.detail.get("subject"), notice.detail.get("replaces")
-        if notice.kind in ("camera_removed", "camera_updated"):
-            self.wall.remove_camera(replaces or subject)
-        if notice.kind in ("camera_added", "camera_updated"):
-            # The snapshot is published before the change is announced (a service's is read now).
-            camera = next((c for c in self.link.snapshot().config.cameras if c.id == subject), None)
-            if camera is not None and camera.enabled:
-                self._add_tile(camera)
-        self.statusBar().showMessage(notice.message, 15000)
-
-    def _actions(self) -> None:
-        """The menu bar and the toolbar, on the same actions; shortcuts work from anywhere in the window."""
-        self.layout_actions = QActionGroup(self)
-        for n, per_page in enumerate(LAYOUTS, start=1):
-            side = int(per_page ** 0.5)
-            action = self._action(f"{side}×{side}", f"layout-{per_page}", f"Ctrl+{n}", lambda _=False, p=per_page:
-                                  self.wall.set_layout(p), checkable=True)
-            action.setChecked(per_page == self.wall.per_page)
-            self.layout_actions.addAction(action)
-        self.wall.changed.connect(lambda: self.layout_actions.actions()[LAYOUTS.index(self.wall.per_page)]
-                                  .setChecked(True))  # also when the layout is set from elsewhere
-        self.full_screen_action = self._action("Full screen", "full-screen", "F11", self.toggle_full_screen,
-                                               checkable=True)
-        self.leave_full_screen = self._action("Leave full screen", "full-screen", "Esc", self.toggle_full_screen)
-        self.leave_full_screen.setEnabled(False)  # Esc belongs to the widgets until then
-        self._was_maximized = False
-        self.addAction(self.leave_full_screen)
-        cameras = self.cameras_dock.toggleViewAction()
-        cameras.setText("Camera list")
-        cameras.setIcon(icon("camera-list"))
-        cameras.setShortcut(QKeySequence("Ctrl+L"))
-        self.add_camera_action = self._action("Add camera…", "add-camera", "Ctrl+N", lambda: self._camera_dialog())
-        self._menus(cameras)
-        bar = QToolBar("Layout", self)
-        bar.setObjectName("layout")
-        bar.addActions(self.layout_actions.actions())
-        bar.addSeparator()
-        bar.addActions([self.full_screen_action, cameras, self.add_camera_action])
-        self.addToolBar(bar)
-
-    def _action(self, text: str, icon_name: str, shortcut: str, slot, checkable: bool = False) -> QAction:
-        action = QAction(icon(icon_name), text, self, checkable=checkable)
-        action.setShortcut(QKeySequence(shortcut))
-        action.setToolTip(f"{text} ({QKeySequence(shortcut).toString(QKeySequence.SequenceFormat.NativeText)})")
-        action.triggered.connect(slot)
-        return action
-
-    def _menus(self, cameras: QAction) -> None:
-        file = self.menuBar().addMenu("&File")
-        export = file.addAction(icon("export"), "Export…", self._export)
-        export.setShortcut(QKeySequence("Ctrl+E"))
-        file.addSeparator()
-        quit_action = file.addAction(icon("quit"), "Quit", self.close)
-        quit_action.setShortcut(QKeySequence.StandardKey.Quit)
-        view = self.menuBar().addMenu("&View")
-        view.addActions(self.layout_actions.actions())
-        view.addSeparator()
-        view.addAction(icon("previous"), "Previous page\tPgUp", self.wall.previous_page)
-        view.addAction(icon("next"), "Next page\tPgDn", self.wall.next_page)
-        view.addSeparator()
-        view.addActions([self.full_screen_action, cameras, self.timeline_dock.toggleViewAction()])
-        self.menuBar().addMenu("&Cameras").addAction(self.add_camera_action)
-        self.menuBar().addMenu("&Help").addAction(icon("about"), "About surveil", self._about)
-
-    def toggle_full_screen(self) -> None:
-        """F11: the window over the whole screen, and back (Esc also leaves)."""
-        if not self.isFullScreen():
-            self._was_maximized = self.isMaximized()
-            self.showFullScreen()
-        elif self._was_maximized:
-            self.showMaximized()
-        else:
-            self.showNormal()
-        self.full_screen_action.setChecked(self.isFullScreen())
-        self.leave_full_screen.setEnabled(self.isFullScreen())
-
-    def _export(self) -> None:
-        """File → Export…: the Review tab's export of the selected (or listed) incidents."""
-        self.tabs.setCurrentWidget(self.review)
-        self.review.export_selection()
-
-    def _about(self) -> None:
-        from surveil import __version__
-
-        QMessageBox.about(self, "About surveil", f"<b>surveil {__version__}</b><p>Surveillance event monitoring "
-                          "on your own machine.</p><p>AGPL-3.0-or-later. Icons: Material Design Icons via "
-                          "qtawesome.</p>")
 
     def _latest_image(self, camera_id: str):
         tile = self.wall.tiles.get(camera_id)
