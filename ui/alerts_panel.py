@@ -24,13 +24,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from surveil.store.db import StoreError
-from surveil.store.query import EventFilter
 from surveil.store.records import EventRecord, OperatorState
 from ui import alert_item
 from ui.alert_item import AlertFilter, ChipDelegate, make_item, state_of
+from ui.alert_jobs import AlertJobs
 from ui.images import icon_from_jpeg
-from ui.review_triage import TRIAGE
 from ui.theme import ALARM_TEXT, SEVERITIES
 from ui.worker import Job
 
@@ -44,7 +42,7 @@ DONE = {"acknowledge": {"acknowledged": True}, "false alarm": {"verdict": "false
         "unlocked": {"locked": False}}
 
 
-class AlertsPanel(QWidget):
+class AlertsPanel(AlertJobs, QWidget):
     """Emits ``action(event_id, what, text)`` for acknowledge, false_alarm, correct, note, lock and unlock.
 
     The window decides, and has them stored with ``act_on`` (on a worker; the row changes once the
@@ -128,26 +126,6 @@ class AlertsPanel(QWidget):
         self._changed()
         return added
 
-    def load_stored(self, link, limit: int = 200) -> Job:
-        """Read the unacknowledged alerts off the GUI thread, list them, then fetch their thumbnails."""
-        self.link = link
-        job = Job(lambda _job: link.events(EventFilter(states=["new"]), limit=limit)[0], self)
-        job.done.connect(lambda stored: self._load_thumbnails(link, self.add_stored(stored)))
-        job.failed.connect(lambda why: logger.warning("could not read the stored alerts: %s", why))
-        return job.start()
-
-    def _load_thumbnails(self, link, event_ids: list[str]) -> None:
-        def read(job: Job) -> list[tuple[str, bytes | None]]:
-            out = []
-            for i, event_id in enumerate(event_ids):
-                job.progress(i, len(event_ids))  # cancellable between two reads
-                out.append((event_id, link.thumbnail("e", event_id)))
-            return out
-
-        job = Job(read, self)
-        job.done.connect(lambda pairs: [self.set_thumbnail(event_id, jpeg) for event_id, jpeg in pairs])
-        job.start()
-
     def set_thumbnail(self, event_id: str, jpeg: bytes | None) -> None:
         """Show an alert's thumbnail once it has been read."""
         icon = icon_from_jpeg(jpeg)
@@ -175,45 +153,6 @@ class AlertsPanel(QWidget):
                 != QMessageBox.StandardButton.Yes:
             return None
         return self.mark(self.link, ids, {"acknowledged": True})
-
-    def act_on(self, link, event_id: str, what: str, text: str = "") -> Job:
-        """Store an ``action`` (acknowledge, false_alarm, correct, lock, unlock, or a note ``text``) on a worker."""
-        return self.mark(link, [event_id], TRIAGE.get(what, {"note": text}))
-
-    def mark(self, link, event_ids: list[str], changes: dict) -> Job:
-        """``link.mark_event(id, **changes)`` for each alert on a worker (a service answers over HTTP)."""
-        def work(job: Job) -> tuple[dict, list[str], list[str]]:
-            marked, refused = [], []
-            for i, event_id in enumerate(event_ids):
-                if i:  # never cancelled before the first: closing the window keeps a click's mark
-                    job.progress(i, len(event_ids))
-                try:
-                    link.mark_event(event_id, **changes)
-                except (ValueError, KeyError, OSError, StoreError) as exc:  # refused, or the store failed: say which
-                    refused.append(f"{event_id}: {exc}")
-                else:
-                    marked.append(event_id)
-            return changes, marked, refused
-
-        job = Job(work, self)
-        job.done.connect(self._marked)
-        job.failed.connect(lambda why: self._say(f"could not save: {why}", alarm=True))
-        if len(event_ids) > 1:
-            self._say(f"marking {len(event_ids)} alerts…")
-        self.job = job
-        return job.start()
-
-    def _marked(self, answer: tuple[dict, list[str], list[str]]) -> None:
-        changes, marked, refused = answer
-        for event_id in marked:
-            self.apply(event_id, changes)
-        if refused:
-            logger.warning("marks refused: %s", refused)
-            self._say(f"could not save {len(refused)} of {len(refused) + len(marked)}: {refused[0]}", alarm=True)
-        elif len(marked) > 1:
-            self._say(f"{'acknowledged' if changes == {'acknowledged': True} else 'marked'} {len(marked)} alerts")
-        else:
-            self._say("")
 
     def _say(self, text: str, alarm: bool = False) -> None:
         self.message.setText(text)
