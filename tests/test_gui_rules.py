@@ -230,7 +230,7 @@ def test_nested_problems_are_named_by_their_titles_path():
     from pydantic import ValidationError
 
     from surveil.rules.model import Rule
-    from ui.rule_form import explain
+    from ui.rule_problems import explain
 
     with pytest.raises(ValidationError) as caught:
         Rule.model_validate({"name": "r", "classes": ["person"], "motion": {"stationary_s": 0},
@@ -239,3 +239,18 @@ def test_nested_problems_are_named_by_their_titles_path():
     assert "Motion › Still for at least (s): Input should be greater than 0" in lines
     assert any(line.startswith("Zones › #1 › Polygon: ") for line in lines)
     assert {"motion:stationary_s", "zones"} <= fields
+
+
+def test_the_editor_fits_a_laptop_and_gives_the_form_its_width(qtbot, two_cameras):
+    """A 1366x768 laptop leaves the Rules tab about 960x560: no scroll bar across, a Name field that reads."""
+    editor = _editor(qtbot, *two_cameras)
+    least = editor.minimumSizeHint()
+    assert least.width() <= 960 and least.height() <= 520
+    editor.resize(960, 560)
+    editor.show()
+    qtbot.waitExposed(editor)
+    assert editor.form.widgets["name"].width() >= 250
+    line = editor.clip_notice.fontMetrics().lineSpacing()
+    assert editor.clip_notice.height() <= 2 * line, "the CLIP notice is one line; the rest is in its tooltip"
+    assert "run `surveil models download`" in editor.clip_notice.toolTip()
+    assert editor.zones.width() >= 240 and editor.why.height() >= 4 * line

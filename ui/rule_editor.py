@@ -1,4 +1,8 @@
-"""The rule editor: write and tune rules, draw zones on a camera's frame, see why a rule fires or not."""
+"""The rule editor: write and tune rules, draw zones on a camera's frame, see why a rule fires or not.
+
+Three columns in a splitter, sized for a 1366x768 laptop's central area (about 960x560) and up:
+the rules with their back-test, the form (which scrolls, and takes most of the width), and the camera side.
+"""
 
 from __future__ import annotations
 
@@ -7,33 +11,36 @@ from collections.abc import Callable
 
 import numpy as np
 from pydantic_core import ValidationError  # pydantic's: "from pydantic" ahead of PySide6 trips shiboken's hook
-from PySide6.QtCore import QSize, Qt, QTimer, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
-    QComboBox,
-    QGridLayout,
+    QHBoxLayout,
     QLabel,
     QListWidget,
-    QListWidgetItem,
-    QPlainTextEdit,
     QPushButton,
     QScrollArea,
     QSplitter,
-    QStyle,
     QVBoxLayout,
     QWidget,
 )
 
 from surveil.rules.model import Rule
 from surveil.service.link import EngineLink
-from ui.images import icon_from_jpeg
-from ui.rule_form import RuleForm, explain
+from ui.rule_backtest import BacktestPanel
+from ui.rule_form import RuleForm
+from ui.rule_notice import Notice, clip_message
+from ui.rule_problems import explain
+from ui.rule_zones_side import ZonesSide
 from ui.theme import ALARM_TEXT
 from ui.worker import Job
-from ui.zone_editor import ZoneEditor
 
 logger = logging.getLogger(__name__)
 
-SHOWN_HITS = 100  # back-test hits listed with their thumbnails
+# The columns' widths at 960 pixels, in the order shown. Wider, the list keeps its width and the form and the
+# camera side grow in proportion (a splitter's way) until the form reaches its widest; the picture takes the rest.
+_WIDTHS = (180, 420, 340)
+_STRETCH = (0, 1, 1)
+_LEAST = (150, 280, 240)
+_FORM_WIDEST = 620
 
 
 class RuleEditor(QWidget):
@@ -45,26 +52,23 @@ class RuleEditor(QWidget):
                  frame_for: Callable[[str], np.ndarray | None] | None = None):
         super().__init__(parent)
         self.link = link
-        self._frame_for = frame_for or (lambda _camera_id: None)
         self.rules = QListWidget()
         self.rules.currentTextChanged.connect(self._show_rule)
         self.form = RuleForm()
-        self.zones = ZoneEditor()
-        self.zones.polygonClosed.connect(self._zone_added)
-        self.camera = QComboBox()
-        self.camera.addItems([c.id for c in link.snapshot().config.cameras])
-        self.camera.currentTextChanged.connect(lambda _: self._show_zone_picture())
-        self.zone_source = QLabel("")
-        self.zone_source.setWordWrap(True)
+        self.side = ZonesSide([c.id for c in link.snapshot().config.cameras], frame_for or (lambda _camera: None))
+        self.side.zones.polygonClosed.connect(self._zone_added)
+        self.side.camera.currentTextChanged.connect(lambda _: self._show_zone_picture())
+        self.side.clear.clicked.connect(self._clear_zones)
+        # The parts tests and the window reach for, by their names of old.
+        self.zones, self.camera, self.zone_source, self.why = (self.side.zones, self.side.camera,
+                                                               self.side.source, self.side.why)
+        self.testing = BacktestPanel(link)
+        self.testing.start.clicked.connect(self.backtest)
+        self.backtest_result, self.backtest_hits = self.testing.result, self.testing.hits
         self.errors = QLabel("")  # the editor's status line: errors in ALARM_TEXT, a confirmation in plain text
         self.errors.setWordWrap(True)
-        self.clip_notice = QLabel(self._clip_text())
-        self.clip_notice.setWordWrap(True)
-        self.why = QPlainTextEdit(readOnly=True)
-        self.backtest_result = QLabel("")
-        self.backtest_result.setWordWrap(True)
-        self.backtest_hits = QListWidget(viewMode=QListWidget.ViewMode.IconMode, iconSize=QSize(64, 64))
-        self.job: Job | None = None
+        self.clip_notice = Notice()
+        self.clip_notice.show_message(*clip_message(link))
         self._build()
         for rule in link.snapshot().config.rules:
             self.rules.addItem(rule.name)
@@ -73,55 +77,61 @@ class RuleEditor(QWidget):
         self._timer = QTimer(self, interval=1000, timeout=self.refresh_explanations)
         self._timer.start()
 
-    def _build(self) -> None:
-        buttons = QGridLayout()  # two a row: the list's side stays narrow
-        for n, (label, slot) in enumerate((("New", self.new_rule), ("Apply", self.apply), ("Delete", self.delete_rule),
-                                           ("Clear zones", self._clear_zones), ("Back-test", self.backtest),
-                                           ("Cancel", self.cancel_backtest))):
-            button = QPushButton(label)
-            button.clicked.connect(slot)
-            buttons.addWidget(button, n // 2, n % 2)
-        left = QVBoxLayout()
-        left.addWidget(self.rules)
-        left.addLayout(buttons)
-        left.addWidget(self.backtest_result)
-        left.addWidget(self.backtest_hits)
-        form_side = QVBoxLayout()
-        form_side.addWidget(self.clip_notice)
-        form_side.addWidget(self.form)
-        right = QVBoxLayout()
-        right.addWidget(QLabel("Camera for zones and live decisions:"))
-        right.addWidget(self.camera)
-        right.addWidget(self.zones, 2)
-        right.addWidget(self.zone_source)
-        right.addWidget(QLabel("Why it would or would not fire now:"))
-        right.addWidget(self.why, 1)
-        left_side, form_holder, right_side = QWidget(), QWidget(), QWidget()
-        for holder, layout in ((left_side, left), (form_holder, form_side), (right_side, right)):
-            holder.setLayout(layout)
-        # The form is taller than a 768-pixel screen leaves it: it scrolls instead of growing the window.
-        form_area = QScrollArea(widgetResizable=True, frameShape=QScrollArea.Shape.NoFrame)
-        form_area.setWidget(form_holder)
-        form_area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        form_area.setMinimumWidth(form_holder.minimumSizeHint().width()
-                                  + form_area.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent) + 4)
-        middle = QWidget()  # the status line stays in view below the scrolling form, next to Apply's result
-        middle_layout = QVBoxLayout(middle)
-        middle_layout.setContentsMargins(0, 0, 0, 0)
-        middle_layout.addWidget(form_area, 1)
-        middle_layout.addWidget(self.errors)
-        splitter = QSplitter(Qt.Orientation.Horizontal)
-        for widget in (left_side, middle, right_side):
-            splitter.addWidget(widget)
-        splitter.setStretchFactor(2, 1)
-        QVBoxLayout(self).addWidget(splitter)
+    @property
+    def job(self) -> Job | None:
+        """The last back-test started."""
+        return self.testing.job
 
-    def _clip_text(self) -> str:
-        if self.link.text_search():
-            return "CLIP is available: prompts are scored as probabilities."
-        reason = self.link.snapshot().clip_reason or "the engine is not running"
-        return (f"CLIP is unavailable ({reason}). Text prompts are kept but ignored until the weights are "
-                "present: run `surveil models download` on a machine that is online.")
+    def _build(self) -> None:
+        splitter = QSplitter(Qt.Orientation.Horizontal, childrenCollapsible=False)
+        columns = (self._list_side(), self._form_side(), self.side)
+        for n, (column, stretch, least) in enumerate(zip(columns, _STRETCH, _LEAST, strict=True)):
+            column.setMinimumWidth(least)
+            splitter.addWidget(column)
+            splitter.setStretchFactor(n, stretch)
+        columns[1].setMaximumWidth(_FORM_WIDEST)  # wide number boxes read no better
+        splitter.setSizes(list(_WIDTHS))
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
+        layout.addWidget(splitter)
+
+    def _list_side(self) -> QWidget:
+        """The rules, New and Delete; under them the back-test of the rule in the form."""
+        buttons = QHBoxLayout()
+        for label, slot, tip in (("New", self.new_rule, "Start a blank rule (Apply adds it)"),
+                                 ("Delete", self.delete_rule, "Remove the selected rule; its open events end")):
+            button = QPushButton(label, toolTip=tip)
+            button.clicked.connect(slot)
+            buttons.addWidget(button)
+        side = QWidget()
+        layout = QVBoxLayout(side)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(QLabel("Rules:"))
+        layout.addWidget(self.rules, 1)
+        layout.addLayout(buttons)
+        layout.addSpacing(6)
+        layout.addWidget(QLabel("Back-test on stored history:"))
+        layout.addWidget(self.testing, 1)
+        return side
+
+    def _form_side(self) -> QWidget:
+        """The CLIP notice, the form (it scrolls: taller than a laptop leaves it), the status line and Apply."""
+        area = QScrollArea(widgetResizable=True, frameShape=QScrollArea.Shape.NoFrame)
+        area.setWidget(self.form)
+        area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)  # the form narrows instead
+        apply = QPushButton("Apply", toolTip="Check the rule, run it live and save it")
+        apply.clicked.connect(self.apply)
+        apply.setDefault(True)
+        below = QHBoxLayout()  # the status line stays in view below the scrolling form, next to Apply
+        below.addWidget(self.errors, 1)
+        below.addWidget(apply, 0, Qt.AlignmentFlag.AlignTop)
+        side = QWidget()
+        layout = QVBoxLayout(side)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.clip_notice)
+        layout.addWidget(area, 1)
+        layout.addLayout(below)
+        return side
 
     def new_rule(self) -> None:
         """Start a blank rule."""
@@ -189,43 +199,11 @@ class RuleEditor(QWidget):
             self.form.mark_invalid(fields)
             self._say(f"fix the rule first: {lines[0]}", error=True)
             return None
-        self.backtest_result.setText("back-testing…")
-        self.job = Job(lambda job: self._backtest(rule, job), self)
-        self.job.progressed.connect(lambda done, _: self.backtest_result.setText(f"back-testing… {done} objects"))
-        self.job.done.connect(self._show_backtest)
-        self.job.failed.connect(lambda message: self.backtest_result.setText(
-            "back-test cancelled" if message == "cancelled" else f"back-test failed: {message}"))
-        return self.job.start()
+        return self.testing.run(rule)
 
     def cancel_backtest(self) -> None:
         """Stop a running back-test at its next progress report."""
-        if self.job is not None:
-            self.job.cancel()
-
-    def _backtest(self, rule: Rule, job: Job):  # worker thread
-        """The back-test's result and the thumbnails of the hits shown (the first 100)."""
-        result = self.link.backtest(rule, progress=job.progress)
-        thumbnails = {}
-        for hit in result.hits[:SHOWN_HITS]:
-            job.progress(result.checked, 0)  # a cancel still takes effect here
-            thumbnails[hit.obj.object_id] = self.link.thumbnail("o", hit.obj.object_id)
-        return result, thumbnails
-
-    def _show_backtest(self, done) -> None:
-        result, thumbnails = done
-        days = ", ".join(f"{day:%d %b}: {n}" for day, n in sorted(result.per_day().items())) or "none"
-        left_out = f" Not replayed: {'; '.join(result.left_out)}." if result.left_out else ""
-        self.backtest_result.setText(f"{len(result.hits)} of {result.checked} stored objects would have fired "
-                                     f"(per day: {days}).{left_out}")
-        self.backtest_hits.clear()
-        for hit in result.hits[:SHOWN_HITS]:
-            item = QListWidgetItem(f"{hit.obj.camera_id} {hit.obj.start_wall:%H:%M:%S}")
-            item.setData(Qt.ItemDataRole.UserRole, (hit.obj.camera_id, hit.obj.start_wall.timestamp()))
-            item.setToolTip("double-click to play the recording at that moment")
-            icon = icon_from_jpeg(thumbnails.get(hit.obj.object_id))
-            if icon is not None:
-                item.setIcon(icon)
-            self.backtest_hits.addItem(item)
+        self.testing.cancel()
 
     def refresh_explanations(self) -> None:
         """The selected rule's decision on each track of the selected camera."""
@@ -236,7 +214,7 @@ class RuleEditor(QWidget):
             snapshot = self.link.snapshot()
         except ValueError:  # a service that went away: the status line says so
             return
-        self._follow_cameras([c.id for c in snapshot.config.cameras])
+        self.side.follow_cameras([c.id for c in snapshot.config.cameras])
         lines = [d.explain() for d in snapshot.decisions_on(camera_id, rule=name)]
         text = "\n\n".join(lines) or f"no tracks on {camera_id} for '{name}' right now"
         correct, false_alarms = snapshot.examples.get(name, (0, 0))
@@ -248,28 +226,7 @@ class RuleEditor(QWidget):
         self._show_zone_picture()
 
     def _show_zone_picture(self) -> None:
-        """A frame from a camera the rule watches (the chosen one if it does, else its first) to draw zones on.
-
-        Once shown the frame stays (zones are drawn on a still picture) until that camera changes.
-        """
-        watched, chosen = self.form.data()["cameras"], self.camera.currentText() or None
-        camera_id = chosen if not watched or chosen in watched else watched[0]
-        if camera_id == self.zones.camera_id and self.zones.frame is not None:
-            return
-        self.zones.set_frame(self._frame_for(camera_id) if camera_id else None, camera_id)
-        scope = f"the rule watches {', '.join(watched)}" if watched else "the rule watches every camera"
-        missing = "" if self.zones.frame is not None else ": no frame from it yet"
-        self.zone_source.setText(f"Zones drawn on {camera_id}'s picture ({scope}){missing}" if camera_id else "")
-
-    def _follow_cameras(self, ids: list[str]) -> None:
-        """Cameras added or removed since the list was filled."""
-        if ids != [self.camera.itemText(i) for i in range(self.camera.count())]:
-            current = self.camera.currentText()
-            self.camera.blockSignals(True)
-            self.camera.clear()
-            self.camera.addItems(ids)
-            self.camera.setCurrentText(current)
-            self.camera.blockSignals(False)
+        self.side.show_picture(self.form.data()["cameras"])
 
     def _show_rule(self, name: str) -> None:
         rule = next((r for r in self.link.config.rules if r.name == name), None)
@@ -278,9 +235,7 @@ class RuleEditor(QWidget):
             self.zones.set_zones([z.points for z in rule.zones])
             self.form.mark_invalid(set())
             self._say("")
-            if rule.cameras and self.camera.currentText() not in rule.cameras and self.camera.findText(
-                    rule.cameras[0]) >= 0:
-                self.camera.setCurrentText(rule.cameras[0])  # live decisions follow too
+            self.side.follow_rule(rule.cameras)  # live decisions follow too
             self._show_zone_picture()
 
     def _zone_added(self, points: list) -> None:
@@ -290,4 +245,3 @@ class RuleEditor(QWidget):
     def _clear_zones(self) -> None:
         self.form.zones = []
         self.zones.set_zones([])
-

@@ -1,27 +1,31 @@
-"""The rule form: one widget per rule field, labels and tooltips from the rule model's titles and descriptions."""
+"""The rule form: one widget per rule field, labels and tooltips from the rule model's titles and descriptions.
+
+Laid out for a narrow column: the fields take the width, a unit sits in its number's box ("60.00 s"),
+and headings split the fields into what the rule matches, when it fires, motion and schedule.
+"""
 
 from __future__ import annotations
 
 import re
-import types
-import typing
 
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (
+    QAbstractSpinBox,
     QCheckBox,
     QComboBox,
     QDoubleSpinBox,
     QFormLayout,
+    QLabel,
     QLineEdit,
     QPlainTextEdit,
+    QSizePolicy,
     QSpinBox,
     QWidget,
 )
 
 from surveil.rules.model import MotionCondition, Rule, Schedule
 from ui.theme import ALARM_TEXT
-
-if typing.TYPE_CHECKING:
-    from pydantic import BaseModel, ValidationError
 
 # (field, kind) in the order shown; kinds: text, lines, csv, bool, float, int, severity, motion:<field>
 FIELDS = (("name", "text"), ("enabled", "bool"), ("prompts", "lines"), ("contrast_prompts", "lines"),
@@ -32,62 +36,31 @@ FIELDS = (("name", "text"), ("enabled", "bool"), ("prompts", "lines"), ("contras
           ("motion:heading_to_deg", "optional"), ("schedule:days", "csv"), ("schedule:start", "text"),
           ("schedule:end", "text"))
 
+# Sections of the form: the field that starts one, and its heading.
+SECTIONS = {"threshold": "Firing", "motion:min_speed_bh_s": "Motion", "schedule:days": "Schedule"}
+# What an empty field means, or the form a value takes, shown in the empty field.
+PLACEHOLDERS = {"prompts": "one per line", "contrast_prompts": "one per line", "classes": "any class",
+                "cameras": "every camera", "schedule:days": "every day (mon, tue … sun)",
+                "schedule:start": "HH:MM", "schedule:end": "HH:MM"}
+_UNIT = re.compile(r"^(?P<label>.+?) \((?P<unit>[^)]+)\)$")  # "Cooldown (s)"
+_SUFFIXES = {"s": " s", "deg": "°"}
+
 
 def _info(name: str):
     group, _, field = name.rpartition(":")
     return {"": Rule, "motion": MotionCondition, "schedule": Schedule}[group].model_fields[field]
 
 
-def _submodel(annotation) -> type[BaseModel] | None:
-    """The model inside ``Model``, ``Model | None`` or ``list[Model]``."""
-    if isinstance(annotation, type) and hasattr(annotation, "model_fields"):
-        return annotation
-    if typing.get_origin(annotation) in (typing.Union, types.UnionType, list):
-        return next(filter(None, map(_submodel, typing.get_args(annotation))), None)
-    return None
+def label_and_suffix(title: str) -> tuple[str, str]:
+    """A title's words and its unit as a spin box suffix: "Cooldown (s)" -> ("Cooldown", " s").
 
-
-def title_path(loc: tuple) -> str:
-    """A validation error's location in the model's titles: ("motion", "stationary_s") -> "Motion › Still …"."""
-    model: type[BaseModel] | None = Rule
-    parts = []
-    for step in loc:
-        if isinstance(step, int):  # an item of a list: zones, actions
-            parts.append(f"#{step + 1}")
-        elif model is not None and step in model.model_fields:
-            info = model.model_fields[step]
-            parts.append(info.title or str(step))
-            model = _submodel(info.annotation)
-        else:
-            parts.append(str(step))
-    return " › ".join(parts)
-
-
-# Model validators name fields in their messages ("votes_k (5) cannot exceed votes_n (3)"): shown by title.
-_TITLES = {name: info.title for model in (Rule, MotionCondition, Schedule)
-           for name, info in model.model_fields.items() if "_" in name and info.title}
-_NAMED = re.compile(r"\b(" + "|".join(map(re.escape, _TITLES)) + r")\b")
-
-
-def explain(exc: ValidationError) -> tuple[list[str], set[str]]:
-    """Each problem as "Title › Path: message" in the operator's words, and the form fields to outline."""
-    lines, fields = [], set()
-    for error in exc.errors(include_input=False, include_url=False):
-        loc, message = tuple(error["loc"]), error["msg"].removeprefix("Value error, ")
-        fields |= _at_fault(loc, message)
-        message = _NAMED.sub(lambda m: f"'{_TITLES[m.group(1)]}'", message)
-        lines.append(f"{title_path(loc)}: {message}" if loc else message)
-    return lines, fields
-
-
-def _at_fault(loc: tuple, message: str) -> set[str]:
-    """The form fields a problem names in its message (a model validator's), else the one at its location."""
-    group = str(loc[0]) if loc and loc[0] in ("motion", "schedule") else ""
-    named = {name for name, _ in FIELDS if name.rpartition(":")[0] == group
-             and re.search(rf"\b{name.rpartition(':')[2]}\b", message)}
-    if named or not loc:
-        return named
-    return {f"{group}:{loc[1]}" if group and len(loc) > 1 else str(loc[0])}
+    The unit moves into the number's box, so the label column stays narrow on a laptop screen.
+    """
+    found = _UNIT.match(title)
+    if found is None:
+        return title, ""
+    unit = found["unit"]
+    return found["label"], _SUFFIXES.get(unit, f" {unit}")
 
 
 class RuleForm(QWidget):
@@ -99,11 +72,24 @@ class RuleForm(QWidget):
         self.zones: list = []
         self.extra: dict = {}
         layout = QFormLayout(self)
+        layout.setContentsMargins(0, 0, 6, 0)  # the scroll bar's side
+        layout.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)  # one tidy column
+        layout.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)  # squeezed: the label goes above
+        layout.setLabelAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
         for name, kind in FIELDS:
+            if name in SECTIONS:
+                layout.addRow(self._heading(SECTIONS[name]))
             info = _info(name)
+            label, suffix = label_and_suffix(info.title or name)
             widget = self._make(kind) if kind != "optional" else self._optional(info)
             widget.setToolTip(info.description or "")
-            layout.addRow(info.title or name, widget)
+            if isinstance(widget, QAbstractSpinBox):
+                widget.setSuffix(suffix)  # "off" (the special value) is shown without it
+            elif suffix:
+                label = info.title
+            if name in PLACEHOLDERS:
+                widget.setPlaceholderText(PLACEHOLDERS[name])
+            layout.addRow(label, widget)
             self.widgets[name] = widget
 
     def load(self, rule: Rule) -> None:
@@ -141,13 +127,22 @@ class RuleForm(QWidget):
             widget.setStyleSheet(f"border: 2px solid {ALARM_TEXT};" if key in fields or name in fields else "")
 
     @staticmethod
+    def _heading(text: str) -> QLabel:
+        """A section's heading across both columns, ruled off below."""
+        heading = QLabel(text)
+        rule = heading.palette().color(QPalette.ColorRole.Light).name()
+        heading.setStyleSheet("font-weight: bold; padding-top: 8px; padding-bottom: 2px;"
+                              f" border: 0px; border-bottom: 1px solid {rule};")
+        heading.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)  # spare height stays below
+        return heading
+
+    @staticmethod
     def _make(kind: str) -> QWidget:
         if kind == "bool":
             return QCheckBox()
         if kind == "lines":
             widget = QPlainTextEdit()
-            widget.setFixedHeight(54)
-            widget.setPlaceholderText("one per line")
+            widget.setFixedHeight(54)  # three lines
             return widget
         if kind == "int":
             widget = QSpinBox()

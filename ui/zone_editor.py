@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QPainter, QPen, QPolygonF
 from PySide6.QtWidgets import QWidget
 
@@ -22,8 +22,21 @@ class ZoneEditor(QWidget):
         self._image: QImage | None = None
         self._array: np.ndarray | None = None
         self.camera_id: str | None = None  # whose frame is shown
-        self.setMinimumSize(320, 180)
+        self.setMinimumSize(240, 135)  # a 16:9 picture in a laptop's narrow column
         self.setToolTip("Left-click to add corners, right-click to close the zone")
+
+    def sizeHint(self) -> QSize:  # noqa: N802 (Qt's name)
+        """A picture of the frame's shape, 480 wide."""
+        return QSize(480, self.heightForWidth(480))
+
+    def hasHeightForWidth(self) -> bool:  # noqa: N802
+        """The height follows the width, so a layout gives spare height to its other widgets, not black bars."""
+        return True
+
+    def heightForWidth(self, width: int) -> int:  # noqa: N802
+        """The frame's height at ``width`` (16:9 before a frame comes)."""
+        frame_width, frame_height = (self._image.width(), self._image.height()) if self._image else (16, 9)
+        return round(width * frame_height / frame_width)
 
     @property
     def frame(self) -> np.ndarray | None:
@@ -35,6 +48,7 @@ class ZoneEditor(QWidget):
         self.camera_id = camera_id
         self._array = image  # the view image below borrows this array: keep the two together
         self._image = None if image is None else qimage_from_bgr(image, copy=False)
+        self.updateGeometry()  # its shape may differ from the last one's
         self.update()
 
     def set_zones(self, zones: list[list[tuple[float, float]]]) -> None:
