@@ -1,8 +1,8 @@
 """Incident review: timeline, filters, a table of incidents read page by page, triage, search, the clip, export.
 
-The panel lays out and connects; the parts are beside it: reading (``review_reader``, every link
-call on a worker), the table's model and thumbnails (``review_model``), triage
-(``review_triage``) and export (``review_export``).
+The panel lays out and connects; the parts are beside it: the filters and search
+(``review_filters``), reading (``review_reader``, every link call on a worker), the table's
+model and thumbnails (``review_model``), triage (``review_triage``) and export (``review_export``).
 """
 
 from __future__ import annotations
@@ -10,54 +10,48 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from PySide6.QtCore import QDateTime, QModelIndex, Qt, QTimer
-from PySide6.QtWidgets import (
-    QComboBox,
-    QDateTimeEdit,
-    QHBoxLayout,
-    QLabel,
-    QLineEdit,
-    QProgressBar,
-    QPushButton,
-    QSplitter,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtCore import QModelIndex, Qt, QTimer
+from PySide6.QtWidgets import QHBoxLayout, QProgressBar, QPushButton, QSplitter, QVBoxLayout, QWidget
 
 from surveil.service.link import EngineLink
-from surveil.store.query import STATES, EventFilter
+from surveil.store.query import EventFilter
 from ui.clip_player import ClipPlayer
 from ui.review_export import ExportRun, choose_destination, confirm_export
+from ui.review_filters import FilterBar
 from ui.review_model import IncidentModel, incident_table
 from ui.review_reader import PAGE, IncidentReader
 from ui.review_triage import TriageBar
+from ui.status_line import ElidedLabel
+from ui.theme import icon
 from ui.timeline import Timeline
 from ui.worker import Job
 
 logger = logging.getLogger(__name__)
 
-ANY = "any"
+PLAYER_MIN_W, TABLE_MIN_W = 300, 280  # the clip stays watchable; the table keeps a few columns in view
+SPLIT = (2, 1)  # table to clip, at first and as the panel grows
+ROOMY_HEIGHT, TIMELINE_TALL, TIMELINE_SHORT = 700, 110, 72  # the chart's height above and below ROOMY_HEIGHT
 
 
 class ReviewPanel(QWidget):
-    """Reads the link's store on workers, page by page; shows, triages and exports what it read."""
+    """Reads the link's store on workers, page by page; shows, triages and exports what it read.
+
+    Laid out to fit a 1366x768 laptop's central area (about 940x530) without scrolling: the chart
+    is shorter on short screens, the filters take two rows, the clip keeps a usable width beside
+    the table (which scrolls its own columns), and triage shares the bottom row with the status.
+    """
 
     def __init__(self, link: EngineLink, parent: QWidget | None = None):
         super().__init__(parent)
         self.link = link
         self.timeline = Timeline()
         self.timeline.hourClicked.connect(self._pick_hour)
-        self.since, self.until = QDateTimeEdit(calendarPopup=True), QDateTimeEdit(calendarPopup=True)
-        now = QDateTime.currentDateTime()
-        self.since.setDateTime(now.addDays(-7))
-        self.until.setDateTime(now.addDays(1))
-        self.camera, self.rule, self.label = QComboBox(), QComboBox(), QComboBox()
-        self.severity, self.state = QComboBox(), QComboBox()
-        self._fill_filters(link.config)
-        self.label.addItems([ANY, "person", "car", "truck", "bicycle", "motorcycle", "bus", "dog"])
-        self.severity.addItems([ANY, "low", "medium", "high", "critical"])
-        self.state.addItems([ANY, *STATES])
-        self.text = QLineEdit(placeholderText="search in words, e.g. a person with a ladder")
+        self.filters = FilterBar()
+        self.filters.fill(link.config)
+        bar = self.filters  # the panel's own names for the filters, as callers and tests know them
+        self.since, self.until, self.text = bar.since, bar.until, bar.text
+        self.camera, self.rule, self.label, self.severity, self.state = (bar.camera, bar.rule, bar.label,
+                                                                          bar.severity, bar.state)
         self.model = IncidentModel(self)
         self.model.thumbnails.read = link.thumbnail
         self.table = incident_table(self.model)
@@ -65,10 +59,11 @@ class ReviewPanel(QWidget):
         self.player = ClipPlayer()
         self.triage = TriageBar(link, self.model, self.selected_ids, self)
         self.triage.report.connect(self._say)
-        self.busy = QProgressBar(minimum=0, maximum=0, maximumWidth=120, visible=False)  # indeterminate
-        self.status = QLabel("")
-        self.more = self._button("Load more", self.load_more)
-        self.more.setEnabled(False)
+        self.busy = QProgressBar(minimum=0, maximum=0, maximumWidth=80, visible=False)  # indeterminate
+        self.status = ElidedLabel("")
+        self.export = QPushButton(icon("export"), "Export…",
+                                  toolTip="Export the selected incidents (all listed ones when none is)")
+        self.more = QPushButton("Load more", toolTip=f"Read the next {PAGE} (older) incidents", enabled=False)
         self.last_export: Path | None = None
         self.export_run: ExportRun | None = None
         self.reader = IncidentReader(link, self.model, self)
@@ -77,59 +72,56 @@ class ReviewPanel(QWidget):
         self.reader.said.connect(self._say)
         self._clip: Job | None = None  # reading the chosen incident's object
         self._export_when_read: tuple[Path | None] | None = None  # an export asked before the list was read
+        self._connect()
         self._build()
 
-    def _build(self) -> None:
-        filters = QHBoxLayout()
-        for label, widget in (("From", self.since), ("to", self.until), ("Camera", self.camera), ("Rule", self.rule),
-                              ("Label", self.label), ("Severity", self.severity), ("State", self.state)):
-            filters.addWidget(QLabel(label))
-            filters.addWidget(widget)
-            if isinstance(widget, QComboBox):  # a long rule name must not push the row past a laptop's width
-                widget.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-                widget.setMinimumContentsLength(8)
-        search = QHBoxLayout()
-        search.addWidget(self._button("Apply filters", self.refresh))
-        search.addWidget(self.text)
-        text_button = self._button("Search", self.search_text)
-        search.addWidget(text_button)
+    def _connect(self) -> None:
+        bar = self.filters
+        for button, slot in ((bar.apply, self.refresh), (bar.search, self.search_text),
+                             (bar.similar, self.find_similar), (bar.cancel, self.cancel_search),
+                             (self.export, self.export_selection), (self.more, self.load_more)):
+            button.clicked.connect(lambda _=False, slot=slot: slot())
         if not self.link.text_search():
-            text_button.setEnabled(False)
-            text_button.setToolTip("CLIP is unavailable here; Find similar works without it")
-        for text, slot in (("Find similar", self.find_similar), ("Cancel search", self.cancel_search),
-                           ("Export…", self.export_selection)):
-            search.addWidget(self._button(text, slot))
-        list_side = QWidget()
-        column = QVBoxLayout(list_side)
-        column.setContentsMargins(0, 0, 0, 0)
-        column.addWidget(self.table, 1)
-        column.addWidget(self.triage)
-        splitter = QSplitter(Qt.Orientation.Horizontal)
-        splitter.addWidget(list_side)
-        splitter.addWidget(self.player)
-        splitter.setSizes([1000, 350])  # the table's columns first; the clip beside them
-        footer = QHBoxLayout()
-        footer.addWidget(self.busy)
-        footer.addWidget(self.status, 1)
-        footer.addWidget(self.more)
-        layout = QVBoxLayout(self)
-        layout.addWidget(self.timeline)
-        layout.addLayout(filters)
-        layout.addLayout(search)
-        layout.addWidget(splitter, 1)
-        layout.addLayout(footer)
+            bar.search.setEnabled(False)
+            bar.search.setToolTip("CLIP is unavailable here; Find similar works without it")
 
-    @staticmethod
-    def _button(text: str, slot) -> QPushButton:
-        button = QPushButton(text)
-        button.clicked.connect(lambda: slot())
-        return button
+    def _build(self) -> None:
+        splitter = QSplitter(Qt.Orientation.Horizontal, childrenCollapsible=False)
+        splitter.addWidget(self.table)
+        splitter.addWidget(self.player)
+        self.table.setMinimumWidth(TABLE_MIN_W)
+        self.player.setMinimumWidth(max(PLAYER_MIN_W, self.player.minimumWidth()))
+        for i, share in enumerate(SPLIT):  # the table's columns first; the clip beside them, never a sliver
+            splitter.setStretchFactor(i, share)
+        bottom = QHBoxLayout()
+        bottom.addWidget(self.triage)
+        bottom.addWidget(self.export)  # it too acts on the selection
+        bottom.addSpacing(6)
+        bottom.addWidget(self.busy)
+        bottom.addWidget(self.status, 1)
+        bottom.addWidget(self.more)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
+        layout.setSpacing(6)
+        layout.addWidget(self.timeline)
+        layout.addWidget(self.filters)
+        layout.addWidget(splitter, 1)
+        layout.addLayout(bottom)
+        self.splitter, self._split = splitter, False
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        """A shorter chart on a short screen (the table's rows are what the operator reads); the first split."""
+        super().resizeEvent(event)
+        roomy = event.size().height() >= ROOMY_HEIGHT
+        self.timeline.setFixedHeight(TIMELINE_TALL if roomy else TIMELINE_SHORT)
+        total = self.splitter.width() - self.splitter.handleWidth()
+        if not self._split and total > 0:  # once: then the operator's drag, and growth by SPLIT, decide
+            self._split = True
+            self.splitter.setSizes([total * SPLIT[0] // sum(SPLIT), total * SPLIT[1] // sum(SPLIT)])
 
     def current_filter(self) -> EventFilter:
         """The filters as the store's EventFilter."""
-        pick = lambda box: [] if box.currentText() == ANY else [box.currentText()]  # noqa: E731
-        return EventFilter(self.since.dateTime().toSecsSinceEpoch(), self.until.dateTime().toSecsSinceEpoch(),
-                           pick(self.camera), pick(self.rule), pick(self.label), pick(self.severity), pick(self.state))
+        return self.filters.current_filter()
 
     def loading(self) -> bool:
         """Whether a refresh or a page is still being read."""
@@ -154,33 +146,22 @@ class ReviewPanel(QWidget):
             self.refresh()
 
     def _counted(self, config, counts: dict) -> None:
-        self._fill_filters(config)
-        self.timeline.set_counts(counts)
+        self.filters.fill(config)
+        flt = self.reader.filter  # the filter these counts are for: the chart shows its whole range
+        self.timeline.set_counts(counts, flt.since, flt.until)
 
     def _show_progress(self) -> None:
         reader, shown = self.reader, self.model.rowCount()
         self.busy.setVisible(reader.loading())
         self.more.setEnabled(reader.cursor is not None and "page" not in reader.reading)
         if "page" in reader.reading:
-            self.status.setText(f"{shown} incidents shown, loading…" if shown else "loading…")
+            self._say(f"{shown} incidents shown, loading…" if shown else "loading…")
             return
         more = f": more match, Load more reads the next {PAGE}" if reader.cursor else " (all that match)"
-        self.status.setText(f"{shown} incidents shown{more}" + (", counting…" if reader.loading() else ""))
+        self._say(f"{shown} incidents shown{more}" + (", counting…" if reader.loading() else ""))
         if self._export_when_read is not None:
             (dest,), self._export_when_read = self._export_when_read, None
             self.export_selection(dest)
-
-    def _fill_filters(self, config) -> None:
-        """Cameras and rules as configured now, keeping the current choice (even if it is gone: it is the filter)."""
-        for box, names in ((self.camera, [c.id for c in config.cameras]), (self.rule, [r.name for r in config.rules])):
-            current = box.currentText() or ANY
-            items = [ANY, *names] + ([current] if current not in (ANY, *names) else [])
-            if items != [box.itemText(i) for i in range(box.count())]:
-                box.blockSignals(True)
-                box.clear()
-                box.addItems(items)
-                box.setCurrentText(current)
-                box.blockSignals(False)
 
     # -- selection, triage, search, export ------------------------------------------------------
 
@@ -196,7 +177,7 @@ class ReviewPanel(QWidget):
         """Incidents whose objects look like the selected incident's, with the same filters."""
         row = self.table.currentIndex().row()
         if row < 0:
-            self.status.setText("select an incident to find similar ones")
+            self._say("select an incident to find similar ones")
             return
         event_id = self.model.record(row).event_id
         self.reader.search(lambda flt: self.link.search(flt, like_event=event_id), self.current_filter(),
@@ -219,10 +200,10 @@ class ReviewPanel(QWidget):
         records = [self.model.record(row) for row in rows or range(self.model.rowCount())]
         if not records and "page" in self.reader.reading:  # File → Export opened the tab, which refreshes
             self._export_when_read = (dest,)
-            self.status.setText("reading the incidents to export…")
+            self._say("reading the incidents to export…")
             return None
         if not records:
-            self.status.setText("no incidents listed: nothing to export")
+            self._say("no incidents listed: nothing to export")
             return None
         if not confirm_export(self, records, bool(rows), self.reader.cursor is not None):
             return None
@@ -239,6 +220,7 @@ class ReviewPanel(QWidget):
 
     def _say(self, text: str) -> None:
         self.status.setText(text)
+        self.status.setToolTip(text)  # the label elides a long message: all of it here
 
     def _show_clip(self, current: QModelIndex, _previous=None) -> None:
         """Play the incident's clip with its object's boxes, read on a worker."""
@@ -265,7 +247,6 @@ class ReviewPanel(QWidget):
                          f"{record.label} #{record.track_id}")
 
     def _pick_hour(self, hour: float) -> None:
-        self.since.setDateTime(QDateTime.fromSecsSinceEpoch(int(hour)))
-        self.until.setDateTime(QDateTime.fromSecsSinceEpoch(int(hour) + 3600))
+        self.filters.show_hour(int(hour))
         self.refresh()
 

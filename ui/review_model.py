@@ -11,7 +11,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import replace
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QSize, Qt, QTimer
+from PySide6.QtCore import QAbstractTableModel, QEvent, QModelIndex, QObject, QSize, Qt, QTimer
 from PySide6.QtGui import QBrush, QColor, QIcon, QImage, QPixmap
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView
 
@@ -22,10 +22,16 @@ from ui.worker import Job
 logger = logging.getLogger(__name__)
 
 COLUMNS = ("Time", "Camera", "Rule", "Label", "Severity", "State", "Verdict", "Lock", "Note", "Score")
-COLUMN_WIDTHS = (190, 70, 100, 60, 75, 95, 80, 60, 140, 50)  # fits 1366 px beside the player; Note stretches
+# What each column is sized to show (the header's title, if wider, wins); Rule takes what is left over.
+COLUMN_SAMPLES = {"Camera": "walkway2", "Label": "person", "Severity": "● critical",
+                  "State": "acknowledged", "Verdict": "false alarm", "Lock": "locked", "Note": "seen by the guard",
+                  "Score": "0.00"}
+TIME_SAMPLE = 1_798_498_680  # late on 28 December: two-digit day, month and hour in any locale's format
+CELL_PADDING = 16
+RULE_MIN_W = 120  # below this the table scrolls sideways, inside itself
 SEVERITY_COLOURS = {name: severity.outline for name, severity in SEVERITIES.items()}  # readable on dark
 VERDICTS = {"false_alarm": "false alarm", "correct": "correct"}
-THUMBNAIL = QSize(64, 48)
+THUMBNAIL = QSize(44, 32)  # a row of 36 px: eight rows fit a 768 px screen
 RECORD_ROLE = Qt.ItemDataRole.UserRole  # the row's EventRecord, whatever the column
 
 Row = tuple[EventRecord, OperatorState | None]  # None: not known (a search hit carries no operator state)
@@ -150,19 +156,43 @@ class IncidentModel(QAbstractTableModel):
 
 def incident_table(model: IncidentModel) -> QTableView:
     """The table over the model: whole rows selected, fixed row heights (never measured: 20 000 rows cost nothing)."""
-    table = QTableView(selectionBehavior=QAbstractItemView.SelectionBehavior.SelectRows,
-                       selectionMode=QAbstractItemView.SelectionMode.ExtendedSelection, iconSize=THUMBNAIL,
-                       textElideMode=Qt.TextElideMode.ElideRight, wordWrap=False, alternatingRowColors=True)
+    table = IncidentTable(selectionBehavior=QAbstractItemView.SelectionBehavior.SelectRows,
+                          selectionMode=QAbstractItemView.SelectionMode.ExtendedSelection, iconSize=THUMBNAIL,
+                          textElideMode=Qt.TextElideMode.ElideRight, wordWrap=False, alternatingRowColors=True)
     table.setModel(model)
     rows = table.verticalHeader()
     rows.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
     rows.setDefaultSectionSize(THUMBNAIL.height() + 4)
     rows.hide()
     columns = table.horizontalHeader()
-    for i, width in enumerate(COLUMN_WIDTHS):
-        columns.resizeSection(i, width)
-    columns.setSectionResizeMode(COLUMNS.index("Note"), QHeaderView.ResizeMode.Stretch)
+    columns.setHighlightSections(False)
+    cells, titles = table.fontMetrics(), columns.fontMetrics()
+    for i, column in enumerate(COLUMNS):
+        sample = local_date_time(TIME_SAMPLE) if column == "Time" else COLUMN_SAMPLES.get(column, "")
+        width = max(cells.horizontalAdvance(sample), titles.horizontalAdvance(column) + 8) + CELL_PADDING
+        columns.resizeSection(i, width + (THUMBNAIL.width() + 6 if column == "Time" else 0))
+    columns.sectionResized.connect(table.fit_rule)
     return table
+
+
+class IncidentTable(QTableView):
+    """The incident table; its Rule column takes the width the others leave, down to ``RULE_MIN_W``."""
+
+    RULE = COLUMNS.index("Rule")
+
+    def fit_rule(self, section: int = -1, *_sizes) -> None:
+        """Widen or narrow Rule to the viewport (after the viewport or another column changed size)."""
+        if section == self.RULE:
+            return  # the operator dragged Rule itself, or this call's own resize
+        header = self.horizontalHeader()
+        others = sum(header.sectionSize(i) for i in range(header.count()) if i != self.RULE)
+        header.resizeSection(self.RULE, max(RULE_MIN_W, self.viewport().width() - others))
+
+    def viewportEvent(self, event) -> bool:  # noqa: N802 (Qt's name)
+        """Refit Rule when the viewport changes width (the panel resized, a scroll bar came or went)."""
+        if event.type() == QEvent.Type.Resize:
+            self.fit_rule()
+        return super().viewportEvent(event)
 
 
 def _text(column: str, record: EventRecord, state: OperatorState | None) -> str:

@@ -45,7 +45,6 @@ class TriageBar(QWidget):
             button = QPushButton(text)
             button.clicked.connect(lambda _=False, w=what: self.act(w))
             layout.addWidget(button)
-        layout.addStretch(1)
 
     def act(self, what: str, note: str | None = None) -> Job | None:
         """Mark the selection with one of ``TRIAGE`` or a note (asked for unless given)."""
