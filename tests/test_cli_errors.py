@@ -71,6 +71,9 @@ CASES = {
     "config init": [(["config", "init", "{tmp}/afile/config.yaml"], "afile")],
     "config schema": [(["config", "schema", "--bogus-flag"], "--bogus-flag")],
     "config paths": [(["config", "paths", "--bogus-flag"], "--bogus-flag")],
+    "eval track": [(["eval", "track", "{tmp}/missing.mp4", "--gt", "{tmp}/afile"], "missing.mp4"),
+                   (["eval", "track", "{tmp}/clip.avi", "--gt", "{tmp}/afile"], "afile"),
+                   (["eval", "track", "{tmp}/clip.avi", "--gt", "{tmp}/afile", "--fps", "fast"], "fast")],
 }
 
 

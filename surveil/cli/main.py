@@ -12,6 +12,7 @@ from surveil.cli import (
     bench_cmd,
     config_cmd,
     demo_cmd,
+    eval_cmd,
     export_cmd,
     index_cmd,
     mark_cmd,
@@ -31,7 +32,7 @@ logger = logging.getLogger(__name__)
 
 _COMMANDS = (
     run_cmd, index_cmd, probe_cmd, analyze_cmd, rules_cmd, store_cmd, mark_cmd, export_cmd, models_cmd, demo_cmd,
-    config_cmd, bench_cmd, retention_cmd,
+    config_cmd, bench_cmd, retention_cmd, eval_cmd,
 )
 
 

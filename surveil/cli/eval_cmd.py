@@ -1,0 +1,114 @@
+"""``surveil eval track VIDEO --gt GT.txt``: score the app's own tracking on MOTChallenge ground truth."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from surveil.config import MotionConfig, load_or_default
+from surveil.paths import app_paths
+
+LIVE_FPS = MotionConfig().max_detect_fps  # the rate a live camera detects at while something moves
+
+
+def register(sub) -> None:
+    """Add the ``eval`` subcommand."""
+    parser = sub.add_parser("eval", help="score the app's own pipeline on footage with ground truth")
+    which = parser.add_subparsers(dest="eval", metavar="WHAT", required=True)
+    track = which.add_parser(
+        "track", help="MOTA, IDF1 and ID switches of person tracking against MOTChallenge ground truth",
+        description="Run the motion gate, YOLO detection and tracking over VIDEO as a live camera would, and "
+        "score the person tracks against MOTChallenge ground truth, on the frames the tracker saw only.",
+    )
+    track.add_argument("video", type=Path, help="the video file")
+    track.add_argument("--gt", type=Path, required=True, metavar="GT.txt",
+                       help="MOTChallenge ground truth (frame, id, box, flag...)")
+    track.add_argument("--fps", type=_rate, default=LIVE_FPS, metavar="N|full",
+                       help=f"detections per second, as live (default {LIVE_FPS:g}), or 'full': every frame")
+    track.add_argument("--config", type=Path, help="config file for the detector (default: the one in the "
+                       "config folder)")
+    track.add_argument("--weights", help="detector weights or OpenVINO folder (default: the config's)")
+    track.add_argument("--json", action="store_true", help="one JSON object instead of a table")
+    track.add_argument("--no-progress", action="store_true", help="no progress bar")
+    track.set_defaults(run=_track)
+
+
+def _rate(text: str) -> float | None:
+    """An argparse type: 'full' (None, every frame) or detections per second the gate allows."""
+    if text == "full":
+        return None
+    try:
+        return MotionConfig(max_detect_fps=float(text)).max_detect_fps
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not 'full' or a rate above 0 and at most 60") from None
+
+
+def _track(args) -> int:
+    """Check the inputs, load the detector, run and print; one line on stderr for anything wrong."""
+    from surveil.eval.ground_truth import GroundTruthError
+
+    paths = app_paths()
+    config, _ = load_or_default(args.config, paths.config_file)
+    detector_config = config.models.detector
+    if args.weights:
+        detector_config = detector_config.model_copy(update={"weights": args.weights})
+    try:
+        truth = _inputs(args)
+        detector = _detector(detector_config, paths.model_cache_dir)
+        result = _evaluate(args, truth, detector)
+    except (GroundTruthError, _Refused) as exc:
+        print(f"surveil eval track: {exc}", file=sys.stderr)
+        return 1
+    print(json.dumps(result.to_dict()) if args.json else result.text())
+    return 0
+
+
+class _Refused(Exception):
+    """An input or model that cannot be used; the message is the line to print."""
+
+
+def _inputs(args):
+    """The ground truth, once the video opens and has as many frames as it covers (seconds before the model)."""
+    from surveil.capture.probe import probe
+    from surveil.eval.ground_truth import check_frame_count, load_ground_truth
+
+    if not args.video.is_file():
+        raise _Refused(f"{args.video}: no such file")
+    found = probe(str(args.video))
+    if not found.opened:
+        raise _Refused(f"{args.video}: {found.error}")
+    truth = load_ground_truth(args.gt)
+    if found.frame_count:  # what the container declares; checked again against the frames decoded
+        check_frame_count(truth, args.video, found.frame_count)
+    return truth
+
+
+def _detector(config, cache_dir: Path):
+    from surveil.vision.detector import DetectorError, YoloDetector
+
+    if config.classes and "person" not in config.classes:
+        raise _Refused(f"the detector keeps only {config.classes}; tracking is scored on persons")
+    try:
+        detector = YoloDetector(config, cache_dir)
+    except DetectorError as exc:
+        raise _Refused(str(exc)) from None
+    detector.warmup()  # as the engine does before it reports ready: the first frame's timing is not the model's
+    return detector
+
+
+def _evaluate(args, truth, detector):
+    from tqdm import tqdm
+
+    from surveil.capture.opener import SourceOpenError
+    from surveil.eval.harness import evaluate_tracking
+
+    if "person" not in detector.names.values():
+        raise _Refused(f"{detector.path.name} does not detect persons; tracking is scored on persons")
+    with tqdm(desc=args.video.name, unit="frame", disable=args.no_progress or not sys.stderr.isatty(),
+              file=sys.stderr) as bar:
+        try:
+            return evaluate_tracking(args.video, truth, detector, args.fps, detector.path.name, bar)
+        except SourceOpenError as exc:
+            raise _Refused(f"{args.video}: {exc.reason}") from None

@@ -1,0 +1,1 @@
+"""Evaluation harnesses: how well the app's own pipeline does on footage with ground truth."""
