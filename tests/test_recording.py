@@ -218,7 +218,9 @@ def test_retention_keeps_a_running_engine_under_its_cap_and_spares_locked_eviden
     cfg.cameras = [cfg.cameras[0].model_copy(update={"id": f"cam{i}", "source": str(media / clip)})
                    for i, clip in enumerate(["lobby_cctv_640x360.mp4", "highway_traffic_640x360.mp4"] * 2)]
     cfg.rules[0].cooldown_s = 30  # an alert per camera every 30 s: clips stay a share of what is recorded
-    cap = 8_000_000  # the four cameras record about 230 KB/s: some 25 MB in the 110 s below, three times the cap
+    # The four cameras record about 230 KB/s: the cap's purge trigger (85 %) is reached in about 30 s, and
+    # then each pass (every 10 s, the shortest allowed) finds 2 MB more; some 17 MB in all, twice the cap.
+    cap = 8_000_000
     cfg.storage.max_size_gb, cfg.storage.retention_every_s = cap / 1e9, 10
     notices, samples = [], []
     engine = Engine(cfg, app_paths(), detector=BlinkingPerson(), clip_reason="test")
@@ -228,7 +230,7 @@ def test_retention_keeps_a_running_engine_under_its_cap_and_spares_locked_eviden
         wait_for(lambda: any(n.kind == "alert_ended" for n in notices), 30, "a first finished event")
         first = next(n for n in notices if n.kind == "alert_started").record
         engine.store.set_state(first.event_id, locked=True)
-        end = time.monotonic() + 110
+        end = time.monotonic() + 65
         while time.monotonic() < end:
             samples.append(_used(tmp_path))
             time.sleep(0.5)
