@@ -16,7 +16,7 @@ from test_gui_link import FakeLink  # noqa: E402
 
 from surveil.engine.snapshot import CameraView, Snapshot  # noqa: E402
 from surveil.service.link import LiveFrame  # noqa: E402
-from ui.camera_tile import BOX, CameraTile, place_labels  # noqa: E402
+from ui.camera_tile import BOX, HOLD_S, CameraTile, place_labels  # noqa: E402
 from ui.camera_wall import CameraList, CameraWall, grid_for  # noqa: E402
 from ui.main_window import MainWindow  # noqa: E402
 from ui.theme import SEVERITIES  # noqa: E402
@@ -125,6 +125,91 @@ def test_the_firing_object_is_outlined_in_its_severity_colour(qtbot, severity):
     banner = tile.banner_rect()
     assert _pixel(image, 320, int(banner.top()) + 1) == SEVERITIES[severity].banner
     assert (banner.height() > 30) == (severity == "critical")
+
+
+class Clock:
+    """The tile's clock, moved by hand."""
+
+    def __init__(self):
+        self.now = 100.0
+
+    def __call__(self):
+        return self.now
+
+
+def _clocked_tile(qtbot) -> tuple[CameraTile, Clock]:
+    tile, clock = _tile(qtbot, [], ()), Clock()
+    tile.clock = clock
+    return tile, clock
+
+
+def _show(tile, clock, t, tracks, detected=True):
+    """A frame at ``t`` s carrying ``tracks`` ({track id: (x1, y1, x2, y2)}), as the link sends it."""
+    clock.now = 100.0 + t
+    boxes = np.asarray(list(tracks.values()), np.float32).reshape(-1, 4)
+    tile.show_frame(LiveFrame("cam", np.zeros((360, 640, 3), np.uint8), boxes, ("person",) * len(tracks),
+                              tuple(tracks), detected))
+
+
+def _shown(tile):
+    return {b.track_id: ([round(v, 1) for v in b.box], b.held) for b in tile.shown_boxes()}
+
+
+def _box_pixels(image: QImage, x: int, y1: int, y2: int) -> int:
+    return sum(_pixel(image, x, y) == BOX.name() for y in range(y1, y2))
+
+
+def test_a_track_the_detector_run_left_out_keeps_its_box_for_a_moment_then_loses_it(qtbot):
+    # Four cameras on a CPU: a detector run every 0.4 s per camera. Track 2 walks right at 50 px/s; the
+    # third run misses it. The tile used to draw only the latest run's boxes: track 2 vanished at once.
+    tile, clock = _clocked_tile(qtbot)
+    _show(tile, clock, 0.0, {1: (400, 100, 440, 200), 2: (100, 100, 140, 200)})
+    _show(tile, clock, 0.4, {1: (400, 100, 440, 200), 2: (120, 100, 160, 200)})
+    _show(tile, clock, 0.8, {1: (400, 100, 440, 200)})
+    assert _shown(tile) == {1: ([400, 100, 440, 200], False), 2: ([140, 100, 180, 200], True)}
+    assert [text for _, _, text in tile.label_rects(QRectF(0, 0, 640, 360), [])] == ["person #1", "person #2"]
+    image = tile.grab().toImage()
+    assert _box_pixels(image, 140, 100, 200) > 20, "the held box is drawn (dashed) where track 2 should be"
+    assert tile._expiry.isActive(), "it goes on time even if no frame comes"
+    clock.now = 100.0 + 0.4 + HOLD_S + 0.05  # a second after a frame last carried it
+    assert 2 not in _shown(tile)
+    _show(tile, clock, 1.5, {1: (400, 100, 440, 200)})
+    assert _shown(tile) == {1: ([400, 100, 440, 200], False)}
+    assert _box_pixels(tile.grab().toImage(), 160, 100, 200) == 0
+
+
+def test_boxes_follow_their_track_between_detector_runs(qtbot):
+    tile, clock = _clocked_tile(qtbot)
+    _show(tile, clock, 0.0, {7: (100, 100, 140, 200)})
+    assert _shown(tile) == {7: ([100, 100, 140, 200], False)}  # one sighting: no velocity yet, no move
+    _show(tile, clock, 0.5, {7: (120, 110, 160, 210)})  # 40 px/s right, 20 px/s down
+    _show(tile, clock, 0.75, {7: (120, 110, 160, 210)}, detected=False)  # between runs: the same box again
+    assert _shown(tile) == {7: ([130, 115, 170, 215], False)}
+    clock.now = 100.0 + 30  # no new run for long (the gate saw nothing move): moved for a second at most
+    assert _shown(tile) == {7: ([160, 130, 200, 230], False)}
+    _show(tile, clock, 40.0, {8: (100, 110, 140, 210)})
+    _show(tile, clock, 40.1, {8: (250, 110, 290, 210)})  # a sprinter, or a bad match: 1500 px/s
+    clock.now = 100.0 + 40.5
+    assert _shown(tile)[8] == ([400, 110, 440, 210], False), "never further than 1.5 of its heights"
+
+
+def test_a_held_box_gives_way_when_its_object_is_found_again_under_a_new_id(qtbot):
+    tile, clock = _clocked_tile(qtbot)
+    _show(tile, clock, 0.0, {5: (100, 100, 140, 200)})
+    _show(tile, clock, 0.4, {5: (120, 100, 160, 200)})
+    _show(tile, clock, 0.8, {9: (142, 100, 182, 200), 6: (400, 100, 440, 200)})  # the tracker lost 5, made it 9
+    assert _shown(tile) == {9: ([142, 100, 182, 200], False), 6: ([400, 100, 440, 200], False)}
+    _show(tile, clock, 0.9, {})  # a run that reports nothing: 9 and 6 held, 5 still hidden under 9
+    assert sorted(_shown(tile)) == [6, 9] and all(held for _, held in _shown(tile).values())
+
+
+def test_a_new_picture_size_forgets_the_boxes(qtbot):
+    tile, clock = _clocked_tile(qtbot)
+    _show(tile, clock, 0.0, {5: (100, 100, 140, 200)})
+    clock.now += 0.1
+    tile.show_frame(LiveFrame("cam", np.zeros((720, 1280, 3), np.uint8), np.zeros((0, 4), np.float32), (), (),
+                              True))
+    assert tile.shown_boxes() == []
 
 
 def test_the_reason_has_its_own_line_and_the_countdown_says_retrying_when_due(qtbot):

@@ -71,7 +71,7 @@ def test_index_stores_a_clips_tracked_objects_events_and_recording_at_its_own_ti
                       done.stdout)
     assert found, done.stdout
     objects, events, segments = map(int, found.groups())
-    assert (objects, events, segments) == (27, 5, 2), "measured on this clip"
+    assert (objects, events, segments) == (26, 5, 2), "measured on this clip"
     start = dt.datetime(2026, 1, 2, 10, tzinfo=dt.UTC).timestamp()
     with EventStore(tmp_path / "store", read_only=True) as store:
         recorded = list(store.segments("lobby"))
