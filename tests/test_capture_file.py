@@ -149,3 +149,28 @@ def test_stopping_sources_leaks_no_file_handles(tmp_path):
         for s in reversed(sources):
             assert s.stop() is True
     assert open_fds() <= baseline
+
+
+def test_h264_in_avi_is_stamped_in_the_order_frames_are_shown(tmp_path):
+    from pathlib import Path
+
+    # The demo clip: H.264 with B-frames in AVI, whose decoded frames carry pts in decode order (1, 4, 3, 5, 2...).
+    demo = Path(__file__).resolve().parent.parent / "resources" / "pets2009_walkway_480x360.avi"
+    source = CameraSource(camera(str(demo), realtime=False, start_time="2026-01-02T03:04:05Z"))
+    frames = _read_to_the_end(source)
+    assert len(frames) > 100 and source.mailbox.drops == 0
+    gaps = [round(b.t_wall - a.t_wall, 3) for a, b in zip(frames, frames[1:], strict=False)]
+    assert set(gaps[3:]) == {0.1}, sorted(set(gaps))  # 10 fps, every frame after the first few exactly 0.1 s on
+    assert min(gaps) >= 0, "no frame is stamped before the one shown ahead of it"
+
+
+def test_frame_times_follow_pts_until_it_goes_back():
+    from fractions import Fraction
+
+    from surveil.capture.timeline import FrameTimes
+
+    mp4 = FrameTimes()  # pts in order (B-frames in MP4): dts is never used
+    assert [mp4.seconds(p, d, Fraction(1, 10)) for p, d in ((0, -2), (1, -1), (2, 0))] == [0.0, 0.1, 0.2]
+    avi = FrameTimes()
+    times = [avi.seconds(p, d, Fraction(1, 10)) for p, d in ((1, 2), (4, 3), (3, 4), (5, 5), (2, 6), (8, 7))]
+    assert avi.by_dts and times == [0.1, 0.4, 0.4, 0.5, 0.6, 0.7]

@@ -20,7 +20,7 @@ from surveil.capture.frame import Frame, FrameMailbox
 from surveil.capture.opener import SourceOpenError, StreamInfo, open_capture, stream_info
 from surveil.capture.status import SourceState, SourceStatus
 from surveil.capture.tap import CaptureTap
-from surveil.capture.timeline import Timeline
+from surveil.capture.timeline import FrameTimes, Timeline
 from surveil.metrics import RateMeter
 from surveil.sources import SourceKind, parse_source
 
@@ -206,6 +206,7 @@ class CameraSource:
         """Demux until the stream ends, drops or we are stopped."""
         self.info = src.info
         self._timeline = self._new_timeline()
+        self._frame_times = FrameTimes()
         remux = src.remuxable and self._tap is not None
         self._begin_stream(src.template if remux else None)
         jumps, pass_frames = 0, 0
@@ -235,8 +236,8 @@ class CameraSource:
         return _Outcome.DROPPED, f"stream stopped delivering frames after {pass_frames}"
 
     def _hand_over_av(self, decoded, time_base, pass_frames: int, backoff: Backoff, remux: bool) -> int:
-        # From pts and the stream's time base: frames flushed at the end carry no time base of their own.
-        ts = float(decoded.pts * time_base) if decoded.pts is not None else None
+        # From the stream's time base: frames flushed at the end carry no time base of their own.
+        ts = self._frame_times.seconds(decoded.pts, decoded.dts, time_base)
         t_mono, t_wall = self._timeline.stamp(ts)
         frame = Frame(bgr(decoded), self.camera_id, self.frames_read, t_mono, t_wall)
         if not remux and self._tap is not None:

@@ -53,3 +53,31 @@ class Timeline:
 
     def _anchor_now(self) -> tuple[float, float]:
         return time.monotonic(), time.time()
+
+
+class FrameTimes:
+    """A decoded frame's stream time, in the order frames are shown.
+
+    Frames leave the decoder in presentation order, but H.264 in AVI hands them the pts of packets
+    in decode order (1, 4, 3, 5, 2, 8...): a frame's time would go back by a few frames, and
+    speeds, dwell and the gate's clock with it. Once a pts goes back in a stream, its frames are
+    timed by their dts, which the decoder counts in order there.
+    """
+
+    def __init__(self):
+        self.by_dts = False
+        self._last_pts: int | None = None
+        self._dts: list[int] = []  # the last two dts: frames flushed at the end have none, and follow on
+
+    def seconds(self, pts: int | None, dts: int | None, time_base) -> float | None:
+        """Stream seconds of one decoded frame (None when it carries no time)."""
+        if not self.by_dts and None not in (pts, self._last_pts, dts) and pts < self._last_pts:
+            self.by_dts = True
+        if pts is not None:
+            self._last_pts = pts if self._last_pts is None else max(pts, self._last_pts)
+        if dts is None and self.by_dts and len(self._dts) == 2:
+            dts = 2 * self._dts[1] - self._dts[0]
+        if dts is not None:
+            self._dts = [*self._dts[-1:], dts]
+        chosen = dts if self.by_dts else pts
+        return None if chosen is None else float(chosen * time_base)
