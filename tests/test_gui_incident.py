@@ -6,6 +6,7 @@ segments of numbered frames (see test_playback), so each check reads which frame
 """
 
 import threading
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -13,7 +14,8 @@ import pytest
 pytest.importorskip("PySide6")
 
 from PySide6.QtCore import QPoint, QSettings, Qt  # noqa: E402
-from PySide6.QtWidgets import QPushButton  # noqa: E402
+from PySide6.QtGui import QColor  # noqa: E402
+from PySide6.QtWidgets import QMessageBox, QPushButton  # noqa: E402
 from store_factory import event  # noqa: E402
 from test_playback import BASE, PERIOD, StoreEngine, number_of, record_camera, shows, wall_of  # noqa: E402
 
@@ -24,8 +26,11 @@ from surveil.media.index import refs  # noqa: E402
 from surveil.service.link import LocalLink  # noqa: E402
 from surveil.store.records import ObjectRecord, object_id_for  # noqa: E402
 from surveil.store.store import EventStore, Put  # noqa: E402
+from ui import incident_reader  # noqa: E402
 from ui.incident_view import LEAD_S, IncidentView  # noqa: E402
 from ui.main_window import MainWindow  # noqa: E402
+from ui.recording_timeline import RecordingTimeline  # noqa: E402
+from ui.theme import SEVERITIES  # noqa: E402
 
 BOX = [40.0, 30.0, 80.0, 90.0]
 
@@ -116,6 +121,10 @@ def test_an_alert_opens_its_recording_where_it_happened_and_the_player_scrubs_st
         player.seek(wall_of(60))  # within the event: its tracked box is drawn
         qtbot.waitUntil(lambda: shows(player.shown, 60), timeout=5000)
         assert player.box == BOX and player.label == "person"
+        picture = player.grab().toImage()  # its label on a chip filled with the severity's colour, as on the tiles
+        assert player.chip is not None and player.chip_text() == "person #2"
+        inside = player.chip.topLeft().toPoint() + QPoint(1, 1)
+        assert picture.pixelColor(inside) == QColor(SEVERITIES["high"].banner)
         for text, frame in (("|▶", 61), ("◀|", 60), ("◀|", 59), ("+10 s", 159), ("−10 s", 59)):
             qtbot.mouseClick(_button(view, text), Qt.MouseButton.LeftButton)
             qtbot.waitUntil(lambda f=frame: shows(player.shown, f), timeout=5000)
@@ -136,6 +145,35 @@ def test_an_alert_opens_its_recording_where_it_happened_and_the_player_scrubs_st
         assert _button(view, "Unlock") and "✓" in alerts.item(0).text()
         window.close()
     qtbot.waitUntil(lambda: not [t for t in threading.enumerate() if t.name == "playback"], timeout=5000)
+
+
+def test_an_event_still_going_on_opens_before_it_once_indexed_and_its_scrub_bar_follows_the_recording(
+        qtbot, tmp_path, monkeypatch):
+    monkeypatch.setattr(incident_reader, "POLL_MS", 100)
+    recorded = record_camera(tmp_path / "recordings")  # frames 0-39 | 40-79 | 80-119 | gap | 150-189
+    person = ObjectRecord(object_id_for("cam", 9, BASE + 10.5), "cam", 9, "person", BASE + 10.5, BASE + 11,
+                          boxes=[[BASE + 10.5, *BOX]])
+    going = event(9, camera="cam", severity="critical", start=BASE + 10.5, object_id=person.object_id)  # no end
+    with EventStore(tmp_path / "store") as store:
+        store.put([Put(recorded[0]), Put(person), Put(going, _jpeg())])  # the indexer is at frame 39 so far
+        view = IncidentView(LocalLink(StoreEngine(store)), going.event_id)
+        qtbot.addWidget(view)
+        qtbot.waitUntil(lambda: view.player.shown is not None, timeout=5000)
+        assert shows(view.player.shown, 39), "all there is so far"
+        assert view.waiting_for == going.start - LEAD_S and "(not indexed yet)" in view.status.text()
+        assert "(still going on)" in view.summary.text()
+
+        store.put([Put(r) for r in recorded[1:]])  # the indexer catches up: the player goes where it opened
+        qtbot.waitUntil(lambda: shows(view.player.shown, round((going.start - LEAD_S - BASE) * 10)), timeout=5000)
+        assert view.waiting_for is None and view.strip.records[-1].end == recorded[-1].end
+        view.player.seek(wall_of(160))  # past the gap: in a segment that came in after the window opened
+        qtbot.waitUntil(lambda: shows(view.player.shown, 160), timeout=5000)
+
+        store.put([Put(replace(going, end=BASE + 50.0))])  # it ended: the scrub bar reaches a minute past its end
+        qtbot.waitUntil(lambda: not view._poll.isActive(), timeout=5000)
+        assert "(still going on)" not in view.summary.text()
+        assert view.strip.t1 == BASE + 50.0 + incident_reader.AROUND_S
+        view.close()
 
 
 def test_the_window_opens_an_incident_at_a_time_and_a_camera_at_any_time(qtbot, site, tmp_path):
@@ -199,3 +237,81 @@ def test_the_timeline_zooms_with_the_wheel_and_a_click_plays_that_camera_there(q
         qtbot.waitUntil(lambda: view.player.shown is not None and abs(view.player.shown.wall - target) <= PERIOD,
                         timeout=5000)
         window.close()
+
+
+def test_the_timeline_zooms_from_a_minute_to_three_days_and_moves_in_time(qtbot, site):
+    from PySide6.QtCore import QPointF
+    from PySide6.QtGui import QWheelEvent
+    from PySide6.QtWidgets import QApplication
+
+    from ui.recording_lanes import LaneName
+    from ui.recording_timeline import MAX_SPAN_S, MIN_SPAN_S
+
+    def wheel(widget, x: float, notches: int, modifiers=Qt.KeyboardModifier.NoModifier) -> None:
+        at = QPointF(x, widget.height() / 2)
+        QApplication.sendEvent(widget, QWheelEvent(at, widget.mapToGlobal(at), QPoint(), QPoint(0, 120 * notches),
+                                                   Qt.MouseButton.NoButton, modifiers, Qt.ScrollPhase.NoScrollPhase,
+                                                   False))
+
+    folder, _ = site
+    with EventStore(folder / "store") as store:
+        timeline = RecordingTimeline(LocalLink(StoreEngine(store)))
+        qtbot.addWidget(timeline)
+        timeline.resize(1000, 300)
+        timeline.show()
+        timeline.set_range(BASE - 100, BASE + 100)
+        qtbot.waitUntil(lambda: "cam" in timeline.strips and timeline.strips["cam"].width() > 200, timeout=5000)
+        strip, span = timeline.strips["cam"], lambda: timeline.t1 - timeline.t0
+        name = timeline.findChild(LaneName)
+        assert name.camera_id == "cam" and name.geometry().right() < strip.geometry().left(), "a column of its own"
+        assert timeline.lanes.axis.width() == strip.width(), "the axis over the strips"
+
+        x = strip.x_of(BASE + 10)
+        wheel(strip, x, 1)  # over a strip: zoom in, the time under the cursor staying under it
+        assert span() == pytest.approx(160) and strip.x_of(BASE + 10) == pytest.approx(x)
+        before = timeline.t0
+        wheel(strip, 10, -1, Qt.KeyboardModifier.ShiftModifier)  # Shift: later by a quarter of the span
+        assert timeline.t0 == pytest.approx(before + 40) and span() == pytest.approx(160)
+        wheel(name, 5, 3)  # over the name column the lanes scroll: no zoom
+        assert span() == pytest.approx(160)
+
+        for _ in range(5):
+            qtbot.mouseClick(_button(timeline, "+"), Qt.MouseButton.LeftButton)
+        assert span() == MIN_SPAN_S, "a minute at the most"
+        for _ in range(14):
+            qtbot.mouseClick(_button(timeline, "−"), Qt.MouseButton.LeftButton)
+        assert span() == MAX_SPAN_S and "(3 days)" in timeline.range_label.text()
+        qtbot.mouseClick(_button(timeline, "10 min"), Qt.MouseButton.LeftButton)
+        assert span() == pytest.approx(610)
+
+
+def test_a_range_export_shows_its_progress_and_cancels_while_the_recording_is_being_cut(
+        qtbot, site, tmp_path, monkeypatch):
+    folder, _ = site
+    monkeypatch.setattr(QMessageBox, "question", lambda *args: QMessageBox.StandardButton.Yes)
+    cutting, cut = threading.Event(), threading.Event()
+
+    class SlowCut(LocalLink):
+        def export(self, dest, event_ids, progress=None, ranges=None):
+            cutting.set()
+            cut.wait(10)  # checking and cutting a long range: nothing is reported meanwhile
+            progress(0, len(event_ids))  # its first report, where a cancel asked for meanwhile stops it
+            return super().export(dest, event_ids, progress, ranges)
+
+    with EventStore(folder / "store") as store:
+        timeline = RecordingTimeline(SlowCut(StoreEngine(store)))
+        qtbot.addWidget(timeline)
+        timeline.select("cam", BASE + 1, BASE + 9)
+        assert timeline.export_selection(tmp_path / "range.zip") is not None
+        run, dialog = timeline.export_run, timeline.export_run.dialog
+        assert cutting.wait(5) and dialog.isVisible()
+        assert dialog.maximum() == 0 and "cutting the recording of cam" in dialog.labelText(), "busy, saying why"
+        qtbot.waitUntil(lambda: "s so far" in dialog.labelText(), timeout=3000)
+        with qtbot.waitSignal(timeline.exported, timeout=10000) as done:
+            qtbot.mouseClick(run.cancel_button, Qt.MouseButton.LeftButton)
+            assert dialog.isVisible() and dialog.labelText().startswith("Cancelling"), "up until the work stops"
+            assert not run.cancel_button.isEnabled()
+            cut.set()
+        assert done.args == [None] and not dialog.isVisible()
+        assert timeline.status.text() == "export cancelled: nothing was written"
+        assert not (tmp_path / "range.zip").exists()

@@ -14,7 +14,7 @@ from surveil.config import SurveilConfig
 from surveil.engine.snapshot import Snapshot
 from surveil.engine.verdicts import record_verdict
 from surveil.media.index import gap_record, segment_record
-from surveil.media.playback import Playback, gaps_of
+from surveil.media.playback import PAST_THE_END, Playback, gaps_of
 from surveil.media.player import PlaybackThread
 from surveil.media.segments import SegmentWriter
 from surveil.service.link import LocalLink
@@ -147,6 +147,40 @@ def test_the_thread_plays_at_speed_and_steps(recorded):
     finally:
         player.stop()
     assert not player._thread.is_alive()
+
+
+def test_a_recording_that_goes_on_is_extended_in_place_and_a_time_past_its_end_says_so(recorded):
+    first_two = recorded[:2]  # frames 0-79 indexed so far
+    playback = Playback(first_two)
+    frame = playback.seek(wall_of(100))
+    assert shows(frame, 79) and frame.gap is not None and frame.gap.reason == PAST_THE_END
+    assert (frame.gap.start, frame.gap.end) == (frame.wall, wall_of(100))
+    assert shows(playback.seek(wall_of(79) + 0.5), 79) and playback.current.gap is None, "within HOLE_S: no gap"
+    assert playback.extend(first_two) == 0, "known segments are not added twice"
+    assert playback.extend(recorded) == 2, "frames 80-119 and 150-189"
+    assert shows(playback.next(), 80), "the frame shown stays; the next one is in the new segment"
+    assert shows(playback.seek(wall_of(100)), 100) and playback.current.gap is None
+    assert shows(playback.seek(BASE + 13.0), 150) and playback.current.gap.reason == "connection lost"
+    playback.close()
+
+
+def test_the_thread_plays_on_when_the_recording_it_played_to_the_end_goes_on(recorded):
+    updates = []
+    player = PlaybackThread(Playback(recorded[:1]), updates.append).start()  # frames 0-39
+    try:
+        player.seek(wall_of(30))
+        player.set_speed(4.0)
+        player.play()
+        deadline = time.monotonic() + 5
+        while not (updates and updates[-1].message == "end of the recording") and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert shows(updates[-1].frame, 39) and not updates[-1].playing
+        player.extend(recorded)
+        while not (updates[-1].frame.wall >= wall_of(50)) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert updates[-1].frame.wall >= wall_of(50) and updates[-1].playing, "it played on into the new segment"
+    finally:
+        player.stop()
 
 
 class StoreEngine:

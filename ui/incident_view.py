@@ -8,10 +8,10 @@ is read through the link off the GUI thread; frames are decoded on the player's 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+import time
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QComboBox,
@@ -20,71 +20,28 @@ from PySide6.QtWidgets import (
     QInputDialog,
     QLabel,
     QPushButton,
+    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
 
 from surveil.service.link import EngineLink
 from surveil.store.db import StoreError
-from surveil.store.query import EventFilter
-from surveil.store.records import EventRecord, ObjectRecord, OperatorState, SegmentRecord
-from ui.clip_player import RecordingPlayer, wall_text
-from ui.recording_timeline import TimeStrip
+from surveil.store.records import OperatorState
+from ui import incident_reader
+from ui.clip_player import wall_text
+from ui.incident_player import IncidentPlayer
+from ui.incident_reader import LEAD_S, Incident, read_again, read_incident, recorded_to, still_growing  # noqa: F401 (LEAD_S: for callers)
+from ui.recording_strip import TimeStrip
 from ui.review_export import ExportRun, choose_destination, confirm_export
 from ui.worker import Job
 
 logger = logging.getLogger(__name__)
 
-LEAD_S = 3.0  # the player opens this long before the event starts
-AROUND_S = 60.0  # the scrub bar shows this much before the event and after it ends
-OPEN_EVENT_S = 30.0  # an event still running is shown as if it lasted this long
 SPEEDS = (0.5, 1.0, 2.0, 4.0)
 MARKS = {"acknowledge": {"acknowledged": True}, "lock": {"locked": True}, "unlock": {"locked": False},
          "false_alarm": {"verdict": "false_alarm", "acknowledged": True},
          "correct": {"verdict": "correct", "acknowledged": True}}
-
-
-@dataclass(frozen=True)
-class Incident:
-    """What the view shows, read in one go."""
-
-    camera_id: str
-    t0: float
-    t1: float
-    at: float
-    event: EventRecord | None
-    state: OperatorState | None
-    obj: ObjectRecord | None
-    records: list[SegmentRecord]
-    events: list[EventRecord]
-
-
-def read_incident(link: EngineLink, event_id: str | None, camera_id: str | None, at: float | None) -> Incident:
-    """The event (if any), the camera's recording and events around it and where to start (a worker thread)."""
-    event = link.event(event_id) if event_id else None
-    if event_id and event is None:
-        raise ValueError(f"no event {event_id} in the store")
-    if event is not None:
-        camera_id = event.camera_id
-        t0, t1 = event.start - AROUND_S, (event.end or event.start + OPEN_EVENT_S) + AROUND_S
-        start = event.start - LEAD_S if at is None else at
-    else:
-        t0, t1, start = at - AROUND_S, at + AROUND_S, at
-    t0, t1 = min(t0, start - 10), max(t1, start + 10)
-    rows = link.events(EventFilter(since=t0 - AROUND_S, until=t1, cameras=[camera_id]), limit=500)[0]
-    events = [r for r, _ in rows if (r.end or r.start) >= t0]
-    state = next((s for r, s in rows if event is not None and r.event_id == event.event_id), None)
-    obj = link.object(event.object_id) if event is not None and event.object_id else None
-    records = link.recordings(camera_id, t0, t1)
-    if event is not None and not any(r.kind == "segment" for r in records) and event.clip_path and event.clip_start:
-        records = [clip_as_segment(event)]  # retention took the recording; the event's clip is kept longer
-    return Incident(camera_id, t0, t1, start, event, state, obj, records, events)
-
-
-def clip_as_segment(event: EventRecord) -> SegmentRecord:
-    """An event's clip played like a segment: its timestamps start at zero, at ``clip_start`` (see media/cut.py)."""
-    return SegmentRecord(f"clip:{event.event_id}", event.camera_id, "segment", event.clip_start,
-                         (event.end or event.start) + AROUND_S, event.clip_path)
 
 
 class IncidentView(QDialog):
@@ -103,12 +60,17 @@ class IncidentView(QDialog):
         self.export_run: ExportRun | None = None
         zone = link.config.zone()
         self.setWindowTitle(f"Incident {event_id}" if event_id else f"Recording of {camera_id}")
-        self.player = RecordingPlayer(zone)
+        self.player = IncidentPlayer(zone)
         self.player.updated.connect(self._on_update)
         self.strip = TimeStrip(zone=zone)
-        self.strip.clicked.connect(self.player.seek)
+        self.strip.clicked.connect(lambda wall: self._by_operator(self.player.seek, wall))
+        self.waiting_for: float | None = None  # a time asked for that the indexed recording has not reached yet
+        self._again: Job | None = None
+        self._poll = QTimer(self, interval=incident_reader.POLL_MS, timeout=self._read_again)
         self.summary, self.status = QLabel("loading…"), QLabel("")
         self.summary.setWordWrap(True)
+        # A long message is cut at the window's edge rather than widen the window past the screen.
+        self.status.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.buttons: dict[str, QPushButton] = {}
         self._build()
         # Kept here, not parented: a window closed while reading simply never hears the answer.
@@ -119,13 +81,15 @@ class IncidentView(QDialog):
 
     def _build(self) -> None:
         controls = QHBoxLayout()
-        for key, label, tip, act in (
-                ("back10", "−10 s", "Ten seconds back (Shift+Left)", lambda: self.player.skip(-10)),
-                ("prev", "◀|", "One frame back (Left)", lambda: self.player.step(-1)),
-                ("play", "Play", "Play or pause (Space)", self.toggle_play),
-                ("next", "|▶", "One frame forward (Right)", lambda: self.player.step(1)),
-                ("fwd10", "+10 s", "Ten seconds forward (Shift+Right)", lambda: self.player.skip(10))):
-            self.buttons[key] = self._button(label, act, controls, tip)
+        moves = {"back10": lambda: self._by_operator(self.player.skip, -10),
+                 "prev": lambda: self._by_operator(self.player.step, -1), "play": self.toggle_play,
+                 "next": lambda: self._by_operator(self.player.step, 1),
+                 "fwd10": lambda: self._by_operator(self.player.skip, 10)}
+        for key, label, tip in (("back10", "−10 s", "Ten seconds back (Shift+Left)"),
+                                ("prev", "◀|", "One frame back (Left)"), ("play", "Play", "Play or pause (Space)"),
+                                ("next", "|▶", "One frame forward (Right)"),
+                                ("fwd10", "+10 s", "Ten seconds forward (Shift+Right)")):
+            self.buttons[key] = self._button(label, moves[key], controls, tip)
         self.speed = QComboBox()
         self.speed.addItems([f"{s:g}×" for s in SPEEDS])
         self.speed.setCurrentIndex(SPEEDS.index(1.0))
@@ -141,10 +105,9 @@ class IncidentView(QDialog):
                                               "Export this incident's evidence to a zip")
         self.buttons["export"].setEnabled(False)
         triage.addWidget(self.status, 1)
-        for keys, act in (("Left", lambda: self.player.step(-1)), ("Right", lambda: self.player.step(1)),
-                          ("Shift+Left", lambda: self.player.skip(-10)), ("Shift+Right", lambda: self.player.skip(10)),
-                          ("Space", self.toggle_play)):
-            QShortcut(QKeySequence(keys), self, activated=act)
+        for keys, key in (("Left", "prev"), ("Right", "next"), ("Shift+Left", "back10"), ("Shift+Right", "fwd10"),
+                          ("Space", "play")):
+            QShortcut(QKeySequence(keys), self, activated=moves[key])
         layout = QVBoxLayout(self)
         layout.addWidget(self.summary)
         layout.addWidget(self.player, 1)
@@ -162,11 +125,16 @@ class IncidentView(QDialog):
 
     def show_at(self, wall: float) -> None:
         """Move the player to ``wall`` (a second opening of the same incident)."""
-        self.player.seek(wall)
+        self._by_operator(self.player.seek, wall)
 
     def toggle_play(self) -> None:
         """Play, or pause."""
-        self.player.play(not self.player.playing)
+        self._by_operator(self.player.play, not self.player.playing)
+
+    def _by_operator(self, act, *args) -> None:
+        """The operator moved the player: it no longer waits to go to where it opened."""
+        self.waiting_for = None
+        act(*args)
 
     def mark(self, what: str, text: str | None = None) -> bool:
         """Triage the event (acknowledge, false_alarm, correct, lock, unlock, note); whether it was saved."""
@@ -209,12 +177,24 @@ class IncidentView(QDialog):
     def _loaded(self, incident: Incident) -> None:
         self.incident = incident
         event, obj = incident.event, incident.obj
+        self.strip.marked = event.event_id if event else None
+        self.player.severity = event.severity if event else "medium"
+        self.player.track_id = event.track_id if event else None
+        recorded, growing = recorded_to(incident.records), still_growing(incident)
+        self.waiting_for = incident.at if growing and (recorded is None or recorded < incident.at) else None
+        self.player.open(incident.records, incident.at, obj.boxes if obj else [], event.label if event else "")
+        self._show(incident)
+        if event is not None:
+            for key in ("acknowledge", "false_alarm", "correct", "lock", "note", "export"):
+                self.buttons[key].setEnabled(True)
+        if growing:
+            self._poll.start()
+
+    def _show(self, incident: Incident) -> None:
+        """The scrub bar and the summary of what was read."""
         self.strip.set_range(incident.t0, incident.t1)
         self.strip.set_data(incident.records, incident.events)
-        self.strip.marked = event.event_id if event else None
-        label = event.label if event else ""
-        self.player.open(incident.records, incident.at, obj.boxes if obj else [], label)
-        zone = self.player.zone
+        event, zone = incident.event, self.player.zone
         if event is None:
             self.summary.setText(f"{incident.camera_id} at {wall_text(incident.at, zone)}")
             return
@@ -226,8 +206,36 @@ class IncidentView(QDialog):
                              f"[{event.severity}] — {wall_text(event.start, zone)}{end} — {said}"
                              + (f"<br>{'; '.join(state.notes)}" if state.notes else ""))
         self.buttons["lock"].setText("Unlock" if state.locked else "Lock")
-        for key in ("acknowledge", "false_alarm", "correct", "lock", "note", "export"):
-            self.buttons[key].setEnabled(True)
+
+    def _read_again(self) -> None:
+        """Read what was stored since (a worker thread), unless the last read is still going."""
+        if self.incident is None or (self._again is not None and self._again.thread.is_alive()):
+            return
+        incident, link = self.incident, self.link
+        self._again = Job(lambda _job: read_again(link, incident))  # not parented: see _reading
+        self._again.done.connect(self._grown)
+        self._again.failed.connect(lambda why: logger.warning("incident %s: %s", self.event_id, why))
+        self._again.start()
+
+    def _grown(self, incident: Incident) -> None:
+        """The recording (and the event) went on: the scrub bar, the player and the summary follow."""
+        known = {r.segment_id for r in self.incident.records} if self.incident else set()
+        self.incident = incident
+        self._show(incident)
+        if incident.obj is not None:
+            self.player.boxes = incident.obj.boxes  # the track went on too
+        if any(r.segment_id not in known for r in incident.records if r.kind == "segment"):
+            recorded = recorded_to(incident.records)
+            reached = self.waiting_for is not None and recorded is not None and recorded >= self.waiting_for
+            if not self.player.extend(incident.records):  # nothing was recorded when it opened
+                self.player.open(incident.records, self.waiting_for or incident.at, self.player.boxes,
+                                 self.player.label)
+            elif reached:
+                self.player.seek(self.waiting_for)
+            if reached:
+                self.waiting_for = None
+        if not still_growing(incident, time.time()):
+            self._poll.stop()
 
     def _failed(self, why: str) -> None:
         self.summary.setText(f"cannot show this incident: {why}")
@@ -237,16 +245,22 @@ class IncidentView(QDialog):
         if update.frame is not None:
             self.strip.set_position(update.frame.wall)
         gap = update.frame.gap if update.frame is not None else None
+        if self.waiting_for is not None:
+            self.status.setText(f"waiting for the recording of {wall_text(self.waiting_for, self.player.zone)[11:19]} "
+                                "(not indexed yet)")
+            return
         self.status.setText(update.message or (f"gap {wall_text(gap.start, self.player.zone)[11:19]}–"
                                                f"{wall_text(gap.end, self.player.zone)[11:19]}: {gap.reason}"
                                                if gap else ""))
 
     def closeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
-        """Stop decoding before the window goes."""
+        """Stop reading and decoding before the window goes."""
+        self._poll.stop()
         self.player.close_recording()
         super().closeEvent(event)
 
     def done(self, result: int) -> None:
-        """Escape closes the window too: stop decoding first."""
+        """Escape closes the window too: stop reading and decoding first."""
+        self._poll.stop()
         self.player.close_recording()
         super().done(result)

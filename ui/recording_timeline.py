@@ -1,198 +1,40 @@
-"""Time axes of recordings: what was recorded, the gaps, and the events by severity.
+"""The recordings timeline: every camera's recorded spans, gaps and events on one zoomable time axis.
 
-``TimeStrip`` is one camera over a time range (the incident view's scrub bar); clicking or dragging
-asks for that time, and shift-dragging (where it ``selects``) marks a range. ``RecordingTimeline``
-stacks one strip per camera, zooms with the mouse wheel (from minutes to days), reads what it shows
-through the link off the GUI thread, and exports a marked range through the Review tab's export flow.
+One lane per camera (its name at the left, its strip at the right) under a shared axis; the lanes
+scroll, the axis stays. The mouse wheel over the strips or the − / + buttons zoom from a minute to
+three days, Shift+wheel (or a sideways wheel) and ◀ / ▶ move in time. What is shown is read through
+the link off the GUI thread; a click plays that camera there, and a shift-drag marks a range that
+"Export range…" exports through the Review tab's export flow.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import time
-from dataclasses import replace
 from pathlib import Path
 
-from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QPainter, QPen
+from PySide6.QtCore import QEvent, QObject, QPoint, Qt, QTimer, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QMenu, QPushButton, QVBoxLayout, QWidget
 
-from surveil.media.playback import HOLE_S
 from surveil.service.link import EngineLink
 from surveil.store.query import EventFilter
-from surveil.store.records import EventRecord, SegmentRecord
-from ui.alerts_panel import SEVERITY_COLOURS
+from surveil.store.records import EventRecord
 from ui.clip_player import wall_text
+from ui.recording_lanes import Lanes
+from ui.recording_strip import TimeStrip, merged
 from ui.review_export import ExportRun, choose_destination, confirm_range
 from ui.worker import Job
 
 logger = logging.getLogger(__name__)
 
-RECORDED, GAP, BACKGROUND = QColor("#37474f"), QColor("#6d1b1b"), QColor("#1e1e1e")
-SELECTED = QColor(100, 181, 246, 70)
-MIN_SELECTION_S = 1.0  # a shift-click without a drag marks nothing
 MIN_SPAN_S, MAX_SPAN_S = 60.0, 3 * 86400.0  # zoom from a minute to three days
-_TICKS = (1, 5, 10, 30, 60, 300, 600, 1800, 3600, 3 * 3600, 6 * 3600, 12 * 3600, 86400, 2 * 86400, 7 * 86400)
-
-
-class TimeStrip(QWidget):
-    """One camera's recording over ``[t0, t1]``; ``clicked(wall)`` when pressed (or dragged on, if it ``scrubs``).
-
-    Where it ``selects``, a shift-drag marks ``selection`` and emits ``selected(start, end)`` on release.
-    """
-
-    clicked = Signal(float)
-    selected = Signal(float, float)
-
-    def __init__(self, parent: QWidget | None = None, zone: dt.tzinfo | None = None, scrubs: bool = True,
-                 selects: bool = False):
-        super().__init__(parent)
-        self.zone, self.scrubs, self.selects = zone, scrubs, selects
-        self.selection: tuple[float, float] | None = None
-        self._anchor: float | None = None  # where a shift-drag began
-        self.t0, self.t1 = 0.0, 1.0
-        self.records: list[SegmentRecord] = []
-        self.events: list[EventRecord] = []
-        self.marked: str | None = None  # the event drawn outlined
-        self.position: float | None = None
-        self.title = ""
-        self.setMinimumHeight(44)
-        self.setMouseTracking(False)
-
-    def set_range(self, t0: float, t1: float) -> None:
-        """The times at the left and right edges."""
-        self.t0, self.t1 = t0, max(t1, t0 + 1.0)
-        self.update()
-
-    def set_data(self, records: list[SegmentRecord], events: list[EventRecord]) -> None:
-        """Segments and gaps, and the events to mark."""
-        self.records, self.events = merged(records), events
-        self.update()
-
-    def set_position(self, wall: float | None) -> None:
-        """Where the player is."""
-        self.position = wall
-        self.update()
-
-    def x_of(self, wall: float) -> float:
-        """The x pixel of a time."""
-        return (wall - self.t0) / (self.t1 - self.t0) * self.width()
-
-    def time_at(self, x: float) -> float:
-        """The time under an x pixel (clamped to the range)."""
-        return self.t0 + min(max(x / max(self.width(), 1), 0.0), 1.0) * (self.t1 - self.t0)
-
-    def event_at(self, x: float) -> EventRecord | None:
-        """The event drawn under an x pixel (a few pixels either side count), if any."""
-        for event in self.events:
-            left, right = self._span(event.start, event.end or event.start)
-            if left - 3 <= x <= right + 3:
-                return event
-        return None
-
-    def set_selection(self, selection: tuple[float, float] | None) -> None:
-        """Mark ``(start, end)``, or nothing."""
-        self.selection = selection
-        self.update()
-
-    def mousePressEvent(self, event) -> None:  # noqa: N802 (Qt's name)
-        """Seek to the time under the cursor; with Shift (where it selects), begin a range."""
-        if event.button() != Qt.MouseButton.LeftButton:
-            return
-        at = self.time_at(event.position().x())
-        if self.selects and event.modifiers() & Qt.KeyboardModifier.ShiftModifier:
-            self._anchor = at
-            self.set_selection((at, at))
-        else:
-            self.clicked.emit(at)
-
-    def mouseMoveEvent(self, event) -> None:  # noqa: N802
-        """Dragging scrubs (where the strip is a scrub bar), or stretches the range begun with Shift."""
-        if not event.buttons() & Qt.MouseButton.LeftButton:
-            return
-        at = self.time_at(event.position().x())
-        if self._anchor is not None:
-            self.set_selection((min(self._anchor, at), max(self._anchor, at)))
-        elif self.scrubs:
-            self.clicked.emit(at)
-
-    def mouseReleaseEvent(self, event) -> None:  # noqa: N802
-        """End a range: marked if it spans at least a second."""
-        if self._anchor is None or event.button() != Qt.MouseButton.LeftButton:
-            return
-        self._anchor = None
-        start, end = self.selection or (0.0, 0.0)
-        if end - start < MIN_SELECTION_S:
-            self.set_selection(None)
-        else:
-            self.selected.emit(start, end)
-
-    def _span(self, start: float, end: float) -> tuple[float, float]:
-        left, right = self.x_of(start), self.x_of(end)
-        return left, max(right, left + 2)
-
-    def paintEvent(self, event) -> None:  # noqa: N802
-        """Recorded spans below, events above, ticks and the position."""
-        painter = QPainter(self)
-        painter.fillRect(self.rect(), BACKGROUND)
-        h = self.height()
-        for record in self.records:
-            left, right = self._span(record.start, record.end)
-            painter.fillRect(QRectF(left, h * 0.55, right - left, h * 0.25), GAP if record.kind == "gap" else RECORDED)
-        for record in self.events:
-            left, right = self._span(record.start, record.end or record.start)
-            rect = QRectF(left, h * 0.2, right - left, h * 0.3)
-            painter.fillRect(rect, QColor(SEVERITY_COLOURS.get(record.severity, "#ddd")))
-            if record.event_id == self.marked:
-                painter.setPen(QPen(Qt.GlobalColor.white, 2))
-                painter.drawRect(rect.adjusted(-1, -1, 1, 1))
-        if self.selection is not None:
-            left, right = self._span(*self.selection)
-            painter.fillRect(QRectF(left, 0, right - left, h), SELECTED)
-        self._ticks(painter)
-        if self.position is not None and self.t0 <= self.position <= self.t1:
-            painter.setPen(QPen(QColor("#ffffff"), 2))
-            x = self.x_of(self.position)
-            painter.drawLine(QPointF(x, 0), QPointF(x, h))
-        if self.title:
-            painter.setPen(QColor("#eeeeee"))
-            painter.drawText(QPointF(4, h * 0.18), self.title)
-        painter.end()
-
-    def _ticks(self, painter: QPainter) -> None:
-        """A tick every 'round' interval that leaves about 90 px between labels."""
-        span = self.t1 - self.t0
-        step = next((s for s in _TICKS if s * self.width() / span >= 90), _TICKS[-1])
-        fmt = "%H:%M:%S" if step < 60 else ("%H:%M" if step < 86400 else "%d %b")
-        if step < 86400 and span > 86400:
-            fmt = "%d %b %H:%M"
-        painter.setPen(QColor("#9e9e9e"))
-        moment = dt.datetime.fromtimestamp(self.t0, self.zone)
-        offset = (moment if moment.tzinfo else moment.astimezone()).utcoffset().total_seconds()  # local midnights
-        tick = ((self.t0 + offset) // step + 1) * step - offset
-        while tick < self.t1:
-            x = self.x_of(tick)
-            painter.drawLine(QPointF(x, self.height() * 0.85), QPointF(x, self.height()))
-            label = dt.datetime.fromtimestamp(tick, self.zone).strftime(fmt)
-            painter.drawText(QPointF(x + 2, self.height() - 2), label)
-            tick += step
-
-
-def merged(records: list[SegmentRecord]) -> list[SegmentRecord]:
-    """Back-to-back segments as one span (a day holds thousands of them); gaps as they are."""
-    out: list[SegmentRecord] = []
-    for record in sorted(records, key=lambda r: r.start):
-        last = out[-1] if out else None
-        if last is not None and record.kind == last.kind == "segment" and record.start - last.end < HOLE_S:
-            out[-1] = replace(last, end=max(last.end, record.end))
-        else:
-            out.append(record)
-    return out
+ZOOM_STEP = 2.0  # a − or + button halves or doubles the span shown
+PAN_STEP = 0.25  # ◀ / ▶ (and a notch of Shift+wheel) move a quarter of the span
+SHOWN = (("10 min", 600.0), ("Hour", 3600.0), ("Day", 86400.0), ("3 days", MAX_SPAN_S))
 
 
 class RecordingTimeline(QWidget):
-    """One strip per camera on a shared time axis: the wheel zooms, a click emits ``opened(camera_id, wall)``.
+    """One lane per camera on a shared time axis: the wheel zooms, a click emits ``opened(camera_id, wall)``.
 
     What is shown is read through the link on a worker thread, a moment after the range last changed.
     A shift-drag on a strip marks a range of that camera; "Export range…" (or the strip's context menu)
@@ -218,27 +60,54 @@ class RecordingTimeline(QWidget):
         self.export_button = QPushButton("Export range…", enabled=False,
                                          toolTip="Shift-drag on a camera's strip to mark the range first")
         self.export_button.clicked.connect(lambda: self.export_selection())
-        self._lanes = QVBoxLayout()
+        self.lanes = Lanes(self.zone)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 2, 4, 2)
+        layout.setSpacing(2)
+        layout.addLayout(self._header())
+        layout.addWidget(self.lanes, 1)
+        self._reload_timer = QTimer(self, singleShot=True, interval=250, timeout=self.reload)
+        self.setToolTip("Recorded (grey), gaps (red) and events by severity; wheel to zoom, Shift+wheel to move, "
+                        "click to play, shift-drag to mark a range to export")
+
+    def _header(self) -> QHBoxLayout:
         header = QHBoxLayout()
-        for label, span in (("Last hour", 3600.0), ("Last day", 86400.0)):
-            button = QPushButton(label)
-            button.clicked.connect(lambda _=False, s=span: self.show_last(s))
-            header.addWidget(button)
+        for label, span in SHOWN:
+            tip = f"The last {_span_text(span)} up to now"
+            self._button(header, label, tip, lambda _=False, s=span: self.show_last(s))
+        for label, tip, act in (("−", "Zoom out (wheel back)", lambda: self.zoom(ZOOM_STEP)),
+                                ("+", "Zoom in (wheel forward)", lambda: self.zoom(1 / ZOOM_STEP)),
+                                ("◀", "Earlier (Shift+wheel)", lambda: self.pan(-PAN_STEP)),
+                                ("▶", "Later (Shift+wheel)", lambda: self.pan(PAN_STEP))):
+            self._button(header, label, tip, act).setFixedWidth(32)
         header.addWidget(self.range_label, 1)
         header.addWidget(self.status)
         header.addWidget(self.export_button)
-        layout = QVBoxLayout(self)
-        layout.addLayout(header)
-        layout.addLayout(self._lanes)
-        layout.addStretch(1)
-        self._reload_timer = QTimer(self, singleShot=True, interval=250, timeout=self.reload)
-        self.setToolTip("Recorded (grey), gaps (red) and events by severity; wheel to zoom, click to play, "
-                        "shift-drag to mark a range to export")
+        return header
+
+    @staticmethod
+    def _button(row: QHBoxLayout, label: str, tip: str, act) -> QPushButton:
+        button = QPushButton(label, toolTip=tip)
+        button.clicked.connect(act)
+        row.addWidget(button)
+        return button
 
     def show_last(self, seconds: float) -> None:
         """The last ``seconds`` up to now."""
         now = time.time()
         self.set_range(now - seconds, now + seconds / 60)
+
+    def zoom(self, factor: float, at: float | None = None) -> None:
+        """Show ``factor`` times the span (under 1: zoom in), keeping the time ``at`` (default: the middle) in place."""
+        at = (self.t0 + self.t1) / 2 if at is None else at
+        span = min(max((self.t1 - self.t0) * factor, MIN_SPAN_S), MAX_SPAN_S)
+        share = (at - self.t0) / (self.t1 - self.t0)
+        self.set_range(at - share * span, at + (1 - share) * span)
+
+    def pan(self, spans: float) -> None:
+        """Move by ``spans`` times the span shown (negative: earlier)."""
+        shift = (self.t1 - self.t0) * spans
+        self.set_range(self.t0 + shift, self.t1 + shift)
 
     def set_range(self, t0: float, t1: float) -> None:
         """Show ``[t0, t1]`` (kept between MIN_SPAN_S and MAX_SPAN_S); the data follows shortly."""
@@ -247,7 +116,9 @@ class RecordingTimeline(QWidget):
         self.t0, self.t1 = centre - span / 2, centre + span / 2
         for strip in self.strips.values():
             strip.set_range(self.t0, self.t1)
-        self.range_label.setText(f"{wall_text(self.t0, self.zone)[:16]} – {wall_text(self.t1, self.zone)[:16]}")
+        self.lanes.axis.set_range(self.t0, self.t1)
+        self.range_label.setText(f"{wall_text(self.t0, self.zone)[:16]} – {wall_text(self.t1, self.zone)[:16]}"
+                                 f"  ({_span_text(span)})")
         self._reload_timer.start()
 
     def reload(self) -> Job:
@@ -275,16 +146,16 @@ class RecordingTimeline(QWidget):
         asked, t0, t1, data = result
         if asked != self._asked:
             return  # the range changed since: a newer read is coming
+        names = {c.id: c.name or "" for c in self.link.config.cameras}
         for camera_id, (records, events) in data.items():
             strip = self.strips.get(camera_id)
             if strip is None:
-                strip = self.strips[camera_id] = TimeStrip(zone=self.zone, scrubs=False, selects=True)
-                strip.title = camera_id
+                strip = self.strips[camera_id] = self.lanes.add(camera_id, names.get(camera_id, ""))
                 strip.clicked.connect(lambda wall, c=camera_id: self.opened.emit(c, wall))
                 strip.selected.connect(lambda start, end, c=camera_id: self.select(c, start, end))
                 strip.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
                 strip.customContextMenuRequested.connect(lambda pos, c=camera_id: self._menu(c, pos))
-                self._lanes.addWidget(strip)
+                strip.installEventFilter(self)  # the wheel zooms over a strip, rather than scroll the lanes
             strip.set_range(self.t0, self.t1)
             strip.set_data(records, events)
         self.loaded = (t0, t1)
@@ -322,7 +193,7 @@ class RecordingTimeline(QWidget):
         if dest is None:
             return None
         self.export_run = ExportRun(self.link, dest, [e.event_id for e in events], self, self.status.setText,
-                                    ranges=[(camera_id, start, end)])
+                                    ranges=[(camera_id, start, end)], zone=self.zone)
         self.export_run.finished.connect(self.exported)
         return self.export_run.start()
 
@@ -335,15 +206,38 @@ class RecordingTimeline(QWidget):
         menu.popup(strip.mapToGlobal(pos))
 
     def wheelEvent(self, event) -> None:  # noqa: N802 (Qt's name)
-        """Zoom in (wheel forward) or out around the time under the cursor."""
-        strip = next(iter(self.strips.values()), None)
-        x = event.position().x() - (strip.x() if strip is not None else 0)
-        width = strip.width() if strip is not None else max(self.width(), 1)
-        at = self.t0 + min(max(x / width, 0.0), 1.0) * (self.t1 - self.t0)
-        factor = 0.8 ** (event.angleDelta().y() / 120)
-        self.set_range(at - (at - self.t0) * factor, at + (self.t1 - at) * factor)
+        """Zoom in (wheel forward) or out around the time under the cursor; with Shift (or sideways), move."""
+        self._wheel(event.position().toPoint(), event.angleDelta(), event.modifiers())
+        event.accept()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
+        """A wheel over a strip zooms the timeline (over the name column it scrolls the lanes)."""
+        if event.type() == QEvent.Type.Wheel and isinstance(watched, TimeStrip):
+            self._wheel(watched.mapTo(self, event.position().toPoint()), event.angleDelta(), event.modifiers())
+            return True
+        return super().eventFilter(watched, event)
+
+    def _wheel(self, where: QPoint, angle: QPoint, modifiers) -> None:
+        axis = self.lanes.axis  # as wide as every strip, and at the same x
+        x = axis.mapFrom(self, where).x()
+        at = self.t0 + min(max(x / max(axis.width(), 1), 0.0), 1.0) * (self.t1 - self.t0)
+        if angle.x() or modifiers & Qt.KeyboardModifier.ShiftModifier:
+            self.pan(-PAN_STEP * (angle.x() or angle.y()) / 120)
+        elif angle.y():
+            self.zoom(0.8 ** (angle.y() / 120), at)
 
     def showEvent(self, event) -> None:  # noqa: N802
         """Read what is shown when it comes into view."""
         super().showEvent(event)
         self.set_range(self.t0, self.t1)
+
+
+def _span_text(seconds: float) -> str:
+    """A span in words: "90 s", "45 min", "6 h", "3 days"."""
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 2 * 3600:
+        return f"{seconds / 60:.0f} min"
+    if seconds < 2 * 86400:
+        return f"{seconds / 3600:.0f} h"
+    return f"{seconds / 86400:.0f} days"

@@ -4,18 +4,24 @@ The link's export reports ``progress(done, total)``: one step per incident copie
 one per file packed (``total`` grows by the files when packing starts). The dialog maps the
 two phases onto one bar (copying the first half, packing the second) so that it never runs
 backwards, and it is shown at once: an export of a few incidents must not finish unseen.
+
+Before the first report the export checks what it takes and cuts the recorded ranges, which
+reports nothing (a long range takes minutes): the bar is busy meanwhile, with what is being done
+and for how long. Cancel is there from the start; the export stops at its next report (after the
+cut in progress), and the dialog stays until it has stopped.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QStandardPaths, Qt, QUrl, Signal
+from PySide6.QtCore import QObject, QStandardPaths, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QDesktopServices
-from PySide6.QtWidgets import QFileDialog, QMessageBox, QProgressDialog, QWidget
+from PySide6.QtWidgets import QFileDialog, QMessageBox, QProgressDialog, QPushButton, QWidget
 
 from surveil.service.link import EngineLink, Range
 from surveil.store.records import EventRecord
@@ -69,27 +75,47 @@ def choose_destination(parent: QWidget) -> Path | None:
     return Path(name) if name else None
 
 
+class _Progress(QProgressDialog):
+    """A progress dialog on which Escape and the title bar's close ask to cancel while the work runs.
+
+    A plain one hides itself instead, and the work goes on unseen. ``ExportRun`` closes it when the work ends.
+    """
+
+    def reject(self) -> None:
+        """Escape (and a close): as Cancel while the work runs."""
+        if self.property("running"):
+            self.canceled.emit()
+        else:
+            super().reject()
+
+
 class ExportRun(QObject):
     """One export on a worker, with its progress dialog; ``finished(result or None)`` on the GUI thread.
 
-    ``ranges``: ``(camera_id, start, end)`` recordings to export with the incidents.
+    ``ranges``: ``(camera_id, start, end)`` recordings to export with the incidents (times shown in ``zone``).
     """
 
     finished = Signal(object)
 
     def __init__(self, link: EngineLink, dest: Path, event_ids: list[str], parent: QWidget,
-                 report: Callable[[str], None], ranges: list[Range] | None = None):
+                 report: Callable[[str], None], ranges: list[Range] | None = None, zone: dt.tzinfo | None = None):
         super().__init__(parent)
         self.dest, self.count, self.report = dest, len(event_ids), report
-        self.ranges = list(ranges or [])
+        self.ranges, self.zone = list(ranges or []), zone
         self.zipping = dest.suffix.lower() == ".zip"
-        what = f"{self.count} incidents" + (f" and {_recordings(len(self.ranges))}" if self.ranges else "")
-        self.dialog = QProgressDialog(f"Exporting {what}…", "Cancel", 0, STEPS, parent)
-        self.dialog.setWindowTitle("Export incidents")
+        self.reported = self.cancelling = False  # a first report came; Cancel was pressed
+        self.started = time.monotonic()
+        self.dialog = _Progress(self._before(), "", 0, 0, parent)  # busy until the first report
+        self.dialog.setWindowTitle("Export recording" if self.ranges else "Export incidents")
         self.dialog.setWindowModality(Qt.WindowModality.WindowModal)
         self.dialog.setMinimumDuration(0)
         self.dialog.setAutoClose(False)
         self.dialog.setAutoReset(False)
+        self.cancel_button = QPushButton("Cancel")
+        self.dialog.setCancelButton(self.cancel_button)
+        self.dialog.canceled.disconnect(self.dialog.cancel)  # it would hide the dialog while the work goes on
+        self.dialog.canceled.connect(self._cancel)
+        self._clock = QTimer(self, interval=1000, timeout=self._tick)
         self.result_box: QMessageBox | None = None
         cuts = self.ranges or None  # a link without ranges is still called as before
         self.job = Job(lambda job: link.export(dest, event_ids, progress=job.progress,
@@ -97,15 +123,39 @@ class ExportRun(QObject):
         self.job.progressed.connect(self._progress)
         self.job.done.connect(self._done)
         self.job.failed.connect(self._failed)
-        self.dialog.canceled.connect(self._cancel)
 
     def start(self) -> Job:
         """Show the dialog and begin."""
         self.dialog.setValue(0)
+        self.dialog.setProperty("running", True)
         self.dialog.show()
+        self._clock.start()
         return self.job.start()
 
+    def _before(self) -> str:
+        """What the export does before it first reports: check what it takes, and cut the ranges."""
+        what = f"{self.count} incident{'s' * (self.count != 1)}"
+        if not self.ranges:
+            return f"Checking {what} against the store…"
+        camera, start, end = self.ranges[0]
+        times = "–".join(dt.datetime.fromtimestamp(t, self.zone).strftime("%H:%M:%S") for t in (start, end))
+        more = f" and {_recordings(len(self.ranges) - 1)} more" if len(self.ranges) > 1 else ""
+        then = f",\nthen copying {what}" if self.count else ""
+        return f"Checking and cutting the recording of {camera}, {times} ({_duration(end - start)}){more}{then}…"
+
+    def _tick(self) -> None:
+        """The time taken so far, under what is being done, while the bar cannot say."""
+        if self.reported and not self.cancelling:
+            return
+        text = self._cancelling() if self.cancelling else self._before()
+        self.dialog.setLabelText(f"{text}\n{_duration(time.monotonic() - self.started)} so far")
+
     def _progress(self, done: int, total: int) -> None:
+        if self.cancelling:
+            return
+        if not self.reported:
+            self.reported = True
+            self.dialog.setRange(0, STEPS)
         if self.zipping and total > self.count:  # packing: the second half of the bar
             files = total - self.count
             value = STEPS // 2 + STEPS // 2 * (done - self.count) // max(1, files)
@@ -116,13 +166,23 @@ class ExportRun(QObject):
         self.dialog.setValue(max(self.dialog.value(), min(value, STEPS)))
 
     def _cancel(self) -> None:
+        if self.cancelling or not self.dialog.property("running"):
+            return  # asked already, or the work has ended (closing the dialog says "canceled" too)
+        self.cancelling = True
         self.job.cancel()
-        self.dialog.setLabelText("Cancelling at the next file…")
+        self.cancel_button.setEnabled(False)
+        self.dialog.setRange(0, 0)  # busy: the bar cannot say when the step in hand ends
+        self._tick()
+
+    def _cancelling(self) -> str:
+        cutting = "\n(once the recording in hand is cut)" if self.ranges and not self.reported else ""
+        return f"Cancelling: the export stops at its next step{cutting} and leaves nothing behind…"
 
     def _done(self, result) -> None:
-        self.dialog.close()
+        self._close()
         recorded = f" and {_recordings(len(self.ranges))}" if self.ranges else ""
-        self.report(f"exported {len(result.events)} incidents{recorded} to {result.path} "
+        late = "finished before it could be cancelled: " if self.cancelling else ""
+        self.report(f"{late}exported {len(result.events)} incidents{recorded} to {result.path} "
                     f"(manifest sha256 {result.manifest_sha256[:16]}…)")
         box = QMessageBox(QMessageBox.Icon.Information, "Export done",
                           f"Saved {len(result.events)} incidents{recorded} ({result.files} files) to\n{result.path}",
@@ -136,13 +196,28 @@ class ExportRun(QObject):
         self.finished.emit(result)
 
     def _failed(self, message: str) -> None:
-        self.dialog.close()
+        self._close()
         self.report("export cancelled: nothing was written" if message == "cancelled" else f"export failed: {message}")
         self.finished.emit(None)
+
+    def _close(self) -> None:
+        self._clock.stop()
+        self.dialog.setProperty("running", False)
+        self.dialog.close()
 
 
 def _recordings(n: int) -> str:
     return f"{n} recording{'s' * (n != 1)}"
+
+
+def _duration(seconds: float) -> str:
+    """"45 s", "2 min 30 s", "1 h 05 min"."""
+    seconds = int(round(seconds))
+    if seconds < 60:
+        return f"{seconds} s"
+    if seconds < 3600:
+        return f"{seconds // 60} min" + (f" {seconds % 60:02d} s" if seconds % 60 else "")
+    return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
 
 
 def _when(t: float) -> str:

@@ -24,6 +24,7 @@ from surveil.store.records import SegmentRecord
 logger = logging.getLogger(__name__)
 
 HOLE_S = 1.0  # two segments this far apart have a gap between them, recorded as one or not
+PAST_THE_END = "past the end of the recording"  # a gap's reason: nothing recorded (or indexed) there yet
 HISTORY_BYTES = 64 * 1024 * 1024  # frames kept for stepping back without a seek
 _EPS = 1e-3
 
@@ -61,9 +62,9 @@ class Playback:
     """The segments of one camera (``SegmentRecord``s, gaps among them) as one stream of frames."""
 
     def __init__(self, records: Sequence[SegmentRecord]):
-        usable = [r for r in records if r.kind == "segment" and r.path and Path(r.path).is_file()]
-        self.segments = sorted(usable, key=lambda r: r.start)
-        self.gaps = gaps_of(records)
+        self._records: dict[str, SegmentRecord] = {}  # every record known, gaps among them
+        self.segments: list[SegmentRecord] = []
+        self.gaps: list[Gap] = []
         self.current: PlayedFrame | None = None
         self._index = -1
         self._container = None
@@ -72,11 +73,29 @@ class Playback:
         self._history: deque[PlayedFrame] = deque()
         self._at = -1  # position of ``current`` in the history
         self._keys: dict[str, list[tuple[float, int]]] = {}  # segment path: its keyframes
+        self.extend(records)
+
+    def extend(self, records: Sequence[SegmentRecord]) -> int:
+        """Add the segments and gaps indexed since (a recording that goes on); how many segments were new.
+
+        The frame shown, the open segment and the frames kept for stepping back stay as they are.
+        """
+        known = {s.segment_id for s in self.segments}
+        fresh = [r for r in records if r.kind == "segment" and r.segment_id not in known and r.path
+                 and Path(r.path).is_file()]
+        opened = self.segments[self._index] if self._index >= 0 else None
+        self.segments = sorted([*self.segments, *fresh], key=lambda r: r.start)
+        if opened is not None:
+            self._index = self.segments.index(opened)
+        self._records.update((r.segment_id, r) for r in records)  # a gap still open grows: the newer record wins
+        self.gaps = gaps_of(list(self._records.values()))
+        return len(fresh)
 
     def seek(self, wall: float) -> PlayedFrame | None:
         """The frame shown at ``wall``: the last one at or before it; in a gap, the first one after it.
 
-        A time less than ``HOLE_S`` past a segment's end still shows that segment's last frame.
+        A time less than ``HOLE_S`` past a segment's end still shows that segment's last frame; a
+        time further past the recording's end shows its last frame, with the gap up to ``wall``.
         """
         if not self.segments:
             return None
@@ -87,6 +106,8 @@ class Playback:
         if frame is not None and wall < frame.wall - _EPS:
             gap = self.gap_at(wall) or (Gap(wall, frame.wall, "not recorded") if frame.wall - wall >= HOLE_S else None)
             frame = replace(frame, gap=gap)
+        elif frame is not None and wall - frame.wall >= HOLE_S and index == len(self.segments) - 1:
+            frame = replace(frame, gap=self.gap_at(wall) or Gap(frame.wall, wall, PAST_THE_END))
         return self._show(frame, reset=True)
 
     def next(self) -> PlayedFrame | None:

@@ -1,7 +1,8 @@
 """A recording played on its own thread: commands in (seek, step, play, speed), updates out.
 
 The thread paces frames by their wall-clock distance at the chosen speed and never catches up
-in a burst when it falls behind. ``on_update`` is called on that thread: a GUI hands the update
+in a burst when it falls behind. A recording that goes on (``extend``) plays on where playing had
+reached its end. ``on_update`` is called on that thread: a GUI hands the update
 to its own thread (the newest wins).
 """
 
@@ -42,6 +43,7 @@ class PlaybackThread:
         self._commands: queue.Queue = queue.Queue()
         self.playing, self.speed = False, 1.0
         self._due = 0.0
+        self._stalled = False  # it played to the end of the recording: more recording plays on
         self._thread = threading.Thread(target=self._run, name="playback", daemon=True)
 
     def start(self) -> PlaybackThread:
@@ -75,6 +77,10 @@ class PlaybackThread:
         """Play at ``speed`` times real time."""
         self._commands.put(("speed", speed))
 
+    def extend(self, records: list) -> None:
+        """Add the segments and gaps indexed since it opened (``Playback.extend``); what is shown stays."""
+        self._commands.put(("records", list(records)))
+
     def _run(self) -> None:
         try:
             self._loop()
@@ -102,6 +108,12 @@ class PlaybackThread:
 
     def _handle(self, command: tuple) -> None:
         kind, pb, message = command[0], self.playback, ""
+        if kind == "records":
+            if pb.extend(command[1]) and self._stalled:  # it played to the end: the recording went on
+                self._stalled, self.playing, self._due = False, True, time.monotonic()
+                self._on_update(PlayerUpdate(pb.current, True, self.speed))
+            return
+        self._stalled = self._stalled and kind == "speed"
         try:
             if kind == "seek":
                 frame = pb.seek(command[1])
@@ -135,7 +147,7 @@ class PlaybackThread:
             logger.warning("playback failed: %s", exc)
             frame = None
         if frame is None:
-            self.playing = False
+            self.playing, self._stalled = False, True
             self._on_update(PlayerUpdate(before, False, self.speed, "end of the recording"))
             return
         period = 0.0 if frame.gap or before is None else min(frame.wall - before.wall, 1.0)
