@@ -13,7 +13,7 @@ import threading
 
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPen
+from PySide6.QtGui import QColor, QFont, QImage, QPainter
 from PySide6.QtWidgets import QWidget
 
 from surveil.capture.cv import cv2
@@ -21,6 +21,7 @@ from surveil.media.playback import Playback, PlayedFrame
 from surveil.media.player import PlaybackThread, PlayerUpdate
 from surveil.store.records import SegmentRecord
 from ui.images import qimage_from_bgr
+from ui.overlay_chips import paint_tracked
 
 BOX_WITHIN_S = 0.5  # a tracked box is drawn on frames this close to one of its detections
 
@@ -48,6 +49,7 @@ class FrameView(QWidget):
         self._image: QImage | None = None
         self.message = "select an incident"
         self.time_text, self.label = "", ""
+        self.severity = "medium"  # the outline's and chip's colour
         self.box: list[float] | None = None
         self.setMinimumSize(320, 180)
 
@@ -71,18 +73,18 @@ class FrameView(QWidget):
         w, h = self._image.width() * scale, self._image.height() * scale
         x0, y0 = (self.width() - w) / 2, (self.height() - h) / 2
         painter.drawImage(QRectF(x0, y0, w, h), self._image)
-        if self.box is not None:
-            x1, y1, x2, y2 = (v * scale for v in self.box)
-            painter.setPen(QPen(QColor("#ff5252"), 2))
-            painter.drawRect(QRectF(x0 + x1, y0 + y1, x2 - x1, y2 - y1))
-            painter.drawText(QPointF(x0 + x1 + 2, y0 + max(y1 - 3, 12)), self.label)
+        stamp = None
         if self.time_text:
             painter.setFont(QFont("monospace", 10))
-            text = painter.fontMetrics().boundingRect(self.time_text).adjusted(-4, -2, 4, 2)
-            text.moveTopLeft(QPointF(x0 + 6, y0 + 6).toPoint())
-            painter.fillRect(text, QColor(0, 0, 0, 160))
+            stamp = QRectF(painter.fontMetrics().boundingRect(self.time_text).adjusted(-4, -2, 4, 2))
+            stamp.moveTopLeft(QPointF(x0 + 6, y0 + 6))
+            painter.fillRect(stamp, QColor(0, 0, 0, 160))
             painter.setPen(Qt.GlobalColor.white)
-            painter.drawText(text, Qt.AlignmentFlag.AlignCenter, self.time_text)
+            painter.drawText(stamp, Qt.AlignmentFlag.AlignCenter, self.time_text)
+        if self.box is not None:  # the same outline and label chip as the live tiles, off the time stamp
+            x1, y1, x2, y2 = (v * scale for v in self.box)
+            paint_tracked(painter, QRectF(x0 + x1, y0 + y1, x2 - x1, y2 - y1), self.label, self.severity,
+                          QRectF(x0, y0, w, h), [stamp] if stamp is not None else [])
         painter.end()
 
 

@@ -36,7 +36,7 @@ from ui.worker import Job
 logger = logging.getLogger(__name__)
 
 ROOMY_HEIGHT = 900  # screens at least this tall show the Timeline dock at first start
-TIMELINE_HEADER, TIMELINE_LANE = 56, 50  # its buttons row, and a camera's strip with its spacing
+TIMELINE_HEADER, TIMELINE_LANE = 56, 38  # its buttons row and axis, and a camera's lane with its spacing
 
 
 class MainWindow(CameraCommands, WindowMenus, QMainWindow):

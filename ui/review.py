@@ -243,6 +243,7 @@ class ReviewPanel(QWidget):
         if self.sender() is not self._clip:
             return  # another incident was chosen meanwhile
         record, obj = answer
+        self.player.severity = record.severity
         self.player.play(record.clip_path, obj.boxes if obj else [], record.clip_start, record.clip_fps,
                          f"{record.label} #{record.track_id}")
 
