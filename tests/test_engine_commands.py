@@ -189,7 +189,7 @@ def test_stored_verdicts_are_learned_again_at_start(tmp_path):
         wait_for(lambda: second.snapshot().seq > 0, 10, "a snapshot")
         assert dict(second.snapshot().examples) == {RULE: (0, 1)}
         negatives = second.loop.rules.examples[RULE].negatives
-        assert len(negatives) == 1 and np.allclose(negatives[0], event.embedding, atol=1e-3)
+        assert len(negatives) == 1 and np.allclose(negatives[0].embedding, event.embedding, atol=1e-3)
 
 
 def test_removing_a_camera_stuck_opening_does_not_hold_up_the_others(engine):

@@ -75,3 +75,35 @@ def test_a_false_alarm_marked_through_the_engine_quiets_the_rule_after_a_restart
     second_engine, second = _run(config, mark=False)
     assert [n for n in second if n.kind == "alert_started"] == [], "the same look-alike people stay quiet"
     assert dict(second_engine.snapshot().examples) == {RULE: (0, 1)}, "the verdict came back from the store"
+
+
+def test_without_clip_a_false_alarm_quiets_that_person_and_no_one_else(media, assets, tmp_path):
+    """No CLIP at all: the operator's mark is learned on the detector's appearance vector of the alert's crop."""
+    config = SurveilConfig.model_validate({
+        "cameras": [{"id": "walkway", "source": str(_clip(media, tmp_path)), "realtime": False}],
+        "models": {"detector": {"weights": str(assets / "models" / "yolo11n.pt"), "classes": ["person"]}},
+        "storage": {"path": str(tmp_path / "store")},
+        "recording": {"folder": str(tmp_path / "rec"), "clips_dir": str(tmp_path / "clips")},
+        "rules": [{"name": RULE, "prompts": ["a person"], "cooldown_s": 0, "grace_s": 1}]})
+
+    def run(mark: bool):
+        engine = Engine(config, app_paths(), clip_reason="test: no CLIP weights")
+        notices = []
+        engine.listeners.append(notices.append)
+        engine.start()
+        try:
+            wait_for(lambda: engine.snapshot().cameras["walkway"].state == "ended", 120, "the clip played to its end")
+            alerts = [n.record for n in notices if n.kind == "alert_started"]
+            if alerts and mark:
+                engine.mark_event(alerts[0].event_id, verdict="false_alarm")
+        finally:
+            engine.stop()
+        return engine, alerts
+
+    _, first = run(mark=True)
+    assert len({a.track_id for a in first}) >= 3, "every person in view raises the rule before any feedback"
+    store_engine, second = run(mark=False)
+    assert dict(store_engine.snapshot().examples) == {RULE: (0, 1)}, "the verdict came back from the store"
+    quieted = {a.track_id for a in first} - {a.track_id for a in second}
+    assert first[0].track_id in quieted, "the person marked a false alarm stays quiet"
+    assert second, "the other people still raise the rule"

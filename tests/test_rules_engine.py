@@ -141,14 +141,19 @@ def test_a_marked_correct_example_lifts_a_borderline_crop(encoder):
     assert [u.kind for u in engine.observe(obs(1, track=2, embedding=borderline))] == ["started"]
 
 
-def test_without_clip_the_rule_runs_on_its_other_conditions_and_says_why():
-    rule = climb_rule(classes=["person"], votes_k=1, votes_n=1)
-    engine = RuleEngine([rule], None, clip_unavailable="CLIP ViT-B-32: not in the model cache")
-    updates = run(engine, [obs(0, label="car"), obs(1, label="person")])
+def test_without_clip_words_nothing_can_check_keep_the_rule_quiet_unless_it_may_fire_on_the_rest():
+    reason = "CLIP ViT-B-32: not in the model cache"
+    quiet = RuleEngine([climb_rule(classes=["person"], votes_k=1, votes_n=1)], None, clip_unavailable=reason)
+    assert run(quiet, [obs(0, label="car"), obs(1, label="person")]) == []
+    text = quiet.decision("climber", "cam", 1).explain()
+    assert f"[ ] clip: unavailable ({reason}); stays quiet without CLIP: 'climbing', 'fence' unchecked" in text
+    assert "[x] class: person is one of ['person']" in text and "[x] words: class: person is person" in text
+    loud = RuleEngine([climb_rule(classes=["person"], votes_k=1, votes_n=1, fire_without_clip=True)], None,
+                      clip_unavailable=reason)
+    updates = run(loud, [obs(0, label="car"), obs(1, label="person")])
     assert [(t, k) for t, k, _ in updates] == [(1, "started")]
-    text = engine.decision("climber", "cam", 1).explain()
-    assert "[x] clip: unavailable: CLIP ViT-B-32: not in the model cache; text prompts ignored" in text
-    assert "[x] class: person is one of ['person']" in text
+    started = loud.decision("climber", "cam", 1)
+    assert "fires on the rest without CLIP: 'climbing', 'fence' unchecked" in started.explain()
 
 
 def test_a_broken_rule_does_not_stop_the_others(encoder):

@@ -67,15 +67,20 @@ def test_a_rule_written_in_the_config_fires_with_its_score_explained():
     assert started[0].peak_score.similarities["a person climbing a fence"] == pytest.approx(1.0)
 
 
-def test_the_same_rule_without_clip_runs_on_its_other_conditions_and_says_why():
+def test_the_same_rule_without_clip_stays_quiet_and_says_why_unless_it_may_fire_on_the_rest():
     config = parse_config(CONFIG)
     reason = "CLIP ViT-B-32 / laion2b_s34b_b79k: not in the model cache"
-    engine = RuleEngine(config.rules, None, clip_unavailable=reason)
+    quiet = RuleEngine(config.rules, None, clip_unavailable=reason)
+    assert run(quiet, _timeline([None] * 4)) == [], "'climbing' and 'fence' cannot be checked without CLIP"
+    assert "stays quiet without CLIP: 'climbing', 'fence' unchecked" in quiet.decision("fence climber", "gate",
+                                                                                       1).explain()
+    rules = [r.model_copy(update={"fire_without_clip": True}) for r in config.rules]
+    engine = RuleEngine(rules, None, clip_unavailable=reason)
     updates = run(engine, _timeline([None] * 4))
     assert [(t, k) for t, k, _ in updates] == [(1.0, "started")]  # class + zone held from 0, min duration 1 s
     text = engine.decision("fence climber", "gate", 1).explain()
-    assert "unavailable: CLIP ViT-B-32 / laion2b_s34b_b79k: not in the model cache; text prompts ignored" in text
-    outside = run(RuleEngine(config.rules, None), [obs(5.0, camera="gate", box=(100, 10, 140, 100), track=2)])
+    assert f"unavailable ({reason}); fires on the rest without CLIP: 'climbing', 'fence' unchecked" in text
+    outside = run(RuleEngine(rules, None), [obs(5.0, camera="gate", box=(100, 10, 140, 100), track=2)])
     assert outside == []
 
 

@@ -68,7 +68,9 @@ class RuleEditor(QWidget):
         self.errors = QLabel("")  # the editor's status line: errors in ALARM_TEXT, a confirmation in plain text
         self.errors.setWordWrap(True)
         self.clip_notice = Notice()
-        self.clip_notice.show_message(*clip_message(link))
+        message, clip_missing = clip_message(link)
+        self.clip_notice.show_message(message, clip_missing)
+        self.form.words.set_clip_available(not clip_missing)  # unchecked words turn amber without CLIP
         self._build()
         for rule in link.snapshot().config.rules:
             self.rules.addItem(rule.name)
@@ -241,7 +243,9 @@ class RuleEditor(QWidget):
     def _zone_added(self, points: list) -> None:
         self.form.zones.append({"name": f"zone {len(self.form.zones) + 1}", "points": points,
                                 "anchor": "bottom_center"})
+        self.form.words.refresh()  # "in zone 2" may now name a zone
 
     def _clear_zones(self) -> None:
         self.form.zones = []
+        self.form.words.refresh()
         self.zones.set_zones([])

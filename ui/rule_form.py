@@ -25,11 +25,13 @@ from PySide6.QtWidgets import (
 )
 
 from surveil.rules.model import MotionCondition, Rule, Schedule
+from ui.rule_words_hint import WordsHint
 from ui.theme import ALARM_TEXT
 
 # (field, kind) in the order shown; kinds: text, lines, csv, bool, float, int, severity, motion:<field>
 FIELDS = (("name", "text"), ("enabled", "bool"), ("prompts", "lines"), ("contrast_prompts", "lines"),
-          ("classes", "csv"), ("cameras", "csv"), ("threshold", "float"), ("votes_k", "int"), ("votes_n", "int"),
+          ("fire_without_clip", "bool"), ("classes", "csv"), ("cameras", "csv"), ("threshold", "float"),
+          ("votes_k", "int"), ("votes_n", "int"),
           ("min_duration_s", "float"), ("cooldown_s", "float"), ("grace_s", "float"), ("severity", "severity"),
           ("motion:min_speed_bh_s", "optional"), ("motion:max_speed_bh_s", "optional"),
           ("motion:stationary_s", "optional"), ("motion:heading_from_deg", "optional"),
@@ -91,6 +93,18 @@ class RuleForm(QWidget):
                 widget.setPlaceholderText(PLACEHOLDERS[name])
             layout.addRow(label, widget)
             self.widgets[name] = widget
+            if name == "prompts":  # what the words check without CLIP, right under them
+                self.words = WordsHint(widget, self.zone_names, self._fires_without_clip)
+                layout.addRow(self.words)
+        self.widgets["fire_without_clip"].toggled.connect(self.words.refresh)
+
+    def zone_names(self) -> list[str]:
+        """The names of the rule's zones: a place phrase in a prompt may name one."""
+        return [z.get("name", "") for z in self.zones]
+
+    def _fires_without_clip(self) -> bool:
+        box = self.widgets.get("fire_without_clip")
+        return box is not None and box.isChecked()
 
     def load(self, rule: Rule) -> None:
         """Show a rule."""
@@ -103,6 +117,7 @@ class RuleForm(QWidget):
             self._set(self.widgets[name], kind, value)
         self.zones = [z for z in data.get("zones", [])]
         self.extra = {k: data[k] for k in ("actions",) if data.get(k)}
+        self.words.refresh()  # the prompts were set before the zones their words may name
 
     def data(self) -> dict:
         """The form as a rule dict (not yet validated)."""

@@ -7,6 +7,7 @@ import json
 import sys
 from pathlib import Path
 
+from surveil.cli import eval_colour, eval_reid
 from surveil.config import MotionConfig, load_or_default
 from surveil.paths import app_paths
 
@@ -32,7 +33,11 @@ def register(sub) -> None:
     track.add_argument("--weights", help="detector weights or OpenVINO folder (default: the config's)")
     track.add_argument("--json", action="store_true", help="one JSON object instead of a table")
     track.add_argument("--no-progress", action="store_true", help="no progress bar")
+    track.add_argument("--no-appearance", action="store_true", help="match by boxes alone, without the "
+                       "appearance vectors the live engine weighs (to compare)")
     track.set_defaults(run=_track)
+    eval_reid.register(which)
+    eval_colour.register(which)
 
 
 def _rate(text: str) -> float | None:
@@ -57,7 +62,8 @@ def _track(args) -> int:
     try:
         truth = _inputs(args)
         detector = _detector(detector_config, paths.model_cache_dir)
-        result = _evaluate(args, truth, detector)
+        appearance = None if args.no_appearance else _appearance()
+        result = _evaluate(args, truth, detector, appearance)
     except (GroundTruthError, _Refused) as exc:
         print(f"surveil eval track: {exc}", file=sys.stderr)
         return 1
@@ -98,7 +104,17 @@ def _detector(config, cache_dir: Path):
     return detector
 
 
-def _evaluate(args, truth, detector):
+def _appearance():
+    """The appearance encoder the live engine gives its trackers (the bundled detector's backbone)."""
+    from surveil.vision.appearance import AppearanceError, load_appearance
+
+    try:
+        return load_appearance()
+    except AppearanceError as exc:
+        raise _Refused(f"appearance vectors: {exc} (--no-appearance matches by boxes alone)") from None
+
+
+def _evaluate(args, truth, detector, appearance=None):
     from tqdm import tqdm
 
     from surveil.capture.opener import SourceOpenError
@@ -109,6 +125,9 @@ def _evaluate(args, truth, detector):
     with tqdm(desc=args.video.name, unit="frame", disable=args.no_progress or not sys.stderr.isatty(),
               file=sys.stderr) as bar:
         try:
-            return evaluate_tracking(args.video, truth, detector, args.fps, detector.path.name, bar)
+            result = evaluate_tracking(args.video, truth, detector, args.fps, detector.path.name, bar, appearance)
         except SourceOpenError as exc:
             raise _Refused(f"{args.video}: {exc.reason}") from None
+    kind = "boxes and appearance" if appearance is not None else "boxes alone"
+    print(f"tracker ({kind}): {result.run.track_ms_per_frame():.1f} ms per frame detected", file=sys.stderr)
+    return result

@@ -22,6 +22,12 @@ def register(sub) -> None:
     check.add_argument("--config", type=Path, help="config file (default: the one in the config folder)")
     check.add_argument("--json", action="store_true", help="one JSON object instead of text")
     check.set_defaults(run=_check)
+    explain = actions.add_parser("explain", help="say what a prompt's words check without CLIP, and what is "
+                                 "left for CLIP")
+    explain.add_argument("text", nargs="+", help="one or more prompts (several: a rule's alternatives)")
+    explain.add_argument("--config", type=Path, help="config file whose rules' zone names a place phrase may name")
+    explain.add_argument("--json", action="store_true", help="one JSON object instead of text")
+    explain.set_defaults(run=_explain)
     replay = actions.add_parser("replay", help="play a video file as a camera and print what the rules raise")
     replay.add_argument("video", type=Path)
     replay.add_argument("--config", type=Path, help="config file (default: the one in the config folder)")
@@ -44,7 +50,8 @@ def _check(args) -> int:
     if args.json:
         print(json.dumps({"config": str(source) if source else None, "clip_available": encoder is not None,
                           "clip_reason": reason or None,
-                          "rules": [rule.model_dump(mode="json") for rule in config.rules]}))
+                          "rules": [rule.model_dump(mode="json") for rule in config.rules],
+                          "words": [_rule_words(rule, encoder is None) for rule in config.rules if rule.prompts]}))
         return 0
     print(f"{source or 'default configuration'}: {len(config.rules)} rule(s)")
     for rule in config.rules:
@@ -53,8 +60,53 @@ def _check(args) -> int:
                  "schedule" if rule.schedule else ""]
         state = "" if rule.enabled else " (disabled)"
         print(f"  {rule.name}{state} [{rule.severity}]: {', '.join(p for p in parts if p)}")
+        _print_words(rule, encoder is None and bool(reason))
     if encoder is None and reason:
         print(f"CLIP unavailable: {reason}. Text prompts are ignored; these rules run on their other conditions.")
+    return 0
+
+
+def _rule_words(rule, without_clip_now: bool) -> dict:
+    """A rule's words as JSON: what they check, what is left for CLIP, and what happens without CLIP."""
+    from surveil.rules.words import compile_prompts, understood_dict, without_clip
+
+    understood = compile_prompts(rule.prompts, [z.name for z in rule.zones])
+    state, sentence = without_clip(understood, rule.fire_without_clip)
+    return {"rule": rule.name, **understood_dict(understood),
+            "without_clip": {"state": state, "text": sentence} if without_clip_now else None}
+
+
+def _print_words(rule, without_clip_now: bool) -> None:
+    """Under a rule's line: what its words check, and, when CLIP is missing, what that means for it."""
+    from surveil.rules.words import compile_prompts, describe, without_clip
+
+    if not rule.prompts:
+        return
+    understood = compile_prompts(rule.prompts, [z.name for z in rule.zones])
+    print(f"    {describe(understood)}")
+    if without_clip_now and understood.unchecked:
+        print(f"    {without_clip(understood, rule.fire_without_clip)[1]}")
+
+
+def _explain(args) -> int:
+    """What the words check, for prompts typed on the command line, with the configured rules' zone names."""
+    from surveil.rules.words import compile_prompt, compile_prompts, describe, understood_dict
+
+    config, _source = load_or_default(args.config, app_paths().config_file)
+    zones = list(dict.fromkeys(z.name.strip() for r in config.rules for z in r.zones if z.name.strip()))
+    each = [compile_prompt(text, zones) for text in args.text]
+    together = compile_prompts(args.text, zones)
+    if args.json:
+        print(json.dumps({"zones": zones, "prompts": [{"text": t, **understood_dict(u)}
+                                                      for t, u in zip(args.text, each, strict=True)],
+                          "together": understood_dict(together)}))
+        return 0
+    for text, understood in zip(args.text, each, strict=True):
+        print(f"{text!r}\n  {describe(understood)}")
+    if len(args.text) > 1:
+        print(f"together (any of them, as a rule's prompts):\n  {describe(together)}")
+    print(f"zone names known: {', '.join(zones)}" if zones else
+          "no zones in the configured rules: a place phrase ('in the loading bay') is left for CLIP")
     return 0
 
 

@@ -8,7 +8,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, field_validator, model_validator
 
 from surveil.config.camera import CameraConfig
-from surveil.config.sections import ModelsConfig, MqttConfig, RecordingConfig, ServiceConfig, StorageConfig
+from surveil.config.sections import (ModelsConfig, MqttConfig, NightConfig, RecordingConfig, ServiceConfig,
+                                     StorageConfig)
 from surveil.rules.model import Rule
 from surveil.schema import StrictModel
 
@@ -45,6 +46,10 @@ class SurveilConfig(StrictModel):
     )
     mqtt: MqttConfig = Field(
         default_factory=MqttConfig, title="MQTT", description="Alerts and camera status to an MQTT broker.",
+    )
+    night: NightConfig = Field(
+        default_factory=NightConfig, title="Night hours",
+        description="What 'at night' and 'by day' mean in a rule's words.",
     )
     rules: list[Rule] = Field(
         default_factory=list, title="Rules", description="Alert rules written in plain words.",

@@ -6,6 +6,7 @@ and description because the settings dialog shows them.
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 from pydantic import Field
@@ -60,6 +61,11 @@ class ModelsConfig(StrictModel):
     )
     clip: ClipConfig = Field(
         default_factory=ClipConfig, title="CLIP", description="Text-to-image matching settings.",
+    )
+    appearance: bool = Field(
+        True, title="Appearance vectors",
+        description="Describe every object with the bundled detector's pretrained features, so find-similar and "
+        "the operator's false alarm / correct marks work without CLIP (a few ms per object on a CPU).",
     )
 
 
@@ -153,3 +159,10 @@ class MqttConfig(StrictModel):
     client_id: str | None = Field(
         None, title="Client id", description="MQTT client id; empty means surveil-<host name>.",
     )
+
+
+class NightConfig(StrictModel):
+    """The hours the words "at night" and "by day" in a rule's prompt stand for, in the configured time zone."""
+
+    start: dt.time = Field(dt.time(20, 0), title="Night from", description="When night begins (HH:MM).")
+    end: dt.time = Field(dt.time(6, 0), title="Night until", description="When night ends (HH:MM), the next morning.")

@@ -20,7 +20,7 @@ from surveil.config import CameraConfig, SurveilConfig
 from surveil.engine.alerts import EngineNotice
 from surveil.engine.health import CameraHealth
 from surveil.engine.incidents import Incidents
-from surveil.engine.persist import object_id, object_put
+from surveil.engine.persist import object_id, object_put, tagged
 from surveil.engine.snapshot import CameraView, Snapshot, TrackView, frozen
 from surveil.engine.watch import Watch
 from surveil.engine.writer import WriteJob
@@ -28,6 +28,7 @@ from surveil.rules.engine import RuleEngine
 from surveil.rules.evaluator import RuleEvaluator
 from surveil.rules.events import EventUpdate
 from surveil.rules.model import Rule
+from surveil.vision.appearance import AppearanceEncoder
 from surveil.vision.clip import TextImageEncoder
 from surveil.vision.pipeline import Analyzer, CameraPipeline
 from surveil.vision.tracks import Track, TrackState
@@ -42,9 +43,11 @@ class AnalysisLoop:
     """Owns the per-round work; ``run`` is the thread body."""
 
     def __init__(self, config: SurveilConfig, analyzer: Analyzer, rules: RuleEngine,
-                 encoder: TextImageEncoder | None, incidents: Incidents, watch: Watch, notify: Notify):
+                 encoder: TextImageEncoder | None, incidents: Incidents, watch: Watch, notify: Notify,
+                 appearance: AppearanceEncoder | None = None):
         self.config, self.analyzer, self.rules, self.encoder = config, analyzer, rules, encoder
-        self.evaluator = RuleEvaluator(rules, encoder)
+        self.appearance = appearance
+        self.evaluator = RuleEvaluator(rules, encoder, appearance=appearance)
         self.incidents, self.watch, self._notify = incidents, watch, notify
         self.recorder, self.writer = incidents.recorder, incidents.writer
         self.sources: dict[str, CameraSource] = {}  # replaced whole on change: other threads may hold the old one
@@ -182,20 +185,31 @@ class AnalysisLoop:
 
     def _store_objects(self, tracks: list[Track]) -> None:
         crops = [t.best_crop for t in tracks]
-        embeddings = [None] * len(tracks)
-        if self.encoder is not None and all(c is not None for c in crops):
-            try:
-                embeddings = list(self.encoder.encode_images(crops))
-            except Exception as exc:
-                logger.exception("CLIP failed on %d finished tracks; stored without embeddings", len(tracks))
-                self.watch.failed("CLIP on finished tracks", exc)
+        embeddings = self._vectors("CLIP", self.encoder and self.encoder.encode_images, crops)
+        appearances = self._vectors("the appearance model", self.appearance and self.appearance.encode, crops)
+        tag = self.appearance.model_tag if self.appearance is not None else None
         puts = []
-        for track, embedding in zip(tracks, embeddings, strict=True):
+        for track, embedding, look in zip(tracks, embeddings, appearances, strict=True):
             offset = self._offset.get(track.camera_id, 0.0)
             obj_id = object_id(track.camera_id, track.track_id, track.first_t, offset)
             events = self.incidents.events_of_track(track.camera_id, track.track_id)
-            puts.append(object_put(track, obj_id, offset, self._size.get(track.camera_id, (0, 0)), events, embedding))
+            puts.append(object_put(track, obj_id, offset, self._size.get(track.camera_id, (0, 0)), events, embedding,
+                                   tagged(look, tag)))
         self.writer.submit(WriteJob(puts))
+
+    def _vectors(self, what: str, encode, crops: list) -> list:
+        """One vector per crop from ``encode``, or None for each where there is no model, no crop, or it failed."""
+        out = [None] * len(crops)
+        have = [i for i, crop in enumerate(crops) if crop is not None]
+        if encode is None or not have:
+            return out
+        try:
+            for i, vector in zip(have, encode([crops[i] for i in have]), strict=True):
+                out[i] = vector
+        except Exception as exc:
+            logger.exception("%s failed on %d finished tracks; stored without its vectors", what, len(have))
+            self.watch.failed(f"{what} on finished tracks", exc)
+        return out
 
     def _run_commands(self) -> None:
         while not self._commands.empty():

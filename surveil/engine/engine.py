@@ -46,12 +46,13 @@ class Engine:
 
     def __init__(self, config: SurveilConfig, paths: AppPaths, detector: Detector | None = None,
                  encoder: TextImageEncoder | None = None, clip_reason: str | None = None, record: bool = True,
-                 config_path: Path | None = None, serve: bool = False):
+                 config_path: Path | None = None, serve: bool = False, appearance=None):
         self.config, self.paths, self.config_path = config, paths, config_path
         self._serve = serve  # the local API, for `surveil run` and the window (config.service says where)
         self.api = None  # the ApiServer while it serves
         self._record = record  # False only for benchmarks: what recording costs, measured against none
         self._detector, self._encoder, self._clip_reason = detector, encoder, clip_reason
+        self._appearance = appearance  # an AppearanceEncoder, False for none, None: as the config says
         self.listeners: list[Listener] = []
         self.watch = Watch(self._notify)
         self.store: EventStore | None = None
@@ -102,11 +103,14 @@ class Engine:
         encoder, reason = self._encoder, self._clip_reason or "no CLIP encoder"
         if encoder is None and self._clip_reason is None:
             encoder, reason = load_encoder_or_reason(self.config.models.clip, self.paths.model_cache_dir)
-        rules = RuleEngine(self.config.rules, encoder, self.config.zone(), clip_unavailable=reason)
-        learn_stored_verdicts(self.store, rules)
+        appearance = self._load_appearance()
+        rules = RuleEngine(self.config.rules, encoder, self.config.zone(), clip_unavailable=reason,
+                           night=self.config.night)
+        learn_stored_verdicts(self.store, rules, appearance.model_tag if appearance else None)
         incidents = Incidents(self.writer, self.recorder, self.webhooks, self._notify, self._live_clock)
+        incidents.appearance_tag = appearance.model_tag if appearance else None
         self.loop = AnalysisLoop(self.config, Analyzer(detector, {}), rules, encoder, incidents, self.watch,
-                                 self._notify)
+                                 self._notify, appearance)
         for camera in self.config.cameras:  # before the thread starts: until then this thread owns the loop
             if camera.enabled:
                 self._open(camera)
@@ -114,6 +118,20 @@ class Engine:
         self._thread = threading.Thread(target=self.watch.target("analysis", self.loop.run, self.loop.stopping),
                                         name="analysis", daemon=True)
         self._thread.start()
+
+    def _load_appearance(self):
+        """The appearance model: given, refused (False), or loaded from the bundled detector when the config asks."""
+        if self._appearance is not None:
+            return self._appearance or None
+        if not self.config.models.appearance:
+            return None
+        from surveil.vision.appearance import load_appearance
+
+        try:
+            return load_appearance()
+        except Exception as exc:  # objects are stored without it; find-similar then needs CLIP
+            logger.error("the appearance model cannot be loaded (%s): objects are stored without appearance", exc)
+            return None
 
     def stop(self) -> None:
         """Stop in reverse order, joining each part. Safe to call twice."""
@@ -284,7 +302,10 @@ class Engine:
         self.loop.open_camera(camera, self.recorder if self._record else None, self._on_status)
 
     def _learn(self, marked: Verdict) -> None:
-        self.loop.rules.learn(marked.rule, marked.embedding, marked.correct, key=marked.event_id)
+        tag = self.loop.appearance.model_tag if self.loop.appearance else None
+        appearance = marked.appearance[1] if marked.appearance and marked.appearance[0] == tag else None
+        self.loop.rules.learn(marked.rule, marked.embedding, marked.correct, key=marked.event_id,
+                              appearance=appearance)
 
     def _live_clock(self, camera_id: str) -> bool:
         source = self.loop.sources.get(camera_id) if self.loop else None

@@ -49,6 +49,7 @@ class Incidents:
                  notify: Callable[[EngineNotice], None], live_clock: Callable[[str], bool]):
         self.writer, self.recorder, self.webhooks, self._notify = writer, recorder, webhooks, notify
         self._live_clock = live_clock
+        self.appearance_tag: str | None = None  # the appearance model's tag, stored with each event's vector
         self.latency = Latency()
         self._open: dict[str, OpenIncident] = {}
         self._by_track: dict[tuple[str, int], list[str]] = {}  # events raised on a track, for its object record
@@ -100,7 +101,7 @@ class Incidents:
             clip = incident.clip
             put = event_put(incident.event, incident.rule, incident.object_id, incident.clip_state,
                             str(clip.path) if clip and clip.path else None, clip.sha256 if clip else None,
-                            clip.start_wall if clip else None, clip.fps if clip else None)
+                            clip.start_wall if clip else None, clip.fps if clip else None, self.appearance_tag)
             if incident.settled:
                 self._open.pop(incident.event.event_id, None)
         self.writer.submit(WriteJob([put], on_written))

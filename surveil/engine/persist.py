@@ -29,7 +29,8 @@ def object_id(camera_id: str, track_id: int, first_t: float, wall_offset: float)
 
 
 def event_put(event: Event, rule: Rule | None, obj_id: str | None, clip_state: str, clip_path: str | None = None,
-              clip_sha256: str | None = None, clip_start: float | None = None, clip_fps: float | None = None) -> Put:
+              clip_sha256: str | None = None, clip_start: float | None = None, clip_fps: float | None = None,
+              appearance_tag: str | None = None) -> Put:
     """The event's record (a new version each time it changes) with its thumbnail and embedding."""
     score = event.peak_score
     record = EventRecord(
@@ -40,16 +41,22 @@ def event_put(event: Event, rule: Rule | None, obj_id: str | None, clip_state: s
         score=_score_dict(score), reasons=list(event.reasons), object_id=obj_id,
         clip_path=clip_path, clip_sha256=clip_sha256, clip_state=clip_state, clip_start=clip_start,
         clip_fps=clip_fps, stored_at=round(time.time(), 3))
-    return Put(record, jpeg(event.thumbnail), event.embedding)
+    return Put(record, jpeg(event.thumbnail), event.embedding, tagged(event.appearance, appearance_tag))
 
 
 def object_put(track: Track, obj_id: str, wall_offset: float, frame_size: tuple[int, int],
-               event_ids: list[str], embedding: np.ndarray | None) -> Put:
+               event_ids: list[str], embedding: np.ndarray | None,
+               appearance: tuple[str, np.ndarray] | None = None) -> Put:
     """A finished track as a tracked-object record, with its best crop."""
     record = ObjectRecord(
         object_id=obj_id, **track_fields(track, wall_offset), box=[round(float(v), 1) for v in track.box],
         frame_size=list(frame_size), event_ids=event_ids, stored_at=round(time.time(), 3))
-    return Put(record, jpeg(track.best_crop), embedding)
+    return Put(record, jpeg(track.best_crop), embedding, appearance)
+
+
+def tagged(vector: np.ndarray | None, tag: str | None) -> tuple[str, np.ndarray] | None:
+    """An appearance vector with the tag of the model that made it, as the store keeps it."""
+    return None if vector is None or tag is None else (tag, vector)
 
 
 def _score_dict(score) -> dict:

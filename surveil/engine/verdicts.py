@@ -30,6 +30,7 @@ class Verdict:
     camera_id: str
     changes: dict
     embedding: np.ndarray | None
+    appearance: tuple[str, np.ndarray] | None = None  # (model tag, vector)
 
     @property
     def correct(self) -> bool:
@@ -59,18 +60,22 @@ def record_verdict(store: EventStore, event_id: str, verdict: str | None, acknow
     if record is None:
         raise ChangeRefused(f"no event '{event_id}' in the store")
     store.set_state(event_id, **changes)
-    return Verdict(event_id, record.rule, record.camera_id, changes, store.embedding("e", event_id))
+    return Verdict(event_id, record.rule, record.camera_id, changes, store.embedding("e", event_id),
+                   store.appearance("e", event_id))
 
 
-def learn_stored_verdicts(store: EventStore, rules: RuleEngine) -> int:
-    """At start: every stored verdict with an embedding becomes an example of its rule again."""
+def learn_stored_verdicts(store: EventStore, rules: RuleEngine, appearance_tag: str | None = None) -> int:
+    """At start: every stored verdict with a vector (CLIP's, or the running appearance model's) is relearned."""
     learned = 0
     for event_id, state in store.states():
         if state.verdict not in VERDICTS:
             continue
-        record, embedding = store.get_event(event_id), store.embedding("e", event_id)
-        if record is not None and embedding is not None:
-            rules.learn(record.rule, embedding, state.verdict == "correct", key=event_id)
+        record, embedding, look = store.get_event(event_id), store.embedding("e", event_id), None
+        tagged = store.appearance("e", event_id)
+        if tagged is not None and tagged[0] == appearance_tag:
+            look = tagged[1]
+        if record is not None and (embedding is not None or look is not None):
+            rules.learn(record.rule, embedding, state.verdict == "correct", key=event_id, appearance=look)
             learned += 1
     if learned:
         logger.info("relearned %d operator verdict(s) from the store", learned)

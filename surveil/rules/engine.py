@@ -10,11 +10,15 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from surveil.config.sections import NightConfig
 from surveil.rules.conditions import ConditionResult, applies_to_camera, check_all
 from surveil.rules.events import Event, EventUpdate, RuleDecision, new_event_id
 from surveil.rules.model import Rule
 from surveil.rules.observation import Observation
 from surveil.rules.scoring import ExampleCache, RuleScorer, ScoreBreakdown
+from surveil.rules.without_clip import examples_verdict, without_clip
+from surveil.rules.word_checks import check_understood
+from surveil.rules.words import Understood, compile_prompts
 from surveil.vision.clip import TextImageEncoder
 
 logger = logging.getLogger(__name__)
@@ -29,6 +33,8 @@ class _State:
     votes: deque
     score: ScoreBreakdown | None = None
     embedding: np.ndarray | None = None
+    appearance: np.ndarray | None = None
+    examples: ConditionResult | None = None  # the operator's examples' say on the latest look
     crop: np.ndarray | None = None
     holding_since: float | None = None
     last_holding_t: float | None = None
@@ -54,13 +60,17 @@ class RuleFailure:
 class RuleEngine:
     """Turns observations of tracks into events. Not thread-safe: one analysis thread drives it.
 
-    Without an encoder (CLIP unavailable), text conditions are reported as unavailable
-    and ignored; rules then decide on classes, zones, motion and time alone.
+    A rule's prompts are compiled into the conditions the app checks itself (object, colour,
+    motion, count, zone and time words); the whole prompt also goes to CLIP where it runs.
+    Without an encoder (CLIP unavailable), a rule whose words were all understood runs fully;
+    one with words nothing here can check stays quiet unless it sets ``fire_without_clip``.
     """
 
     def __init__(self, rules: list[Rule], encoder: TextImageEncoder | None, tz: dt.tzinfo | None = None,
-                 clip_unavailable: str = "no CLIP encoder"):
+                 clip_unavailable: str = "no CLIP encoder", night: NightConfig | None = None):
         self.encoder, self.tz, self.clip_unavailable = encoder, tz, clip_unavailable
+        self.night = night or NightConfig()
+        self.understood: dict[str, Understood] = {}
         self.rules: dict[str, Rule] = {}
         self.examples: dict[str, ExampleCache] = {}
         self.failures: dict[str, RuleFailure] = {}
@@ -69,9 +79,10 @@ class RuleEngine:
         self._last_start: dict[tuple[str, str], float] = {}
         for rule in rules:
             self.set_rule(rule)
-        if encoder is None and any(r.prompts for r in rules):
-            logger.warning("CLIP unavailable (%s): text prompts are ignored; rules run on their other conditions",
-                           clip_unavailable)
+        quiet = [r.name for r in rules if self._quiet_without_clip(r)]
+        if encoder is None and quiet:
+            logger.warning("CLIP unavailable (%s): rule(s) %s have words nothing else can check and stay quiet; "
+                           "the others run on the words understood", clip_unavailable, ", ".join(quiet))
 
     def set_rule(self, rule: Rule, clock: Clock | None = None) -> list[EventUpdate]:
         """Add or replace a rule: open events of the old one end now; per-track state starts over, examples stay.
@@ -84,6 +95,7 @@ class RuleEngine:
             return self._retarget(rule, clock)
         ended = self.remove_rule(rule.name, clock, keep_examples=True)
         self.rules[rule.name] = rule
+        self.understood[rule.name] = compile_prompts(rule.prompts, [z.name for z in rule.zones if z.name])
         examples = self.examples.setdefault(rule.name, ExampleCache())
         if rule.prompts and self.encoder is not None:
             try:
@@ -96,6 +108,7 @@ class RuleEngine:
     def remove_rule(self, name: str, clock: Clock | None = None, keep_examples: bool = False) -> list[EventUpdate]:
         """Forget a rule; its open events end now (at each camera's latest time)."""
         self.rules.pop(name, None)
+        self.understood.pop(name, None)
         self._scorers.pop(name, None)
         self.failures.pop(name, None)
         if not keep_examples:
@@ -115,6 +128,10 @@ class RuleEngine:
             if state.event is not None and state.event.open and clock is not None:
                 ended.append(self._end(state, *clock(key[1])))
         return ended
+
+    def _quiet_without_clip(self, rule: Rule) -> bool:
+        understood = self.understood.get(rule.name)
+        return bool(understood and understood.unchecked) and not rule.fire_without_clip
 
     @property
     def wants_embeddings(self) -> bool:
@@ -185,19 +202,26 @@ class RuleEngine:
         return {key: RuleDecision(*key, state.conditions, state.score, state.decision)
                 for key, state in self._states.items()}
 
-    def learn(self, rule_name: str, embedding: np.ndarray, correct: bool, key: str | None = None) -> None:
-        """Add one marked crop embedding to a rule's example cache (kept across rule edits)."""
-        self.examples.setdefault(rule_name, ExampleCache()).add(embedding, correct, key)
+    def learn(self, rule_name: str, embedding: np.ndarray | None, correct: bool, key: str | None = None,
+              appearance: np.ndarray | None = None) -> None:
+        """Add one marked crop (CLIP embedding and/or appearance vector) to a rule's examples (kept across edits)."""
+        self.examples.setdefault(rule_name, ExampleCache()).add(embedding, correct, key, appearance)
 
     # -- one rule, one observation -------------------------------------------------------------
 
     def _evaluate(self, rule: Rule, obs: Observation) -> list[EventUpdate]:
         key = (rule.name, obs.camera_id, obs.track_id)
         state = self._states.setdefault(key, _State(votes=deque(maxlen=rule.votes_n)))
-        state.conditions = check_all(rule, obs, self.tz) + self._clip(rule, state, obs)
+        words = check_understood(self.understood[rule.name], obs, self.tz, self.night, rule.zones)
+        state.conditions = check_all(rule, obs, self.tz) + words + self._clip(rule, state, obs)
+        if rule.name not in self._scorers:  # without a CLIP score, the operator's marks speak on appearance alone
+            state.examples = examples_verdict(self.examples.get(rule.name), obs.appearance, state.examples)
+            state.conditions += [state.examples] if state.examples is not None else []
         holding = all(c.ok for c in state.conditions)
-        if obs.crop is not None and (obs.embedding is not None or state.crop is None):
+        if obs.crop is not None and (obs.embedding is not None or obs.appearance is not None or state.crop is None):
             state.crop = obs.crop  # the crop that goes with the latest score
+        if obs.appearance is not None:
+            state.appearance = obs.appearance
         if holding:
             state.holding_since = obs.t if state.holding_since is None else state.holding_since
             state.last_holding_t = obs.t
@@ -214,9 +238,9 @@ class RuleEngine:
             return []
         scorer = self._scorers.get(rule.name)
         if scorer is None:
-            return [ConditionResult("clip", True, f"unavailable: {self.clip_unavailable}; text prompts ignored")]
+            return [without_clip(rule, self.understood[rule.name], self.clip_unavailable)]
         if obs.embedding is not None:
-            state.score = scorer.score(obs.embedding, obs.label)
+            state.score = scorer.score(obs.embedding, obs.label, obs.appearance)
             state.embedding = obs.embedding
             state.votes.append(state.score.passed)
         votes = sum(state.votes)
@@ -265,7 +289,7 @@ class RuleEngine:
         if not (first or better or (event.thumbnail is None and state.crop is not None)):
             return False
         event.peak_probability, event.peak_score = probability, score
-        event.thumbnail, event.embedding = state.crop, state.embedding
+        event.thumbnail, event.embedding, event.appearance = state.crop, state.embedding, state.appearance
         return True
 
     def _end(self, state: _State, t: float, wall: dt.datetime) -> EventUpdate:

@@ -11,6 +11,7 @@ from surveil.rules.embed_policy import EmbedPolicy
 from surveil.rules.engine import RuleEngine
 from surveil.rules.events import EventUpdate
 from surveil.rules.observation import Observation
+from surveil.vision.appearance import AppearanceEncoder
 from surveil.vision.clip import TextImageEncoder
 from surveil.vision.flow import heading_deg
 from surveil.vision.pipeline import FrameAnalysis
@@ -34,31 +35,37 @@ def crop_box(image: np.ndarray, box, margin: float = 0.1) -> np.ndarray | None:
 class RuleEvaluator:
     """Feeds one round of frame analyses (several cameras) to the rule engine.
 
-    Tracks that need a CLIP look (EmbedPolicy) have their crops embedded together, across
-    tracks and cameras, in one batch.
+    Tracks that need a new look (EmbedPolicy) have their crops embedded together, across
+    tracks and cameras, in one batch: by CLIP where a rule reads it, and by the detector's
+    appearance model always (the operator's examples work on it without CLIP).
     """
 
-    def __init__(self, engine: RuleEngine, encoder: TextImageEncoder | None, policy: EmbedPolicy | None = None):
-        self.engine, self.encoder = engine, encoder
+    def __init__(self, engine: RuleEngine, encoder: TextImageEncoder | None, policy: EmbedPolicy | None = None,
+                 appearance: AppearanceEncoder | None = None):
+        self.engine, self.encoder, self.appearance = engine, encoder, appearance
         self.policy = policy or EmbedPolicy()
 
     def process(self, items: list[Item]) -> list[EventUpdate]:
         """Observe every updated track, end the ended ones, then let grace periods run out."""
         looks: list[tuple[FrameAnalysis, Track, np.ndarray, dt.datetime, bool]] = []
         updates: list[EventUpdate] = []
+        looking = self.engine.wants_embeddings or self.appearance is not None
         for analysis, image, wall in items:
             for track in analysis.changed:
                 if track.state is TrackState.ENDED:
                     updates += self.end(track.camera_id, [track.track_id], analysis.t, wall)
                 elif track.state in (TrackState.NEW, TrackState.UPDATED):
                     crop = crop_box(image, track.box)
-                    embed = crop is not None and self.engine.wants_embeddings and self.policy.needs(
+                    embed = crop is not None and looking and self.policy.needs(
                         track.camera_id, track.track_id, track.box, analysis.t)
                     looks.append((analysis, track, crop, wall, embed))
-        embeddings = self._embed([look[2] for look in looks if look[4]])
+        crops = [look[2] for look in looks if look[4]]
+        embeddings = self._embed(crops) if self.engine.wants_embeddings else [None] * len(crops)
+        appearances = self._appearance(crops)
         for analysis, track, crop, wall, embed in looks:
-            embedding = embeddings.pop(0) if embed else None
-            updates += self.engine.observe(_observation(analysis, track, crop, embedding, wall))
+            embedding, appearance = (embeddings.pop(0), appearances.pop(0)) if embed else (None, None)
+            obs = _observation(analysis, track, crop, embedding, wall, appearance)
+            updates += self.engine.observe(obs)
         if items:
             latest = max(items, key=lambda item: item[0].t)
             updates += self.engine.tick(latest[0].t, latest[2])
@@ -79,11 +86,23 @@ class RuleEvaluator:
             logger.exception("CLIP failed on %d crops; their votes are skipped this round", len(crops))
             return [None] * len(crops)
 
+    def _appearance(self, crops: list[np.ndarray]) -> list[np.ndarray | None]:
+        if not crops or self.appearance is None:
+            return [None] * len(crops)
+        try:
+            return list(self.appearance.encode(crops))
+        except Exception:
+            logger.exception("the appearance model failed on %d crops; their looks go without it", len(crops))
+            return [None] * len(crops)
 
-def _observation(analysis: FrameAnalysis, track: Track, crop, embedding, wall) -> Observation:
+
+def _observation(analysis: FrameAnalysis, track: Track, crop, embedding, wall, appearance=None) -> Observation:
     moving = track.speed_px_s > 0
+    peers = tuple((t.label, tuple(float(v) for v in t.box)) for t in analysis.changed
+                  if t.state in (TrackState.NEW, TrackState.UPDATED))
     return Observation(
         camera_id=track.camera_id, track_id=track.track_id, label=track.label,
         box=tuple(float(v) for v in track.box), frame_size=analysis.frame_size, t=analysis.t, wall=wall,
         speed_bh_s=track.speed_bh_s, heading_deg=heading_deg(track.vx, track.vy) if moving else None,
-        stationary_s=track.stationary_s(analysis.t), embedding=embedding, crop=crop)
+        stationary_s=track.stationary_s(analysis.t), embedding=embedding, crop=crop, appearance=appearance,
+        peers=peers)

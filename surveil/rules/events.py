@@ -37,6 +37,7 @@ class Event:
     peak_score: ScoreBreakdown | None = None
     thumbnail: np.ndarray | None = None
     embedding: np.ndarray | None = None
+    appearance: np.ndarray | None = None  # the detector's look at the peak, for feedback without CLIP
 
     @property
     def open(self) -> bool:

@@ -131,6 +131,11 @@ class Rule(StrictModel):
         default_factory=list, title="Contrast prompts",
         description="What it must not be confused with: 'a person walking past a fence'.",
     )
+    fire_without_clip: bool = Field(
+        False, title="Fire without CLIP",
+        description="When CLIP is unavailable, fire on the words the app can check (object, colour, motion, "
+        "count, zone, time) even though other words of the prompt went unchecked; off keeps such a rule quiet.",
+    )
     classes: list[str] = Field(
         default_factory=list, title="Object classes", description="Detector classes the object must be (empty: any).",
     )

@@ -13,7 +13,7 @@ class Observation:
     """One track on one camera at time ``t`` (monotonic or video seconds), plus wall-clock time.
 
     ``embedding`` is set only when the track was (re-)embedded for this observation:
-    that is when a new CLIP vote is cast.
+    that is when a new CLIP vote is cast. ``crop`` is the box with a little context.
     """
 
     camera_id: str
@@ -28,6 +28,10 @@ class Observation:
     stationary_s: float = 0.0
     embedding: np.ndarray | None = None
     crop: np.ndarray | None = None
+    appearance: np.ndarray | None = None  # the detector's appearance vector, set with a new look like ``embedding``
+    # Every object tracked on the camera at this moment, this one included: (label, box) in pixels.
+    # Counting words ("two or more people") read it.
+    peers: tuple[tuple[str, tuple[float, float, float, float]], ...] = ()
 
     def anchor_points(self, anchor: str) -> list[tuple[float, float]]:
         """The box point(s), normalised to 0-1, that a zone test uses."""

@@ -33,6 +33,11 @@ VEHICLES = {"bicycle", "car", "motorcycle", "bus", "train", "truck", "boat"}
 # Affinity exp(-beta (1 - cos)): 1 for the same crop, 0.37 at cos 0.95 (the same person a
 # few frames on), under 0.02 at cos 0.8 (another scene): examples act on near-repeats only.
 EXAMPLE_BETA = 20.0
+# The detector's appearance vectors of one person sit at cos 0.82-0.97 (median 0.89 a few seconds
+# apart), of two people at 0.64-0.85 (median 0.75) on the labelled sequences (`surveil eval reid`):
+# an exponential affinity cannot tell them apart, so a logistic step between the two is used.
+APPEARANCE_SAME_COS = 0.84
+APPEARANCE_SPREAD = 0.02
 
 
 @dataclass(frozen=True)
@@ -67,38 +72,71 @@ class ScoreBreakdown:
                 f"best prompt '{best[0]}' cos {best[1]:.3f})")
 
 
+@dataclass(frozen=True)
+class Example:
+    """One marked event: its CLIP embedding and/or the detector's appearance vector, and the verdict."""
+
+    embedding: np.ndarray | None
+    appearance: np.ndarray | None
+    correct: bool
+
+
 @dataclass
 class ExampleCache:
-    """Embeddings an operator marked: correct (positive) or false alarm (negative), one per marked event."""
+    """Crops an operator marked: correct (positive) or false alarm (negative), one per marked event.
 
-    marked: dict[str, tuple[np.ndarray, bool]] = field(default_factory=dict)
+    Each example is kept in both spaces it has: CLIP's (where CLIP runs) and the detector's
+    appearance (always), so feedback works with CLIP missing and with it present.
+    """
 
-    def add(self, embedding: np.ndarray, correct: bool, key: str | None = None) -> None:
-        """Remember one marked crop (float16, like the store keeps embeddings); a new verdict on ``key`` replaces."""
-        self.marked[key if key is not None else f"#{len(self.marked)}"] = (np.asarray(embedding, np.float16), correct)
+    marked: dict[str, Example] = field(default_factory=dict)
+
+    def add(self, embedding: np.ndarray | None, correct: bool, key: str | None = None,
+            appearance: np.ndarray | None = None) -> None:
+        """Remember one marked crop (float16, like the store keeps vectors); a new verdict on ``key`` replaces."""
+        if embedding is None and appearance is None:
+            return
+        half = [None if v is None else np.asarray(v, np.float16) for v in (embedding, appearance)]
+        self.marked[key if key is not None else f"#{len(self.marked)}"] = Example(*half, correct)
 
     @property
-    def positives(self) -> list[np.ndarray]:
+    def positives(self) -> list[Example]:
         """Crops marked correct."""
-        return [e for e, correct in self.marked.values() if correct]
+        return [e for e in self.marked.values() if e.correct]
 
     @property
-    def negatives(self) -> list[np.ndarray]:
+    def negatives(self) -> list[Example]:
         """Crops marked false alarm."""
-        return [e for e, correct in self.marked.values() if not correct]
+        return [e for e in self.marked.values() if not e.correct]
 
-    def verdict(self, embedding: np.ndarray) -> tuple[float, float]:
-        """(weight, probability): how close the nearest example is, and what the examples say."""
-        positive, negative = _affinity(self.positives, embedding), _affinity(self.negatives, embedding)
+    def verdict(self, embedding: np.ndarray | None, appearance: np.ndarray | None = None) -> tuple[float, float]:
+        """(weight, probability): how close the nearest example is (in either space), and what the examples say."""
+        positive = max(_affinity(self.positives, embedding, appearance))
+        negative = max(_affinity(self.negatives, embedding, appearance))
         weight = max(positive, negative)
         return weight, (positive / (positive + negative) if weight > 0 else 0.5)
 
 
-def _affinity(examples: list[np.ndarray], embedding: np.ndarray) -> float:
-    if not examples:
+def _affinity(examples: list[Example], embedding, appearance) -> tuple[float, float]:
+    """Affinity to the nearest example in CLIP's space and in the appearance space (0 where a side is missing)."""
+    return (_nearest([e.embedding for e in examples], embedding, _clip_affinity),
+            _nearest([e.appearance for e in examples], appearance, _appearance_affinity))
+
+
+def _clip_affinity(cos: np.ndarray) -> np.ndarray:
+    return np.exp(-EXAMPLE_BETA * (1.0 - cos))
+
+
+def _appearance_affinity(cos: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-(cos - APPEARANCE_SAME_COS) / APPEARANCE_SPREAD))
+
+
+def _nearest(vectors: list, query: np.ndarray | None, affinity) -> float:
+    vectors = [v for v in vectors if v is not None and query is not None and v.shape == query.shape]
+    if not vectors:
         return 0.0
-    cos = np.minimum(np.stack(examples).astype(np.float32) @ embedding.astype(np.float32), 1.0)  # float16 rounding
-    return float(np.exp(-EXAMPLE_BETA * (1.0 - cos)).max())
+    cos = np.minimum(np.stack(vectors).astype(np.float32) @ query.astype(np.float32), 1.0)  # float16 rounding
+    return float(affinity(cos).max())
 
 
 def background_group(label: str) -> str:
@@ -117,7 +155,7 @@ class RuleScorer:
         self._contrast = self._embed(rule.contrast_prompts)
         self._background: dict[str, np.ndarray] = {}
 
-    def score(self, embedding: np.ndarray, label: str) -> ScoreBreakdown:
+    def score(self, embedding: np.ndarray, label: str, appearance: np.ndarray | None = None) -> ScoreBreakdown:
         """The calibrated probability that the crop shows what the rule describes."""
         group = background_group(label)
         if group not in self._background:
@@ -128,7 +166,7 @@ class RuleScorer:
         probs = np.exp(logits - logits.max())
         probs /= probs.sum()
         text_p = float(probs[: len(self._prompts)].sum())
-        weight, example_p = self.examples.verdict(embedding)
+        weight, example_p = self.examples.verdict(embedding, appearance)
         return ScoreBreakdown(
             similarities=dict(zip(self.rule.prompts, map(float, sims[0]), strict=True)),
             contrast_similarities=dict(zip(self.rule.contrast_prompts, map(float, sims[1]), strict=True)),

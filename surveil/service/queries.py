@@ -48,8 +48,8 @@ def search_objects(store, encoder, flt: EventFilter, text: str | None = None, li
     from surveil.service.link import SearchHit
     from surveil.store.search import EmbeddingIndex, SearchFilter
 
-    query = _query_vector(store, encoder, text, like_event, like_object)
-    index = EmbeddingIndex.load(store)
+    query, space = _query_vector(store, encoder, text, like_event, like_object)
+    index = EmbeddingIndex.load(store, space)
     hits = index.search(query, k, SearchFilter(flt.since, flt.until, flt.cameras, flt.labels))
     found = []
     for object_id, score in hits:
@@ -70,15 +70,19 @@ def _query_vector(store, encoder, text, like_event, like_object):
                              "without it")
         from surveil.store.search import text_query
 
-        return text_query(encoder, text)
+        return text_query(encoder, text), None
     kind, record_id = ("e", like_event) if like_event is not None else ("o", like_object)
     what = "event" if kind == "e" else "object"
     if (store.get_event(record_id) if kind == "e" else store.get_object(record_id)) is None:
         raise QueryError(f"no {what} '{record_id}' in the store")
     vector = store.embedding(kind, record_id)
-    if vector is None:
-        raise QueryError(f"no stored embedding for {what} {record_id}")
-    return vector
+    if vector is not None:  # CLIP's space where the object has it: it knows what things are, not just how they look
+        return vector, None
+    tagged = store.appearance(kind, record_id)
+    if tagged is None:
+        raise QueryError(f"{what} {record_id} was stored with no embedding and no appearance vector: nothing to "
+                         "compare it with")
+    return tagged[1], tagged[0]
 
 
 def hit_json(hit, zone: dt.tzinfo | None = None) -> dict:

@@ -26,7 +26,8 @@ logger = logging.getLogger(__name__)
 
 # version n -> function(db) bringing it to n + 1. Column families a version adds are created by the
 # writer's open itself (create_missing_column_families), so 1 -> 2 (recording segments) has nothing to do.
-MIGRATIONS: dict = {1: lambda db: None}
+# Opening for writing creates missing column families: a new family needs no step of its own.
+MIGRATIONS: dict = {1: lambda db: None, 2: lambda db: None}
 LOCK_FILE = "writer.lock"
 # What RocksDB reads when it opens a database; a read-only view links to these and nothing else.
 _VIEW_PREFIX = "surveil-readonly-"

@@ -6,12 +6,13 @@ a time range is a key range and "newest first" is a reverse scan.
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 2  # 2: recording segments
+SCHEMA_VERSION = 3  # 2: recording segments; 3: appearance vectors
 MARKER = b"surveil-event-store"
 
-META, EVENTS, OBJECTS, INDEX, EMBEDDINGS, THUMBNAILS, STATE, AUDIT, SEGMENTS = (
-    "meta", "events", "objects", "index", "embeddings", "thumbnails", "state", "audit", "segments")
-FAMILIES = (META, EVENTS, OBJECTS, INDEX, EMBEDDINGS, THUMBNAILS, STATE, AUDIT, SEGMENTS)
+META, EVENTS, OBJECTS, INDEX, EMBEDDINGS, THUMBNAILS, STATE, AUDIT, SEGMENTS, APPEARANCE = (
+    "meta", "events", "objects", "index", "embeddings", "thumbnails", "state", "audit", "segments", "appearance")
+FAMILIES = (META, EVENTS, OBJECTS, INDEX, EMBEDDINGS, THUMBNAILS, STATE, AUDIT, SEGMENTS, APPEARANCE)
+TAG_END = b"\x00"  # an appearance value is the model tag, this byte, then the float16 vector
 
 SEP = "\x1f"  # unit separator: cannot appear in camera ids, and sorts before printable text
 

@@ -14,6 +14,7 @@ import numpy as np
 
 from surveil.store.audit import AuditEntry
 from surveil.store.layout import (
+    APPEARANCE,
     AUDIT,
     EMBEDDINGS,
     EVENTS,
@@ -22,6 +23,7 @@ from surveil.store.layout import (
     SEGMENTS,
     SEP,
     STATE,
+    TAG_END,
     THUMBNAILS,
     index_prefix,
     segment_key,
@@ -68,6 +70,12 @@ class StoreReads:
         data = self._cf[EMBEDDINGS].get(kind.encode() + record_id.encode())
         return None if data is None else np.frombuffer(data, EMBEDDING_DTYPE).astype(np.float32)
 
+    def appearance(self, kind: str, record_id: str) -> tuple[str, np.ndarray] | None:
+        """(model tag, float32 vector) of an event's ('e') or object's ('o') appearance, or None."""
+        family = self._cf.get(APPEARANCE)
+        data = None if family is None else family.get(kind.encode() + record_id.encode())
+        return None if data is None else _tagged(data)
+
     def record_bytes(self, kind: str, record_id: str) -> bytes | None:
         """The stored bytes of an 'event', 'object', 'state' or 'segment' (what the audit chain hashed), or None."""
         family = self._family(RECORD_FAMILIES[kind])
@@ -91,6 +99,16 @@ class StoreReads:
             record = self.get_object(key.decode())
             if record is not None:  # an embedding whose object was purged between the two reads
                 yield record, np.frombuffer(value, EMBEDDING_DTYPE).astype(np.float32)
+
+    def object_appearances(self, model_tag: str) -> Iterator[tuple[ObjectRecord, np.ndarray]]:
+        """Every stored object with an appearance vector of this model, oldest first (others are another space)."""
+        if APPEARANCE not in self._cf:
+            return
+        for key, value in self._scan(APPEARANCE, prefix=b"o"):
+            tag, vector = _tagged(value)
+            record = self.get_object(key.decode()) if tag == model_tag else None
+            if record is not None:
+                yield record, vector
 
     def states(self) -> Iterator[tuple[str, OperatorState]]:
         """(event id, operator state) of every event the operator touched, oldest event first."""
@@ -192,3 +210,8 @@ class StoreReads:
                 it.prev()
             else:
                 it.next()
+
+
+def _tagged(data: bytes) -> tuple[str, np.ndarray]:
+    tag, _, vector = data.partition(TAG_END)
+    return tag.decode(), np.frombuffer(vector, EMBEDDING_DTYPE).astype(np.float32)

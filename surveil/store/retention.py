@@ -19,7 +19,17 @@ from pathlib import Path
 
 import numpy as np
 
-from surveil.store.layout import EMBEDDINGS, EVENTS, INDEX, OBJECTS, SEGMENTS, STATE, THUMBNAILS, index_key
+from surveil.store.layout import (
+    APPEARANCE,
+    EMBEDDINGS,
+    EVENTS,
+    INDEX,
+    OBJECTS,
+    SEGMENTS,
+    STATE,
+    THUMBNAILS,
+    index_key,
+)
 from surveil.store.reads import EMBEDDING_DTYPE
 from surveil.store.records import EventRecord, ObjectRecord, SegmentRecord
 from surveil.store.store import EVENT_INDEXED, OBJECT_INDEXED, EventStore
@@ -61,7 +71,7 @@ def record_deletions(record: EventRecord | ObjectRecord | SegmentRecord) -> list
     kind, record_id = _kind_id(record)
     family, indexed = (EVENTS, EVENT_INDEXED) if kind == "e" else (OBJECTS, OBJECT_INDEXED)
     key = record_id.encode()
-    out = [(key, None, family), (kind.encode() + key, None, THUMBNAILS), (kind.encode() + key, None, EMBEDDINGS)]
+    out = [(key, None, family)] + [(kind.encode() + key, None, blobs) for blobs in (THUMBNAILS, EMBEDDINGS, APPEARANCE)]
     if kind == "e":
         out.append((key, None, STATE))
     return out + [(index_key(kind, f, str(getattr(record, f)), record_id), None, INDEX) for f in indexed]

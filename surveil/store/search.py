@@ -64,10 +64,11 @@ class EmbeddingIndex:
         return int(self._alive[: self._n].sum())
 
     @classmethod
-    def load(cls, store: EventStore) -> EmbeddingIndex:
-        """Every stored object that has an embedding."""
+    def load(cls, store: EventStore, appearance_tag: str | None = None) -> EmbeddingIndex:
+        """Every stored object with a CLIP embedding, or with an appearance vector of the model ``appearance_tag``."""
         index = cls()
-        for record, vector in store.object_embeddings():
+        rows = store.object_appearances(appearance_tag) if appearance_tag else store.object_embeddings()
+        for record, vector in rows:
             index.add(record.object_id, record.camera_id, record.label, vector)
         return index
 

@@ -16,6 +16,7 @@ from surveil.hashing import sha256
 from surveil.store.audit import GENESIS, AuditEntry, ChainHead, Checkpointer
 from surveil.store.db import StoreError, describe_write_error, open_db, reopen_db
 from surveil.store.layout import (
+    APPEARANCE,
     AUDIT,
     EMBEDDINGS,
     EVENTS,
@@ -25,6 +26,7 @@ from surveil.store.layout import (
     OBJECTS,
     SEGMENTS,
     STATE,
+    TAG_END,
     THUMBNAILS,
     audit_key,
     index_key,
@@ -46,6 +48,7 @@ class Put:
     record: EventRecord | ObjectRecord | SegmentRecord
     thumbnail: bytes | None = None
     embedding: np.ndarray | None = None
+    appearance: tuple[str, np.ndarray] | None = None  # (model tag, vector): the detector's look, with or without CLIP
 
 
 class EventStore(StoreReads):
@@ -64,10 +67,11 @@ class EventStore(StoreReads):
         self.db, self._hold = open_db(self.folder, read_only)  # the writer lock, or a reader's read-only view
         self._cf = {name: self.db.get_column_family(name) for name in
                     (EVENTS, OBJECTS, INDEX, EMBEDDINGS, THUMBNAILS, STATE, AUDIT)}
-        try:  # a read-only open of a store from before recordings has no segments family
-            self._cf[SEGMENTS] = self.db.get_column_family(SEGMENTS)
-        except Exception:
-            logger.debug("no segments column family in %s", self.folder)
+        for name in (SEGMENTS, APPEARANCE):  # a read-only open of an older store lacks the newer families
+            try:
+                self._cf[name] = self.db.get_column_family(name)
+            except Exception:
+                logger.debug("no %s column family in %s", name, self.folder)
         self._write_lock = threading.RLock()  # re-entered by set_state: its read-change-write is one step
         self._sync = rocksdict.WriteOptions()
         self._sync.sync = True
@@ -203,6 +207,11 @@ class EventStore(StoreReads):
             vector = np.asarray(item.embedding, EMBEDDING_DTYPE).tobytes()
             out.append((kind.encode() + key, vector, EMBEDDINGS))
             detail["embedding_sha256"] = sha256(vector)
+        if item.appearance is not None:
+            tag, vector = item.appearance
+            value = tag.encode() + TAG_END + np.asarray(vector, EMBEDDING_DTYPE).tobytes()
+            out.append((kind.encode() + key, value, APPEARANCE))
+            detail["appearance_sha256"] = sha256(value)
         return out, sha256(data), detail
 
     def _commit(self, batch, staged, audits, records) -> list[AuditEntry]:

@@ -14,12 +14,12 @@ from surveil import signing
 from surveil.hashing import file_sha256, sha256
 from surveil.paths import app_paths
 from surveil.store.audit import GENESIS, AuditEntry, CheckpointError, checkpoint_path, read_checkpoint
-from surveil.store.layout import EMBEDDINGS, THUMBNAILS
+from surveil.store.layout import APPEARANCE, EMBEDDINGS, THUMBNAILS
 from surveil.store.reads import RECORD_FAMILIES
 from surveil.store.records import EventRecord, SegmentRecord, decode
 from surveil.store.store import EventStore
 
-BLOBS = {THUMBNAILS: "thumbnail", EMBEDDINGS: "embedding"}
+BLOBS = {THUMBNAILS: "thumbnail", EMBEDDINGS: "embedding", APPEARANCE: "appearance"}
 # Why a stored item disagrees with the chain; consequences, not news, where the chain itself is damaged.
 _CHANGED, _UNVOUCHED, _ORPHAN = "changed after it was written", "in no audit entry", "of no audited record"
 KIND_LETTER = {"event": "e", "object": "o"}
