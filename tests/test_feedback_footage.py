@@ -17,6 +17,7 @@ from surveil.capture.cv import cv2
 from surveil.config import SurveilConfig
 from surveil.engine.engine import Engine
 from surveil.paths import app_paths
+from surveil.store.store import EventStore
 
 pytestmark = [pytest.mark.media]
 
@@ -107,3 +108,8 @@ def test_without_clip_a_false_alarm_quiets_that_person_and_no_one_else(media, as
     quieted = {a.track_id for a in first} - {a.track_id for a in second}
     assert first[0].track_id in quieted, "the person marked a false alarm stays quiet"
     assert second, "the other people still raise the rule"
+    with EventStore(tmp_path / "store", read_only=True) as store:
+        objects = list(store.objects())
+        looks = {o.object_id for o, _ in store.object_appearances(store.appearance("o", objects[0].object_id)[0])}
+        assert len(objects) >= 5 and looks == {o.object_id for o in objects}, "every stored object has its look"
+        assert all(store.appearance("e", e.event_id) is not None for e in store.events()), "and every event"

@@ -82,21 +82,22 @@ def test_a_cancelled_back_test_stops_at_its_next_progress_report(qtbot, monkeypa
     from types import SimpleNamespace
 
     import surveil.rules.backtest as backtest_module
+    from surveil.config import SurveilConfig
     from surveil.rules.model import Rule
     from ui.worker import Cancelled, Job
 
     job = Job(lambda j: None)
     seen = []
 
-    def replay(rule, objects, encoder):  # the back-test, reduced to reading the objects
+    def replay(rule, objects, encoder, tz=None, night=None):  # the back-test, reduced to reading the objects
         for value in objects:
             seen.append(value)
             if value == 150:
                 job.cancel()
 
-    monkeypatch.setattr(backtest_module, "objects_from_store", lambda store: iter(range(1000)))
+    monkeypatch.setattr(backtest_module, "objects_from_store", lambda store, crops=False: iter(range(1000)))
     monkeypatch.setattr(backtest_module, "backtest", replay)
-    link = LocalLink(SimpleNamespace(store=object(), encoder=None))
+    link = LocalLink(SimpleNamespace(store=object(), encoder=None, config=SurveilConfig()))
     with pytest.raises(Cancelled):
         link.backtest(Rule(name="r", classes=["person"]), progress=job.progress)
     assert seen[-1] == 198, "objects up to the next report (the 200th) went through, no more"

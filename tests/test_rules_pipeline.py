@@ -120,5 +120,7 @@ def test_backtest_says_what_would_have_fired_and_what_it_left_out():
     assert result.checked == 5 and result.per_day() == {day1.date(): 1, day2.date(): 2}
     assert "minimum duration" in result.left_out and any("votes" in x for x in result.left_out)
     blind = backtest(rule, stored, None)
-    assert "text prompts (CLIP unavailable)" in blind.left_out
-    assert [h.obj.object_id for h in blind.hits] == ["a", "b", "d", "e"], "without CLIP the walker fires too"
+    assert "the words 'climbing', 'fence' (CLIP unavailable): nothing fires" in blind.left_out
+    assert blind.hits == [], "without CLIP, words nothing can check keep the rule quiet in the back-test too"
+    loud = backtest(rule.model_copy(update={"fire_without_clip": True}), stored, None)
+    assert [h.obj.object_id for h in loud.hits] == ["a", "b", "d", "e"], "firing on the rest: the walker fires too"

@@ -76,3 +76,18 @@ def test_an_object_with_no_vector_at_all_is_refused_in_one_line(store):
     store.put([Put(obj(0))])
     with pytest.raises(QueryError, match="no embedding and no appearance vector"):
         search_objects(store, None, EventFilter(), like_object=obj(0).object_id)
+
+
+def test_surveil_search_similar_on_appearance_vectors_from_the_command_line(surveil_home):
+    import json
+    import subprocess
+    import sys
+
+    with EventStore(surveil_home / "data" / "store") as store:  # the default store of SURVEIL_HOME
+        base = vector(1, 96)
+        store.put([Put(obj(i), appearance=(TAG, _near(base, 10 + i, noise))) for i, noise in enumerate((0, 3, 0.2))])
+    done = subprocess.run([sys.executable, "-m", "surveil", "search", "--similar", obj(0).object_id, "--json"],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert [json.loads(line)["object_id"] for line in done.stdout.splitlines()] == [
+        obj(0).object_id, obj(2).object_id, obj(1).object_id]

@@ -7,8 +7,6 @@ import os
 import sys
 from pathlib import Path
 
-from surveil.eval.colour import LABELS_FILE
-
 
 def register(which) -> None:
     """Add ``colour`` to ``surveil eval``."""
@@ -18,7 +16,7 @@ def register(which) -> None:
         "the accuracy, the confusion matrix (rows: label, columns: predicted) and has_colour's precision and "
         "recall per colour.",
     )
-    colour.add_argument("--labels", type=Path, default=LABELS_FILE, metavar="CSV",
+    colour.add_argument("--labels", type=Path, metavar="CSV",
                         help="labels: clip,frame,x1,y1,x2,y2,label,part,colour (default: the repository's)")
     colour.add_argument("--media", type=Path, metavar="DIR",
                         help="folder holding the labelled clips (default: $SURVEIL_TEST_ASSETS/media)")
@@ -28,14 +26,14 @@ def register(which) -> None:
 
 def _colour(args) -> int:
     """Check the inputs, score and print; one line on stderr for anything wrong."""
-    from surveil.eval.colour import LabelsError, evaluate, load_labels
+    from surveil.eval.colour import LABELS_FILE, LabelsError, evaluate, load_labels  # OpenCV: only when it runs
 
     media = args.media or _default_media()
     try:
         if media is None or not media.is_dir():
             where = f" {media}" if media else ""
             raise LabelsError(f"no media folder{where}: pass --media DIR or set SURVEIL_TEST_ASSETS")
-        report = evaluate(load_labels(args.labels), media)
+        report = evaluate(load_labels(args.labels or LABELS_FILE), media)
     except LabelsError as exc:
         print(f"surveil eval colour: {exc}", file=sys.stderr)
         return 1

@@ -63,6 +63,13 @@ def _row(path: Path, number: int, row: dict) -> ColourLabel:
 
 def crops(labels: list[ColourLabel], media: Path) -> Iterator[tuple[ColourLabel, np.ndarray]]:
     """Each label with its crop, cut from its clip by reading frames in order (seeking is not frame-exact)."""
+    for item, frame in labelled_frames(labels, media):
+        x1, y1, x2, y2 = item.box
+        yield item, frame[y1:y2, x1:x2]
+
+
+def labelled_frames(labels: list[ColourLabel], media: Path) -> Iterator[tuple[ColourLabel, np.ndarray]]:
+    """Each label with the whole frame it was made on (for cutting as the engine does, with context)."""
     by_clip: dict[str, list[ColourLabel]] = {}
     for item in labels:
         by_clip.setdefault(item.clip, []).append(item)
@@ -72,8 +79,7 @@ def crops(labels: list[ColourLabel], media: Path) -> Iterator[tuple[ColourLabel,
             wanted.setdefault(item.frame, []).append(item)
         for number, frame in _frames(media / clip, set(wanted)):
             for item in wanted[number]:
-                x1, y1, x2, y2 = item.box
-                yield item, frame[y1:y2, x1:x2]
+                yield item, frame
 
 
 def _frames(path: Path, wanted: set[int]) -> Iterator[tuple[int, np.ndarray]]:

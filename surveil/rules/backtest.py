@@ -13,7 +13,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from surveil.config.sections import NightConfig
 from surveil.rules.conditions import ConditionResult, applies_to_camera, check_all
+from surveil.rules.word_checks import check_understood
+from surveil.rules.words import Understood, compile_prompts
+from surveil.rules.words_types import without_clip
 from surveil.rules.model import Rule
 from surveil.rules.observation import Observation
 from surveil.rules.scoring import ExampleCache, RuleScorer, ScoreBreakdown
@@ -33,6 +37,7 @@ class StoredObject:
     frame_size: tuple[int, int] | None = None
     mean_speed_bh_s: float = 0.0
     max_stationary_s: float = 0.0
+    crop: np.ndarray | None = None  # the stored best crop, read only for a rule with colour words
 
 
 @dataclass(frozen=True)
@@ -62,20 +67,27 @@ class BacktestResult:
 
 
 def backtest(rule: Rule, objects: Iterable[StoredObject], encoder: TextImageEncoder | None,
-             tz: dt.tzinfo | None = None, examples: ExampleCache | None = None) -> BacktestResult:
-    """Evaluate ``rule`` on each stored object as one look."""
+             tz: dt.tzinfo | None = None, examples: ExampleCache | None = None,
+             night: NightConfig | None = None) -> BacktestResult:
+    """Evaluate ``rule`` on each stored object as one look, its words compiled as the engine compiles them."""
     scorer = RuleScorer(rule, encoder, examples) if rule.prompts and encoder is not None else None
-    result, foreign = BacktestResult(left_out=_left_out(rule, encoder)), 0
+    understood = compile_prompts(rule.prompts, [z.name for z in rule.zones if z.name])
+    result, foreign = BacktestResult(left_out=_left_out(rule, encoder, understood)), 0
     for obj in objects:
         if not applies_to_camera(rule.model_copy(update={"enabled": True}), obj.camera_id):
             continue
         result.checked += 1
-        conditions = [c for c in check_all(rule, _observation(obj), tz)
-                      if c.name != "heading" and not (c.name == "zone" and obj.box is None)]
+        observation = _observation(obj)
+        conditions = [c for c in check_all(rule, observation, tz)
+                      + check_understood(understood, observation, tz, night or NightConfig(), rule.zones)
+                      if c.name not in ("heading", "words: count") and not (c.name.endswith("zone") and obj.box is None)]
         score, why = _score(scorer, obj) if scorer is not None else (None, "")
         foreign += why == FOREIGN_EMBEDDING
         if scorer is not None:
             conditions.append(ConditionResult("clip", bool(score and score.passed), score.describe() if score else why))
+        elif rule.prompts:
+            state, sentence = without_clip(understood, rule.fire_without_clip)
+            conditions.append(ConditionResult("clip", state != "quiet", sentence))
         if all(c.ok for c in conditions):
             result.hits.append(BacktestHit(obj, conditions, score))
     if foreign:
@@ -99,13 +111,17 @@ def _score(scorer: RuleScorer, obj: StoredObject) -> tuple[ScoreBreakdown | None
 def _observation(obj: StoredObject) -> Observation:
     box = obj.box or (0.0, 0.0, 1.0, 1.0)
     return Observation(obj.camera_id, 0, obj.label, box, obj.frame_size or (1, 1), 0.0, obj.start_wall,
-                       speed_bh_s=obj.mean_speed_bh_s, stationary_s=obj.max_stationary_s, embedding=obj.embedding)
+                       speed_bh_s=obj.mean_speed_bh_s, stationary_s=obj.max_stationary_s, embedding=obj.embedding,
+                       crop=obj.crop)
 
 
-def _left_out(rule: Rule, encoder: TextImageEncoder | None) -> list[str]:
+def _left_out(rule: Rule, encoder: TextImageEncoder | None, understood: Understood) -> list[str]:
     out = []
-    if rule.prompts and encoder is None:
-        out.append("text prompts (CLIP unavailable)")
+    if understood.unchecked and encoder is None:
+        words = ", ".join(f"'{w}'" for w in understood.unchecked)
+        out.append(f"the words {words} (CLIP unavailable)" + ("" if rule.fire_without_clip else ": nothing fires"))
+    if understood.count is not None:
+        out.append("count words (each stored object is counted alone)")
     if rule.prompts and rule.votes_k > 1:
         out.append(f"votes ({rule.votes_k} of {rule.votes_n}): one stored look per object")
     if rule.min_duration_s:
@@ -117,8 +133,9 @@ def _left_out(rule: Rule, encoder: TextImageEncoder | None) -> list[str]:
     return out
 
 
-def objects_from_store(store, since: float | None = None) -> Iterator[StoredObject]:
-    """Every stored tracked object (newest last) as back-testing sees it."""
+def objects_from_store(store, since: float | None = None, crops: bool = False) -> Iterator[StoredObject]:
+    """Every stored tracked object (newest last) as back-testing sees it; ``crops``: with its best crop decoded."""
+    from surveil.capture.cv import cv2
     from surveil.store.layout import ms_key
 
     for record in store.objects(ms_key(int(since * 1000)) if since is not None else ""):
@@ -127,4 +144,9 @@ def objects_from_store(store, since: float | None = None) -> Iterator[StoredObje
         yield StoredObject(record.object_id, record.camera_id, record.label,
                            dt.datetime.fromtimestamp(record.start, dt.UTC),
                            store.embedding("o", record.object_id), box if size else None, size,
-                           record.mean_speed_bh_s, record.max_stationary_s)
+                           record.mean_speed_bh_s, record.max_stationary_s,
+                           _decoded(cv2, store.thumbnail("o", record.object_id)) if crops else None)
+
+
+def _decoded(cv2, jpeg: bytes | None) -> np.ndarray | None:
+    return None if jpeg is None else cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR)

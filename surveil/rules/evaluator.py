@@ -22,7 +22,10 @@ logger = logging.getLogger(__name__)
 Item = tuple[FrameAnalysis, np.ndarray, dt.datetime]  # analysis, its image, its wall-clock time
 
 
-def crop_box(image: np.ndarray, box, margin: float = 0.1) -> np.ndarray | None:
+CROP_MARGIN = 0.1  # CLIP sees a little context around the box
+
+
+def crop_box(image: np.ndarray, box, margin: float = CROP_MARGIN) -> np.ndarray | None:
     """A copy of the box with a little context around it; None when the box is empty."""
     h, w = image.shape[:2]
     x1, y1, x2, y2 = (float(v) for v in box)
@@ -105,4 +108,4 @@ def _observation(analysis: FrameAnalysis, track: Track, crop, embedding, wall, a
         box=tuple(float(v) for v in track.box), frame_size=analysis.frame_size, t=analysis.t, wall=wall,
         speed_bh_s=track.speed_bh_s, heading_deg=heading_deg(track.vx, track.vy) if moving else None,
         stationary_s=track.stationary_s(analysis.t), embedding=embedding, crop=crop, appearance=appearance,
-        peers=peers)
+        peers=peers, crop_margin=CROP_MARGIN)

@@ -32,6 +32,17 @@ class Observation:
     # Every object tracked on the camera at this moment, this one included: (label, box) in pixels.
     # Counting words ("two or more people") read it.
     peers: tuple[tuple[str, tuple[float, float, float, float]], ...] = ()
+    crop_margin: float = 0.0  # the context around the box in ``crop``, as a share of the box's size
+
+    def object_pixels(self) -> np.ndarray | None:
+        """The crop without its context: the box's own pixels, which colours are read from."""
+        if self.crop is None or not self.crop_margin:
+            return self.crop
+        x1, y1, x2, y2 = self.box
+        left = x1 - int(max(0.0, x1 - (x2 - x1) * self.crop_margin))  # as the crop was cut: clamped to the frame
+        top = y1 - int(max(0.0, y1 - (y2 - y1) * self.crop_margin))
+        inner = self.crop[int(top):int(top + y2 - y1), int(left):int(left + x2 - x1)]
+        return inner if inner.shape[0] >= 4 and inner.shape[1] >= 4 else self.crop
 
     def anchor_points(self, anchor: str) -> list[tuple[float, float]]:
         """The box point(s), normalised to 0-1, that a zone test uses."""

@@ -50,7 +50,7 @@ def check_colour(obs: Observation, colour: str, part: str) -> ConditionResult:
         return ConditionResult("words: colour", False, f"{colour}: no picture of the object to look at")
     from surveil.vision.colour import has_colour  # numpy work, loaded when a rule names a colour
 
-    ok, reason = has_colour(obs.crop, obs.label, colour, part)
+    ok, reason = has_colour(obs.object_pixels(), obs.label, colour, part)
     return ConditionResult("words: colour", ok, reason)
 
 

@@ -240,7 +240,7 @@ class LocalLink:
         """What the rule would have caught in the stored history."""
         from surveil.service.queries import backtest_rule
 
-        return backtest_rule(self._store(), self.engine.encoder, rule, progress)
+        return backtest_rule(self._store(), self.engine.encoder, rule, progress, self.config)
 
     def close(self) -> None:
         """Stop listening for frames; the window's owner stops the engine."""

@@ -119,9 +119,10 @@ def export_json(done) -> dict:
             "manifest_sha256": done.manifest_sha256, "warnings": done.warnings, "fingerprint": done.fingerprint}
 
 
-def backtest_rule(store, encoder, rule, progress=None):
+def backtest_rule(store, encoder, rule, progress=None, config=None):
     """Run a rule over the stored objects; ``progress(done, 0)`` every 200 objects (it may raise to cancel)."""
     from surveil.rules.backtest import backtest, objects_from_store
+    from surveil.rules.words import compile_prompts
 
     def reporting(objects):
         for i, obj in enumerate(objects, 1):
@@ -129,7 +130,9 @@ def backtest_rule(store, encoder, rule, progress=None):
                 progress(i, 0)
             yield obj
 
-    return backtest(rule, reporting(objects_from_store(store)), encoder)
+    colours = bool(compile_prompts(rule.prompts).colours)  # only a rule with colour words needs the crops read
+    return backtest(rule, reporting(objects_from_store(store, crops=colours)), encoder,
+                    config.zone() if config else None, night=config.night if config else None)
 
 
 def mark_in_store(store, event_id: str, verdict=None, acknowledged=None, note=None, locked=None) -> dict:
