@@ -49,7 +49,7 @@ def test_rules_check_names_what_runs_without_clip(tmp_path):
     assert done.returncode == 0
     assert "climber [medium]: prompts ['a person climbing a fence'], classes ['person']" in done.stdout
     assert "cars (disabled)" in done.stdout
-    assert "CLIP unavailable" in done.stdout and "run on their other conditions" in done.stdout
+    assert "CLIP unavailable" in done.stdout and "Rules run on the words understood" in done.stdout
     as_json = json.loads(_surveil("rules", "check", "--config", str(config), "--json").stdout)
     assert [r["name"] for r in as_json["rules"]] == ["climber", "cars"] and as_json["clip_available"] is False
 

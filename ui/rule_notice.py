@@ -72,5 +72,6 @@ def clip_message(link: EngineLink) -> tuple[str, bool]:
     if link.text_search():
         return "CLIP is available: prompts are scored as probabilities.", False
     reason = link.snapshot().clip_reason or "the engine is not running"
-    return (f"Text prompts are ignored: CLIP is unavailable ({reason}). They are kept, and count once the "
-            "weights are present: run `surveil models download` on a machine that is online."), True
+    return (f"CLIP is unavailable ({reason}): rules run on the words understood below; words left for CLIP "
+            "keep a rule quiet unless 'Fire without CLIP' is ticked; run `surveil models download` on a machine "
+            "that is online."), True

@@ -62,7 +62,8 @@ def _check(args) -> int:
         print(f"  {rule.name}{state} [{rule.severity}]: {', '.join(p for p in parts if p)}")
         _print_words(rule, encoder is None and bool(reason))
     if encoder is None and reason:
-        print(f"CLIP unavailable: {reason}. Text prompts are ignored; these rules run on their other conditions.")
+        print(f"CLIP unavailable: {reason}. Rules run on the words understood; a rule with words left for CLIP "
+              "stays quiet unless it sets fire_without_clip.")
     return 0
 
 
