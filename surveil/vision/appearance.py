@@ -13,6 +13,7 @@ single cue on that footage. Vectors are only comparable within one ``model_tag``
 
 from __future__ import annotations
 
+import functools
 import logging
 from pathlib import Path
 
@@ -81,6 +82,15 @@ def load_appearance(weights: Path | None = None, colour_weight: float = COLOUR_W
     path = Path(weights) if weights is not None else resource_path(DEFAULT_DETECTOR)
     if not path.is_file() or path.suffix != ".pt":
         raise AppearanceError(f"{path}: appearance vectors need a YOLO .pt checkpoint file")
+    return _cached(path.resolve(), path.stat().st_mtime_ns, colour_weight)
+
+
+@functools.lru_cache(maxsize=4)
+def _cached(path: Path, _mtime_ns: int, colour_weight: float) -> AppearanceEncoder:
+    """One encoder per weights file and version of it: an engine restarted in the same process loads nothing.
+
+    The layers only ever run forward under inference mode, so engines may share them.
+    """
     model = _load_torch(path)
     layers = list(model.model[:FEATURE_LAYER + 1])
     channels = _channels(layers)
