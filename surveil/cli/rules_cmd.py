@@ -145,6 +145,7 @@ def _replay_problem(args, config, source) -> str | None:
 def _play(args, config, camera, start: dt.datetime, model_cache: Path) -> int:
     from surveil.capture.opener import SourceOpenError
     from surveil.rules.replay import replay
+    from surveil.vision.appearance import load_if_enabled
     from surveil.vision.clip import load_encoder_or_reason
     from surveil.vision.detector import DetectorError, YoloDetector
 
@@ -157,7 +158,8 @@ def _play(args, config, camera, start: dt.datetime, model_cache: Path) -> int:
     zone = config.zone()
     try:
         for update in replay(args.video, camera, config, detector, encoder, reason, start=start,
-                             max_frames=args.max_frames, tz=zone):
+                             max_frames=args.max_frames, tz=zone,
+                             appearance=load_if_enabled(config.models.appearance)):
             print(json.dumps(_record(update, zone)) if args.json else _line(update, zone), flush=True)
     except SourceOpenError as exc:
         print(f"surveil rules replay: {args.video}: {exc.reason}", file=sys.stderr)

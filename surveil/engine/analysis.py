@@ -101,7 +101,8 @@ class AnalysisLoop:
 
     def open_camera(self, camera: CameraConfig, tap, on_status) -> None:
         """Start watching a camera: its pipeline, recording (if ``tap``), and capture thread."""
-        self.analyzer.pipelines[camera.id] = CameraPipeline(camera.id, camera.motion, self.analyzer.detector.names)
+        self.analyzer.pipelines[camera.id] = CameraPipeline(camera.id, camera.motion, self.analyzer.detector.names,
+                                                            appearance=self.appearance)
         if tap is not None:
             self.recorder.add_camera(camera.id, camera.record)
         source = CameraSource(camera, FrameMailbox(self.wake), tap=tap)

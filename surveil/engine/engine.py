@@ -123,15 +123,9 @@ class Engine:
         """The appearance model: given, refused (False), or loaded from the bundled detector when the config asks."""
         if self._appearance is not None:
             return self._appearance or None
-        if not self.config.models.appearance:
-            return None
-        from surveil.vision.appearance import load_appearance
+        from surveil.vision.appearance import load_if_enabled
 
-        try:
-            return load_appearance()
-        except Exception as exc:  # objects are stored without it; find-similar then needs CLIP
-            logger.error("the appearance model cannot be loaded (%s): objects are stored without appearance", exc)
-            return None
+        return load_if_enabled(self.config.models.appearance)
 
     def stop(self) -> None:
         """Stop in reverse order, joining each part. Safe to call twice."""

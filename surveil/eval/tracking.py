@@ -30,6 +30,11 @@ class TrackerRun:
     failed: list[int] = field(default_factory=list)  # frames the pipeline reported an error for
     predictions: dict[int, FrameBoxes] = field(default_factory=dict)
     wall_s: float = 0.0
+    track_ms: list[float] = field(default_factory=list)  # the tracker's time on each frame detection ran on
+
+    def track_ms_per_frame(self) -> float:
+        """Mean milliseconds the tracker (appearance included) took on a frame detection ran on."""
+        return sum(self.track_ms) / len(self.track_ms) if self.track_ms else 0.0
 
 
 def live_motion(fps: float | None) -> MotionConfig:
@@ -40,9 +45,12 @@ def live_motion(fps: float | None) -> MotionConfig:
 
 
 def track_video(path: Path, detector: Detector, motion: MotionConfig, label: str = "person",
-                progress=None) -> TrackerRun:
-    """Run the pipeline over ``path``; keep the tracked ``label`` boxes of every frame detection ran on."""
-    pipeline = CameraPipeline(path.stem, motion, detector.names)
+                progress=None, appearance=None) -> TrackerRun:
+    """Run the pipeline over ``path``; keep the tracked ``label`` boxes of every frame detection ran on.
+
+    ``appearance``: the encoder the tracker weighs looks with, as the live engine passes it; None: boxes alone.
+    """
+    pipeline = CameraPipeline(path.stem, motion, detector.names, appearance=appearance)
     analyzer = Analyzer(detector, {path.stem: pipeline})
     wanted = {i for i, name in detector.names.items() if name == label}
     run = TrackerRun()
@@ -57,6 +65,7 @@ def track_video(path: Path, detector: Detector, motion: MotionConfig, label: str
             keep = [i for i in range(len(dets)) if int(dets.class_id[i]) in wanted]
             run.seen.append(frame)
             run.predictions[frame] = FrameBoxes.from_xyxy(dets.tracker_id[keep], dets.xyxy[keep])
+            run.track_ms.append(result.timings_ms.get("track", 0.0))
         if progress is not None:
             progress.update(1)
     pipeline.close()

@@ -19,17 +19,19 @@ from surveil.vision.pipeline import Analyzer, CameraPipeline
 def replay(video: Path, camera: CameraConfig, config: SurveilConfig, detector: Detector,
            encoder: TextImageEncoder | None, clip_reason: str, start: dt.datetime | None = None,
            max_frames: int | None = None, tz: dt.tzinfo | None = None,
-           on_engine: Callable[[RuleEngine], None] | None = None) -> Iterator[EventUpdate]:
+           on_engine: Callable[[RuleEngine], None] | None = None, appearance=None) -> Iterator[EventUpdate]:
     """Yield event updates as the file plays as ``camera``; wall time runs from ``start`` (now).
 
+    ``appearance``: the engine's appearance encoder (tracking and the operator's examples), or None.
     A file that does not open raises SourceOpenError (its ``reason`` is for the operator) at the first step.
     """
     start = start or dt.datetime.now(dt.UTC)
-    engine = RuleEngine(config.rules, encoder, tz, clip_unavailable=clip_reason)
+    engine = RuleEngine(config.rules, encoder, tz, clip_unavailable=clip_reason, night=config.night)
     if on_engine is not None:
         on_engine(engine)
-    pipeline = CameraPipeline(camera.id, camera.motion, detector.names)
-    analyzer, evaluator = Analyzer(detector, {camera.id: pipeline}), RuleEvaluator(engine, encoder)
+    pipeline = CameraPipeline(camera.id, camera.motion, detector.names, appearance=appearance)
+    analyzer = Analyzer(detector, {camera.id: pipeline})
+    evaluator = RuleEvaluator(engine, encoder, appearance=appearance)
     last_t = 0.0
     for seq, t, image in video_frames(video, max_frames):
         last_t = t

@@ -74,6 +74,20 @@ class AppearanceEncoder:
         return np.concatenate(bands, axis=1)
 
 
+def load_if_enabled(enabled: bool) -> AppearanceEncoder | None:
+    """The bundled encoder when the config enables it; None when it is off or cannot load (logged, not raised).
+
+    Without it objects are stored with no appearance vector and tracking goes on boxes alone.
+    """
+    if not enabled:
+        return None
+    try:
+        return load_appearance()
+    except Exception as exc:
+        logger.error("the appearance model cannot be loaded (%s): objects are stored without appearance", exc)
+        return None
+
+
 def load_appearance(weights: Path | None = None, colour_weight: float = COLOUR_WEIGHT) -> AppearanceEncoder:
     """The encoder on a YOLO ``.pt`` checkpoint (default: the bundled detector); nothing is downloaded.
 

@@ -56,11 +56,12 @@ class _Prepared:
 class CameraPipeline:
     """One per camera: holds the gate's background, the previous small frame and the tracker."""
 
-    def __init__(self, camera_id: str, motion: MotionConfig, names: dict[int, str], flow_method: str = "dis"):
+    def __init__(self, camera_id: str, motion: MotionConfig, names: dict[int, str], flow_method: str = "dis",
+                 appearance=None):
         self.camera_id = camera_id
         self.gate = MotionGate(motion)
         self.flow = FlowEstimator(flow_method)
-        self.tracker = CameraTracker(camera_id, names)
+        self.tracker = CameraTracker(camera_id, names, appearance=appearance)  # None: boxes alone
 
     def prepare(self, image: np.ndarray, seq: int, t: float) -> _Prepared:
         """Gate and flow on a small grey copy; raises FrameError for an unusable frame."""

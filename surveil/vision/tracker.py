@@ -3,13 +3,28 @@
 from __future__ import annotations
 
 import functools
+import logging
+import time
 from argparse import Namespace
 
 import numpy as np
 
 from surveil.vision.detections import Detections
+from surveil.vision.reid_match import (
+    APP_SCALE,
+    CROWDED,
+    REJOIN_COS,
+    appearance_cost,
+    covered,
+    crops,
+    fuse,
+    reid_track_class,
+    rejoin_cost,
+)
 from surveil.vision.runtime import configure_ultralytics
 from surveil.vision.tracks import Track, TrackState, crop_quality
+
+logger = logging.getLogger(__name__)
 
 # ultralytics' bytetrack.yaml defaults; track_buffer counts detection updates, not frames,
 # because the gate runs detection at a variable rate.
@@ -36,8 +51,9 @@ def buffered(xyxy: np.ndarray, buffer: float) -> np.ndarray:
 class _TrackerInput:
     """The Results-like view ByteTrack reads: conf, cls, xywh, len and mask indexing."""
 
-    def __init__(self, dets: Detections):
+    def __init__(self, dets: Detections, index: np.ndarray | None = None):
         self.dets = dets
+        self.index = np.arange(len(dets)) if index is None else index  # rows in the frame's whole detection set
         xyxy = dets.xyxy
         self.xywh = np.column_stack([(xyxy[:, 0] + xyxy[:, 2]) / 2, (xyxy[:, 1] + xyxy[:, 3]) / 2,
                                      xyxy[:, 2] - xyxy[:, 0], xyxy[:, 3] - xyxy[:, 1]]).reshape(-1, 4)
@@ -48,16 +64,25 @@ class _TrackerInput:
         return len(self.dets)
 
     def __getitem__(self, index) -> _TrackerInput:
-        return _TrackerInput(self.dets[index])
+        return _TrackerInput(self.dets[index], self.index[index])
 
 
 class CameraTracker:
-    """Stable ids across detections on one camera, and each track's new/updated/lost/ended changes."""
+    """Stable ids across detections on one camera, and each track's new/updated/lost/ended changes.
 
-    def __init__(self, camera_id: str, names: dict[int, str], track_buffer: int = 15):
+    With an ``appearance`` encoder (``surveil.vision.appearance``), association also weighs how
+    alike a track and a detection look (``surveil.vision.reid_match``); without, boxes alone.
+    """
+
+    def __init__(self, camera_id: str, names: dict[int, str], track_buffer: int = 15, appearance=None):
         self.camera_id = camera_id
         self.names = names
-        self._bytetrack = _buffered_bytetrack()(Namespace(**BYTETRACK, track_buffer=track_buffer))
+        args = Namespace(**BYTETRACK, track_buffer=track_buffer)
+        if appearance is None:
+            self._bytetrack = _buffered_bytetrack()(args)
+        else:
+            self._bytetrack = _reid_bytetrack()(args)
+            self._bytetrack.appearance = appearance
         self.tracks: dict[int, Track] = {}
         self._last_t: float | None = None
 
@@ -66,6 +91,7 @@ class CameraTracker:
         since = 0.0 if self._last_t is None else max(0.0, t - self._last_t)
         self._last_t = t
         self._bytetrack.buffer = min(MAX_BUFFER, BUFFER_PER_S * since)
+        self._bytetrack.now = t
         rows = self._bytetrack.update(_TrackerInput(dets), image)
         rows = np.asarray(rows, np.float64).reshape(-1, 8)
         indices = rows[:, 7].astype(int)
@@ -128,9 +154,77 @@ def _buffered_bytetrack() -> type:
             """IoU distance of the buffered boxes (score-fused as ByteTrack does): its high-score matching."""
             if not tracks or not detections:
                 return super().get_dists(tracks, detections)
-            a = list(buffered(np.array([t.xyxy for t in tracks]), self.buffer))
-            b = list(buffered(np.array([d.xyxy for d in detections]), self.buffer))
-            dists = matching.iou_distance(a, b)
+            dists = self.buffered_iou(tracks, detections)
             return matching.fuse_score(dists, detections) if self.args.fuse_score else dists
 
+        def buffered_iou(self, tracks, detections) -> np.ndarray:
+            """(T, D) IoU distance of the boxes widened by ``buffer``."""
+            a = list(buffered(np.array([t.xyxy for t in tracks]), self.buffer))
+            b = list(buffered(np.array([d.xyxy for d in detections]), self.buffer))
+            return matching.iou_distance(a, b)
+
     return BufferedByteTracker
+
+
+@functools.cache
+def _reid_bytetrack() -> type:
+    """The buffered tracker with appearance: blended costs, and unmatched tracks re-joined by look."""
+    from ultralytics.trackers.basetrack import TrackState as STrackState
+    from ultralytics.trackers.byte_tracker import STrack
+    from ultralytics.trackers.utils import matching
+
+    class ReidByteTracker(_buffered_bytetrack()):
+        track_class = reid_track_class(STrack)
+        appearance = None  # the encoder, set after construction
+        now = 0.0  # the time of this update, set before it
+        encode_ms = 0.0  # total time spent encoding crops, for the per-frame cost
+
+        def update(self, results, img=None, feats=None, **kwargs):
+            """Encode every detection's crop once, then associate as ByteTrack does with the hooks below."""
+            oldest = self.frame_id - self.max_frames_lost - 1  # when each update ran, as far back as a lost track goes
+            self._times = {f: s for f, s in getattr(self, "_times", {}).items() if f >= oldest}
+            self._times[self.frame_id + 1] = self.now
+            self._encode(results, img)
+            return super().update(results, img, feats, **kwargs)
+
+        def _encode(self, results, img) -> None:
+            self._feats = self._clean = None
+            if img is None or not len(results):
+                return
+            start = time.perf_counter()
+            xyxy = results.dets.xyxy
+            self._feats = self.appearance.encode(crops(img, xyxy))
+            self._clean = covered(xyxy) < CROWDED
+            self.encode_ms += (time.perf_counter() - start) * 1e3
+
+        def init_track(self, results, img=None):
+            tracks = super().init_track(results, img)
+            if self._feats is not None:
+                for track, i in zip(tracks, results.index, strict=True):
+                    track.feat, track.clean = self._feats[i], bool(self._clean[i])
+            return tracks
+
+        def get_dists(self, tracks, detections):
+            """The buffered, score-fused box cost with appearance blended into overlapping pairs."""
+            box_cost = super().get_dists(tracks, detections)
+            if not tracks or not detections:
+                return box_cost
+            return fuse(box_cost, self.buffered_iou(tracks, detections), appearance_cost(tracks, detections))
+
+        def _post_first_association(self, pool, detections, u_track, u_detection, activated, refind):
+            """Give a track the box overlap left unmatched the nearby detection that looks like it."""
+            # the tracks unmatched this once still get ByteTrack's second pass on low-score detections
+            lost = [i for i in u_track if pool[i].state == STrackState.Lost]
+            if not lost or not len(u_detection):
+                return u_track, u_detection
+            tracks, dets = [pool[i] for i in lost], [detections[j] for j in u_detection]
+            seconds = np.array([self.now - self._times.get(t.end_frame, self.now) for t in tracks])
+            cost = rejoin_cost(tracks, dets, seconds)
+            matches, left_t, left_d = matching.linear_assignment(cost, thresh=(1.0 - REJOIN_COS) / APP_SCALE + 1e-6)
+            for a, b in matches:
+                logger.debug("track %d re-joined by appearance after %.1f s", tracks[a].track_id, seconds[a])
+                self._apply_match(tracks[a], dets[b], activated, refind)
+            joined = {lost[a] for a, _ in matches}
+            return [i for i in u_track if i not in joined], [u_detection[j] for j in left_d]
+
+    return ReidByteTracker

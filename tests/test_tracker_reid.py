@@ -1,0 +1,75 @@
+"""Appearance in the tracker, on synthetic runs: ids kept where boxes alone would swap them, tracks re-joined."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from surveil.vision.detections import Detections
+from surveil.vision.tracker import CameraTracker
+
+RED, GREEN = (0, 0, 255), (0, 255, 0)
+RATE = 5.0  # detections a second, as a live camera detects
+
+
+class MeanColour:
+    """A stand-in appearance encoder: a crop's mean colour as a unit vector (red and green: cosine 0)."""
+
+    def encode(self, crops: list[np.ndarray]) -> np.ndarray:
+        """(n, 3) unit rows."""
+        rows = np.array([c.reshape(-1, 3).mean(axis=0) for c in crops], np.float32).reshape(-1, 3) + 1e-3
+        return rows / np.linalg.norm(rows, axis=1, keepdims=True)
+
+
+def _run(frames: list[list[tuple[list[float], tuple]]], appearance) -> list[dict[tuple, int]]:
+    """Feed one frame per run of (box, colour) objects drawn on black; per run, {colour: reported id}."""
+    tracker, reported = CameraTracker("cam", {0: "person"}, appearance=appearance), []
+    for n, objects in enumerate(frames):
+        image = np.zeros((360, 480, 3), np.uint8)
+        for (x1, y1, x2, y2), colour in objects:
+            image[int(y1):int(y2), int(x1):int(x2)] = colour
+        boxes = [box for box, _ in objects]
+        dets = Detections.from_arrays(boxes, [0.8] * len(boxes), [0] * len(boxes))
+        tracked, _ = tracker.update(dets, image, n / RATE)
+        by_box = {tuple(b): int(i) for b, i in zip(tracked.xyxy.tolist(), tracked.tracker_id, strict=True)}
+        reported.append({colour: by_box.get(tuple(float(v) for v in box)) for box, colour in objects})
+    return reported
+
+
+def _passing() -> list[list[tuple[list[float], tuple]]]:
+    """Two people side by side who trade places between two runs (they walk past each other, 5 runs a second)."""
+    left, right = [100, 100, 140, 200], [140, 100, 180, 200]
+    return [[(left, RED), (right, GREEN)]] * 4 + [[(right, RED), (left, GREEN)]] * 3
+
+
+def test_boxes_alone_swap_the_ids_of_two_people_who_trade_places():
+    runs = _run(_passing(), appearance=None)
+    assert runs[-1] == {RED: runs[0][GREEN], GREEN: runs[0][RED]}  # why appearance is needed at all
+
+
+def test_appearance_keeps_the_ids_of_two_people_who_trade_places():
+    runs = _run(_passing(), appearance=MeanColour())
+    assert all(run == runs[0] for run in runs), runs
+    assert runs[0][RED] != runs[0][GREEN]
+
+
+def _hidden_then_further_on(colour_after: tuple) -> list[list[tuple[list[float], tuple]]]:
+    """One person seen 4 runs, unseen 3 (0.8 s, within the 15-run buffer), then 100 px on: past the buffered box."""
+    return [[([100, 100, 140, 200], RED)]] * 4 + [[]] * 3 + [[([240, 100, 280, 200], colour_after)]] * 2
+
+
+def test_a_person_lost_briefly_and_seen_further_on_is_rejoined_by_appearance():
+    alone = _run(_hidden_then_further_on(RED), appearance=None)
+    assert alone[-1][RED] != alone[0][RED]  # boxes alone: a new id
+    joined = _run(_hidden_then_further_on(RED), appearance=MeanColour())
+    assert joined[-1][RED] == joined[-2][RED] == joined[0][RED]
+
+
+def test_someone_else_where_a_lost_track_was_gets_a_new_id():
+    runs = _run(_hidden_then_further_on(GREEN), appearance=MeanColour())
+    assert runs[-1][GREEN] != runs[0][RED]
+
+
+def test_without_an_encoder_the_tracker_is_the_plain_buffered_one():
+    from surveil.vision.tracker import _buffered_bytetrack
+
+    assert type(CameraTracker("cam", {0: "person"})._bytetrack) is _buffered_bytetrack()
