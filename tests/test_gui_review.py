@@ -150,3 +150,23 @@ def test_one_busy_hour_is_a_narrow_bar_on_an_axis_of_the_filter_range(qtbot):
     assert clicked == [float(hour)] and "13 events" in timeline.describe(hour)
     timeline.set_counts({"gate": {hour: 13}}, hour, hour + 3600)  # the range a click on that bar asks for
     assert timeline._span()[1] >= 24 and timeline._bars()[0][1].width() < timeline.width() / 20, "a day around it"
+
+
+def test_find_similar_lists_look_alike_incidents_without_clip(qtbot, fake_engine):
+    """No CLIP here: the incidents' objects carry the detector's appearance vectors, and Find similar uses them."""
+    engine = fake_engine
+    _wait_for_incidents(engine, 2)
+    wait_for(lambda: any(o.event_ids for o in engine.store.objects()), 40, "a stored object that raised an event")
+    assert engine.snapshot().clip_reason, "this engine runs without CLIP"
+    panel = ReviewPanel(LocalLink(engine))
+    qtbot.addWidget(panel)
+    _refreshed(qtbot, panel)
+    row = next(r for r in range(panel.model.rowCount()) if panel.model.record(r).object_id in
+               {o.object_id for o in engine.store.objects()})
+    chosen = panel.model.record(row).event_id
+    panel.table.selectRow(row)
+    panel.find_similar()
+    qtbot.waitUntil(lambda: "similar incidents" in panel.status.text(), timeout=10000)
+    assert not panel.status.text().startswith("search failed"), panel.status.text()
+    found = [panel.model.record(r).event_id for r in range(panel.model.rowCount())]
+    assert chosen in found, "an incident looks most like itself"
