@@ -1,4 +1,4 @@
-"""Rules with CLIP missing: the operator's marks work on appearance vectors; words nothing can check keep a rule quiet."""
+"""Rules with CLIP missing: marks work on appearance vectors; words nothing can check keep a rule quiet."""
 
 import dataclasses
 

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from surveil.cli import eval_colour, eval_reid
+from surveil.cli.eval_inputs import EvalRefused, video_and_truth
 from surveil.config import MotionConfig, load_or_default
 from surveil.paths import app_paths
 
@@ -60,46 +61,26 @@ def _track(args) -> int:
     if args.weights:
         detector_config = detector_config.model_copy(update={"weights": args.weights})
     try:
-        truth = _inputs(args)
+        truth = video_and_truth(args.video, args.gt)
         detector = _detector(detector_config, paths.model_cache_dir)
         appearance = None if args.no_appearance else _appearance()
         result = _evaluate(args, truth, detector, appearance)
-    except (GroundTruthError, _Refused) as exc:
+    except (GroundTruthError, EvalRefused) as exc:
         print(f"surveil eval track: {exc}", file=sys.stderr)
         return 1
     print(json.dumps(result.to_dict()) if args.json else result.text())
     return 0
 
 
-class _Refused(Exception):
-    """An input or model that cannot be used; the message is the line to print."""
-
-
-def _inputs(args):
-    """The ground truth, once the video opens and has as many frames as it covers (seconds before the model)."""
-    from surveil.capture.probe import probe
-    from surveil.eval.ground_truth import check_frame_count, load_ground_truth
-
-    if not args.video.is_file():
-        raise _Refused(f"{args.video}: no such file")
-    found = probe(str(args.video))
-    if not found.opened:
-        raise _Refused(f"{args.video}: {found.error}")
-    truth = load_ground_truth(args.gt)
-    if found.frame_count:  # what the container declares; checked again against the frames decoded
-        check_frame_count(truth, args.video, found.frame_count)
-    return truth
-
-
 def _detector(config, cache_dir: Path):
     from surveil.vision.detector import DetectorError, YoloDetector
 
     if config.classes and "person" not in config.classes:
-        raise _Refused(f"the detector keeps only {config.classes}; tracking is scored on persons")
+        raise EvalRefused(f"the detector keeps only {config.classes}; tracking is scored on persons")
     try:
         detector = YoloDetector(config, cache_dir)
     except DetectorError as exc:
-        raise _Refused(str(exc)) from None
+        raise EvalRefused(str(exc)) from None
     detector.warmup()  # as the engine does before it reports ready: the first frame's timing is not the model's
     return detector
 
@@ -111,7 +92,7 @@ def _appearance():
     try:
         return load_appearance()
     except AppearanceError as exc:
-        raise _Refused(f"appearance vectors: {exc} (--no-appearance matches by boxes alone)") from None
+        raise EvalRefused(f"appearance vectors: {exc} (--no-appearance matches by boxes alone)") from None
 
 
 def _evaluate(args, truth, detector, appearance=None):
@@ -121,13 +102,13 @@ def _evaluate(args, truth, detector, appearance=None):
     from surveil.eval.harness import evaluate_tracking
 
     if "person" not in detector.names.values():
-        raise _Refused(f"{detector.path.name} does not detect persons; tracking is scored on persons")
+        raise EvalRefused(f"{detector.path.name} does not detect persons; tracking is scored on persons")
     with tqdm(desc=args.video.name, unit="frame", disable=args.no_progress or not sys.stderr.isatty(),
               file=sys.stderr) as bar:
         try:
             result = evaluate_tracking(args.video, truth, detector, args.fps, detector.path.name, bar, appearance)
         except SourceOpenError as exc:
-            raise _Refused(f"{args.video}: {exc.reason}") from None
+            raise EvalRefused(f"{args.video}: {exc.reason}") from None
     kind = "boxes and appearance" if appearance is not None else "boxes alone"
     print(f"tracker ({kind}): {result.run.track_ms_per_frame():.1f} ms per frame detected", file=sys.stderr)
     return result

@@ -8,6 +8,8 @@ import logging
 import sys
 from pathlib import Path
 
+from surveil.cli.eval_inputs import EvalRefused, video_and_truth
+
 logger = logging.getLogger(__name__)
 
 
@@ -44,34 +46,14 @@ def _reid(args) -> int:
     from surveil.eval.ground_truth import GroundTruthError
 
     try:
-        truth = _inputs(args)
+        truth = video_and_truth(args.video, args.gt)
         methods, tag = _methods(args.weights)
         result = _evaluate(args, truth, methods, tag)
-    except (GroundTruthError, _Refused) as exc:
+    except (GroundTruthError, EvalRefused) as exc:
         print(f"surveil eval reid: {exc}", file=sys.stderr)
         return 1
     print(json.dumps(result.to_dict()) if args.json else result.text())
     return 0
-
-
-class _Refused(Exception):
-    """An input or model that cannot be used; the message is the line to print."""
-
-
-def _inputs(args):
-    """The ground truth, once the video opens and has as many frames as it covers."""
-    from surveil.capture.probe import probe
-    from surveil.eval.ground_truth import check_frame_count, load_ground_truth
-
-    if not args.video.is_file():
-        raise _Refused(f"{args.video}: no such file")
-    found = probe(str(args.video))
-    if not found.opened:
-        raise _Refused(f"{args.video}: {found.error}")
-    truth = load_ground_truth(args.gt)
-    if found.frame_count:
-        check_frame_count(truth, args.video, found.frame_count)
-    return truth
 
 
 def _methods(weights: Path | None) -> tuple[dict, str]:
@@ -82,7 +64,7 @@ def _methods(weights: Path | None) -> tuple[dict, str]:
         full = load_appearance(weights)
         backbone = load_appearance(weights, colour_weight=0)
     except (AppearanceError, FileNotFoundError) as exc:
-        raise _Refused(str(exc)) from None
+        raise EvalRefused(str(exc)) from None
     return {"appearance": full.encode, "backbone only": backbone.encode,
             "colour histogram": colour_histograms}, full.model_tag
 
@@ -94,4 +76,4 @@ def _evaluate(args, truth, methods: dict, tag: str):
     try:
         return evaluate_reid(args.video, truth, methods, args.every, model_tag=tag)
     except SourceOpenError as exc:
-        raise _Refused(f"{args.video}: {exc.reason}") from None
+        raise EvalRefused(f"{args.video}: {exc.reason}") from None

@@ -8,8 +8,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, field_validator, model_validator
 
 from surveil.config.camera import CameraConfig
-from surveil.config.sections import (ModelsConfig, MqttConfig, NightConfig, RecordingConfig, ServiceConfig,
-                                     StorageConfig)
+from surveil.config.sections import ModelsConfig, MqttConfig, NightConfig, RecordingConfig, ServiceConfig, StorageConfig
 from surveil.rules.model import Rule
 from surveil.schema import StrictModel
 

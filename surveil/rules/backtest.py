@@ -15,12 +15,12 @@ import numpy as np
 
 from surveil.config.sections import NightConfig
 from surveil.rules.conditions import ConditionResult, applies_to_camera, check_all
-from surveil.rules.word_checks import check_understood
-from surveil.rules.words import Understood, compile_prompts
-from surveil.rules.words_types import without_clip
 from surveil.rules.model import Rule
 from surveil.rules.observation import Observation
 from surveil.rules.scoring import ExampleCache, RuleScorer, ScoreBreakdown
+from surveil.rules.word_checks import check_understood
+from surveil.rules.words import Understood, compile_prompts
+from surveil.rules.words_types import without_clip
 from surveil.vision.clip import TextImageEncoder
 
 
@@ -80,7 +80,8 @@ def backtest(rule: Rule, objects: Iterable[StoredObject], encoder: TextImageEnco
         observation = _observation(obj)
         conditions = [c for c in check_all(rule, observation, tz)
                       + check_understood(understood, observation, tz, night or NightConfig(), rule.zones)
-                      if c.name not in ("heading", "words: count") and not (c.name.endswith("zone") and obj.box is None)]
+                      if c.name not in ("heading", "words: count")
+                      and not (c.name.endswith("zone") and obj.box is None)]
         score, why = _score(scorer, obj) if scorer is not None else (None, "")
         foreign += why == FOREIGN_EMBEDDING
         if scorer is not None:
