@@ -91,6 +91,13 @@ def test_motion_words_and_durations(text, low, high, still):
     assert compile_prompt(text).unchecked == ()
 
 
+def test_two_stillness_words_agree_on_the_longer_and_a_clash_is_left_for_clip():
+    both = compile_prompt("a person standing still and waiting")
+    assert both.motion.stationary_s == 10 and both.unchecked == ()
+    clash = compile_prompt("a person running and stopped")
+    assert clash.motion.min_speed_bh_s == RUN_BH_S and clash.unchecked == ("stopped",)
+
+
 def test_a_duration_without_stillness_is_left_for_clip():
     u = compile_prompt("a person running for 2 minutes")
     assert u.motion.stationary_s is None and u.unchecked == ("2", "minutes")

@@ -107,7 +107,7 @@ def _explain(args) -> int:
     if len(args.text) > 1:
         print(f"together (any of them, as a rule's prompts):\n  {describe(together)}")
     print(f"zone names known: {', '.join(zones)}" if zones else
-          "no zones in the configured rules: a place phrase ('in the loading bay') is left for CLIP")
+          "no zones in the configured rules: a place such as 'in the loading bay' is left for CLIP")
     return 0
 
 

@@ -229,9 +229,14 @@ class Parser:
         pair = (self.tok(i), self.tok(i + 1))
         n = 2 if pair in MOTION_PAIRS else 1
         values = MOTION_PAIRS.get(pair) or MOTION.get(self.tok(i))
-        if values is None or self.motion is not None:
+        if values is None:
             return 0
-        self.motion = WordMotion(" ".join(self.tokens[i:i + n]), *values)
+        word, seen = " ".join(self.tokens[i:i + n]), self.motion
+        if seen is not None:  # "standing still and waiting": two stillness words agree, the longer one holds
+            if seen.stationary_s is None or values[2] is None:
+                return 0
+            word, values = f"{seen.word}, {word}", (None, None, max(seen.stationary_s, values[2]))
+        self.motion = WordMotion(word, *values)
         self.mark(i, n, "motion")
         return n
 
