@@ -158,3 +158,21 @@ def test_a_full_disk_while_writing_a_clip_keeps_the_event_and_marks_the_clip_fai
     # Measured: no clip of this camera fits in 8 KB, so every alert's clip failed and none was written.
     assert states == {"failed"} and not any(n.kind == "clip_written" for n in notices), states
     assert not list(clips_disk.rglob("*.partial.mp4")), "no half-written clip is left behind"
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_models_appearance_decides_whether_objects_carry_an_appearance_vector(tmp_path, enabled):
+    clip = write_video(tmp_path / "cam.avi", count=100, fps=20, size=(160, 120), step=1)
+    config = _config(tmp_path, [{"id": "cam", "source": str(clip), "realtime": False}])
+    config = config.model_copy(update={"models": config.models.model_copy(update={"appearance": enabled})})
+    engine, _ = _engine(config)
+    engine.start()
+    try:
+        wait_for(lambda: engine.snapshot().cameras["cam"].state == "ended", 60, "the clip played to its end")
+    finally:
+        engine.stop()
+    with EventStore(tmp_path / "store", read_only=True) as store:
+        objects = list(store.objects())
+        looks = [store.appearance("o", o.object_id) for o in objects]
+    assert objects, "the square was tracked and stored"
+    assert all(look is not None for look in looks) if enabled else all(look is None for look in looks)
