@@ -74,6 +74,12 @@ CASES = {
     "eval track": [(["eval", "track", "{tmp}/missing.mp4", "--gt", "{tmp}/afile"], "missing.mp4"),
                    (["eval", "track", "{tmp}/clip.avi", "--gt", "{tmp}/afile"], "afile"),
                    (["eval", "track", "{tmp}/clip.avi", "--gt", "{tmp}/afile", "--fps", "fast"], "fast")],
+    "eval reid": [(["eval", "reid", "{tmp}/missing.mp4", "--gt", "{tmp}/afile"], "missing.mp4"),
+                  (["eval", "reid", "{tmp}/clip.avi", "--gt", "{tmp}/afile", "--every", "often"], "often")],
+    "eval colour": [(["eval", "colour", "--media", "{tmp}/nosuchdir"], "nosuchdir"),
+                    (["eval", "colour", "--labels", "{tmp}/nolabels.csv", "--media", "{tmp}"], "nolabels.csv")],
+    "rules explain": [(["rules", "explain"], "text"),
+                      (["rules", "explain", "a red car", "--config", "{tmp}/missing.yaml"], "missing.yaml")],
 }
 
 

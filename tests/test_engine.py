@@ -119,7 +119,7 @@ def test_soak_four_cameras_memory_and_threads_stay_flat(tmp_path):
     engine.start()
     samples = []
     try:
-        for _ in range(16):  # 80 s
+        for _ in range(12):  # 60 s
             time.sleep(5)
             samples.append((process.memory_info().rss, threading.active_count(),
                             sum(n.kind == "clip_written" for n in notices)))
@@ -128,11 +128,11 @@ def test_soak_four_cameras_memory_and_threads_stay_flat(tmp_path):
         engine.stop()
     rss = [s[0] for s in samples]
     threads = {s[1] for s in samples}
-    # After the first 30 s (rings full, model and caches warm), resident memory may wobble with
-    # the allocator but must not climb: under 40 MB over the last 50 s.
-    assert max(rss[5:]) - rss[5] < 40 * 2**20, [r // 2**20 for r in rss]
+    # After the first 25 s (rings full, model and caches warm), resident memory may wobble with
+    # the allocator but must not climb: under 40 MB over the last 35 s.
+    assert max(rss[4:]) - rss[4] < 40 * 2**20, [r // 2**20 for r in rss]
     assert len(threads) == 1, threads
-    assert samples[-1][2] > samples[5][2] + 10, "events and clips kept coming during the soak"
+    assert samples[-1][2] > samples[4][2] + 8, "events and clips kept coming during the soak"
     assert all(c["dropped"] < c["frames_read"] * 0.2 for c in health["cameras"].values()), health
     assert health["store"]["failures"] == 0 and health["clips"]["failed"] == 0
 

@@ -1,4 +1,5 @@
-"""Appearance in the tracker, on synthetic runs: ids kept where boxes alone would swap them, tracks re-joined."""
+"""Appearance in the tracker, on synthetic runs: ids kept where boxes alone would swap them, tracks re-joined,
+and crops encoded only where the association can use them."""
 
 from __future__ import annotations
 
@@ -14,13 +15,17 @@ RATE = 5.0  # detections a second, as a live camera detects
 class MeanColour:
     """A stand-in appearance encoder: a crop's mean colour as a unit vector (red and green: cosine 0)."""
 
+    def __init__(self):
+        self.crops = []  # the mean colour of every crop encoded, in order
+
     def encode(self, crops: list[np.ndarray]) -> np.ndarray:
         """(n, 3) unit rows."""
+        self.crops += [tuple(c.reshape(-1, 3).mean(axis=0).round().astype(int)) for c in crops]
         rows = np.array([c.reshape(-1, 3).mean(axis=0) for c in crops], np.float32).reshape(-1, 3) + 1e-3
         return rows / np.linalg.norm(rows, axis=1, keepdims=True)
 
 
-def _run(frames: list[list[tuple[list[float], tuple]]], appearance) -> list[dict[tuple, int]]:
+def _run(frames: list[list[tuple[list[float], tuple]]], appearance) -> list[dict[tuple, int | None]]:
     """Feed one frame per run of (box, colour) objects drawn on black; per run, {colour: reported id}."""
     tracker, reported = CameraTracker("cam", {0: "person"}, appearance=appearance), []
     for n, objects in enumerate(frames):
@@ -73,3 +78,47 @@ def test_without_an_encoder_the_tracker_is_the_plain_buffered_one():
     from surveil.vision.tracker import _buffered_bytetrack
 
     assert type(CameraTracker("cam", {0: "person"})._bytetrack) is _buffered_bytetrack()
+
+
+def _walking(colour: tuple, x0: float, step: float, runs: int) -> list[tuple[list[float], tuple]]:
+    """One person per run walking ``step`` px a run from ``x0``."""
+    return [([x0 + step * n, 100, x0 + step * n + 40, 200], colour) for n in range(runs)]
+
+
+def test_a_lone_walker_is_never_encoded():
+    encoder = MeanColour()
+    runs = _run([[sighting] for sighting in _walking(RED, 20, 10, 20)], appearance=encoder)
+    assert len({run[RED] for run in runs}) == 1
+    assert encoder.crops == []  # nothing ever competed for his box: boxes alone decided every run
+
+
+def test_two_walkers_far_apart_are_never_encoded():
+    encoder = MeanColour()
+    _run([list(pair) for pair in zip(_walking(RED, 20, 10, 12), _walking(GREEN, 300, -5, 12), strict=True)],
+         appearance=encoder)
+    assert encoder.crops == []
+
+
+def test_two_people_crossing_are_encoded_around_the_crossing_only():
+    encoder = MeanColour()
+    frames = [list(pair) for pair in zip(_walking(RED, 20, 30, 14), _walking(GREEN, 420, -30, 14), strict=True)]
+    runs = _run(frames, appearance=encoder)
+    assert all(run == runs[0] for run in runs) and runs[0][RED] != runs[0][GREEN]
+    assert 0 < len(encoder.crops) < len(frames)  # far fewer than their 28 sightings
+
+
+def test_two_people_trading_places_are_encoded_while_contested_only():
+    encoder = MeanColour()
+    runs = _run(_passing(), appearance=encoder)
+    assert runs[-1] == {RED: runs[0][RED], GREEN: runs[0][GREEN]}  # each kept his id through the swap
+    assert set(encoder.crops) == {(0, 0, 255), (0, 255, 0)}  # their own crops, no background
+    assert len(encoder.crops) <= 2 * (len(_passing()) + 1)  # their looks, then their crops while contested
+
+
+def test_a_lost_track_is_encoded_only_when_a_detection_comes_within_reach():
+    encoder = MeanColour()
+    frames = _hidden_then_further_on(RED)
+    _run(frames[:7], appearance=encoder)
+    assert encoder.crops == []  # seen alone, then unseen: nothing to compare
+    _run(frames, appearance=encoder)
+    assert encoder.crops == [(0, 0, 255), (0, 0, 255)]  # the lost track's last look and the newcomer's, once

@@ -24,6 +24,8 @@ def register(sub) -> None:
     parser.add_argument("--classes", nargs="*", default=[], help="class names to keep (default: all)")
     parser.add_argument("--no-gate", action="store_true", help="detect on every frame")
     parser.add_argument("--max-frames", type=int, default=None, help="stop after this many frames")
+    parser.add_argument("--no-appearance", action="store_true", help="track by boxes alone, without the "
+                        "appearance model a live camera's tracker weighs looks with")
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.set_defaults(run=run)
@@ -93,12 +95,14 @@ def _run(args, detector, out_path: Path):
     from tqdm import tqdm
 
     from surveil.vision.analyze import analyze_video
+    from surveil.vision.appearance import load_if_enabled
 
     motion = MotionConfig(enabled=not args.no_gate)
+    appearance = load_if_enabled(not args.no_appearance)  # as the engine gives every camera's tracker
     with open(out_path, "w", encoding="utf-8") as out, tqdm(
         desc=args.video.name, unit="frame", disable=args.no_progress or not sys.stderr.isatty(), file=sys.stderr
     ) as bar:
-        return analyze_video(args.video, detector, motion, out, bar, args.max_frames)
+        return analyze_video(args.video, detector, motion, out, bar, args.max_frames, appearance)
 
 
 def _text(summary, out_path: Path) -> str:

@@ -101,9 +101,12 @@ def video_frames(path: Path, max_frames: int | None = None, decode_ms: dict | No
 
 
 def analyze_video(path: Path, detector: Detector, motion: MotionConfig, out: TextIO | None,
-                  progress=None, max_frames: int | None = None) -> AnalysisSummary:
-    """Run gate, flow, detection and tracking over ``path``; write each finished track to ``out``."""
-    pipeline = CameraPipeline(path.stem, motion, detector.names)
+                  progress=None, max_frames: int | None = None, appearance=None) -> AnalysisSummary:
+    """Run gate, flow, detection and tracking over ``path``; write each finished track to ``out``.
+
+    ``appearance``: the encoder the tracker weighs looks with, as a live camera's has; None: boxes alone.
+    """
+    pipeline = CameraPipeline(path.stem, motion, detector.names, appearance=appearance)
     analyzer = Analyzer(detector, {path.stem: pipeline})
     summary = AnalysisSummary(str(path))
     started = time.perf_counter()

@@ -10,6 +10,12 @@ by appearance alone when a detection near enough looks like it, instead of a new
 The vectors come from ``surveil.vision.appearance`` (unit rows): on TUD-Campus/TUD-Stadtmitte,
 one person's crops a fifth to two fifths of a second apart have cosine 0.84-0.94, two people's
 0.75-0.87 (1st-99th percentiles): close together, so the distance is stretched by ``APP_SCALE``.
+
+Encoding costs about 1.3 ms a crop on one CPU core, so only the crops the association can use
+are encoded: those of pairs that overlap one another's rival (``contested``), and those of
+unmatched detections and lost tracks within re-join reach (``within_reach``). A track nobody
+contests keeps the pixels of its latest clean sighting (``pending``) and has them encoded, and
+folded into its average as the sightings they stand for, only when its look is next needed.
 """
 
 from __future__ import annotations
@@ -73,20 +79,51 @@ def fuse(box_cost: np.ndarray, iou_dist: np.ndarray, app_cost: np.ndarray) -> np
     return fused
 
 
+def contested(iou_dist: np.ndarray) -> np.ndarray:
+    """(T, D) pairs overlapping at least ``PROXIMITY`` whose track or detection has another such candidate.
+
+    Only there can appearance change which detection a track gets; a pair alone in its row and
+    column is left to boxes, so a walker nobody comes near costs no encoding.
+    """
+    near = iou_dist <= 1.0 - PROXIMITY
+    return near & ((near.sum(axis=1) > 1)[:, None] | (near.sum(axis=0) > 1)[None, :])
+
+
+def within_reach(tracks: list, detections: list, seconds: np.ndarray) -> np.ndarray:
+    """(T, D) whether each detection lies where each track, unseen ``seconds``, could be, at a size like its."""
+    last = np.array([t.xyxy for t in tracks]).reshape(-1, 4)
+    boxes = np.array([d.xyxy for d in detections]).reshape(-1, 4)
+    height = last[:, 3] - last[:, 1]
+    centre = (last[:, None, :2] + last[:, None, 2:]) / 2 - (boxes[None, :, :2] + boxes[None, :, 2:]) / 2
+    reach = height * (REJOIN_REACH + REJOIN_REACH_PER_S * np.asarray(seconds, np.float64))
+    ratio = (boxes[None, :, 3] - boxes[None, :, 1]) / np.maximum(height[:, None], 1e-6)
+    return (np.hypot(centre[..., 0], centre[..., 1]) <= reach[:, None]) & (ratio > 0.67) & (ratio < 1.5)
+
+
 def rejoin_cost(tracks: list, detections: list, seconds: np.ndarray) -> np.ndarray:
     """(T, D) appearance cost of pairs close enough after ``seconds`` unseen and alike enough; 1 elsewhere."""
     cost = appearance_cost(tracks, detections)
     if not cost.size:
         return np.ones(cost.shape)
-    last = np.array([t.xyxy for t in tracks]).reshape(-1, 4)
-    boxes = np.array([d.xyxy for d in detections]).reshape(-1, 4)
-    height = last[:, 3] - last[:, 1]
-    centre = (last[:, None, :2] + last[:, None, 2:]) / 2 - (boxes[None, :, :2] + boxes[None, :, 2:]) / 2
-    reach = height * (REJOIN_REACH + REJOIN_REACH_PER_S * seconds)
-    ratio = (boxes[None, :, 3] - boxes[None, :, 1]) / np.maximum(height[:, None], 1e-6)
-    ok = (np.hypot(centre[..., 0], centre[..., 1]) <= reach[:, None]) & (ratio > 0.67) & (ratio < 1.5)
-    ok &= ~np.isnan(cost) & (cost <= (1.0 - REJOIN_COS) / APP_SCALE)
+    ok = within_reach(tracks, detections, seconds) & ~np.isnan(cost) & (cost <= (1.0 - REJOIN_COS) / APP_SCALE)
     return np.where(ok, cost, 1.0)
+
+
+def encode_lazily(encoder, tracks: list, detections: list) -> int:
+    """Encode in one batch the pending sightings of ``tracks`` and the crops of ``detections`` not yet encoded.
+
+    Returns the number of crops encoded.
+    """
+    tracks = [t for t in tracks if t.pending is not None]
+    detections = [d for d in detections if d.feat is None and d.crop is not None]
+    if not tracks and not detections:
+        return 0
+    vectors = encoder.encode([t.pending for t in tracks] + [d.crop for d in detections])
+    for track, vector in zip(tracks, vectors, strict=False):
+        track.fold(vector, track.skipped)
+    for det, vector in zip(detections, vectors[len(tracks):], strict=True):
+        det.feat = vector
+    return len(vectors)
 
 
 @functools.cache
@@ -95,21 +132,35 @@ def reid_track_class(base: type) -> type:
 
     class ReidTrack(base):
         feat = None  # this detection's vector (None: not encoded)
+        crop = None  # this detection's pixels (a view of its frame), until it is encoded or dropped
         clean = False  # whether this detection's crop shows it alone, fit to update a track's vector
         smooth_feat = None  # the track's moving average, unit length
+        pending = None  # pixels of the track's latest clean sighting not yet encoded (a copy)
+        skipped = 0  # clean sightings since the average was last updated, the pending one included
 
         def take_features(self, other) -> None:
-            """Fold ``other``'s vector into this track's: the first one always, later ones only when clean."""
-            if other.feat is None or (self.smooth_feat is not None and not other.clean):
+            """Fold ``other``'s sighting into this track's look: the first one always, later ones only when clean.
+
+            An encoded sighting is folded now; one not encoded is kept, as pixels, for when the look is needed.
+            """
+            if (self.smooth_feat is not None or self.pending is not None) and not other.clean:
                 return
-            mixed = other.feat
-            if self.smooth_feat is not None:
-                mixed = EMA_ALPHA * self.smooth_feat + (1 - EMA_ALPHA) * other.feat
+            if other.feat is not None:
+                self.fold(other.feat, self.skipped + 1)
+            elif other.crop is not None:
+                self.pending, self.skipped = other.crop.copy(), self.skipped + 1
+
+        def fold(self, vector: np.ndarray, sightings: int) -> None:
+            """Move the average towards ``vector`` as far as ``sightings`` clean sightings in a row would."""
+            keep = EMA_ALPHA ** max(sightings, 1) if self.smooth_feat is not None else 0.0
+            mixed = vector if not keep else keep * self.smooth_feat + (1 - keep) * vector
             self.smooth_feat = mixed / max(float(np.linalg.norm(mixed)), 1e-12)
+            self.pending, self.skipped = None, 0
 
         def activate(self, kalman_filter, frame_id):
             super().activate(kalman_filter, frame_id)
             self.take_features(self)
+            self.crop = None  # the detection is now a track: keep no view of its frame alive
 
         def update(self, new_track, frame_id):
             super().update(new_track, frame_id)

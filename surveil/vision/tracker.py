@@ -15,11 +15,14 @@ from surveil.vision.reid_match import (
     CROWDED,
     REJOIN_COS,
     appearance_cost,
+    contested,
     covered,
     crops,
+    encode_lazily,
     fuse,
     reid_track_class,
     rejoin_cost,
+    within_reach,
 )
 from surveil.vision.runtime import configure_ultralytics
 from surveil.vision.tracks import Track, TrackState, crop_quality
@@ -178,38 +181,43 @@ def _reid_bytetrack() -> type:
         appearance = None  # the encoder, set after construction
         now = 0.0  # the time of this update, set before it
         encode_ms = 0.0  # total time spent encoding crops, for the per-frame cost
+        encoded = 0  # total crops encoded
 
         def update(self, results, img=None, feats=None, **kwargs):
-            """Encode every detection's crop once, then associate as ByteTrack does with the hooks below."""
+            """Note each detection's crop and cleanness, then associate as ByteTrack does with the hooks below."""
             oldest = self.frame_id - self.max_frames_lost - 1  # when each update ran, as far back as a lost track goes
             self._times = {f: s for f, s in getattr(self, "_times", {}).items() if f >= oldest}
             self._times[self.frame_id + 1] = self.now
-            self._encode(results, img)
+            self._crops = self._clean = None
+            if img is not None and len(results):
+                self._crops, self._clean = crops(img, results.dets.xyxy), covered(results.dets.xyxy) < CROWDED
             return super().update(results, img, feats, **kwargs)
-
-        def _encode(self, results, img) -> None:
-            self._feats = self._clean = None
-            if img is None or not len(results):
-                return
-            start = time.perf_counter()
-            xyxy = results.dets.xyxy
-            self._feats = self.appearance.encode(crops(img, xyxy))
-            self._clean = covered(xyxy) < CROWDED
-            self.encode_ms += (time.perf_counter() - start) * 1e3
 
         def init_track(self, results, img=None):
             tracks = super().init_track(results, img)
-            if self._feats is not None:
+            if self._crops is not None:
                 for track, i in zip(tracks, results.index, strict=True):
-                    track.feat, track.clean = self._feats[i], bool(self._clean[i])
+                    track.crop, track.clean = self._crops[i], bool(self._clean[i])
             return tracks
 
         def get_dists(self, tracks, detections):
-            """The buffered, score-fused box cost with appearance blended into overlapping pairs."""
+            """The buffered, score-fused box cost with appearance blended into contested pairs."""
             box_cost = super().get_dists(tracks, detections)
             if not tracks or not detections:
                 return box_cost
-            return fuse(box_cost, self.buffered_iou(tracks, detections), appearance_cost(tracks, detections))
+            iou_dist = self.buffered_iou(tracks, detections)
+            pairs = contested(iou_dist)
+            if not pairs.any():
+                return box_cost
+            self._encode(tracks, detections, pairs)
+            return fuse(box_cost, iou_dist, np.where(pairs, appearance_cost(tracks, detections), np.nan))
+
+        def _encode(self, tracks, detections, pairs: np.ndarray) -> None:
+            """Give the tracks and detections of ``pairs`` (T, D) their vectors, encoding what is not yet."""
+            start = time.perf_counter()
+            rows, cols = np.flatnonzero(pairs.any(axis=1)), np.flatnonzero(pairs.any(axis=0))
+            self.encoded += encode_lazily(self.appearance, [tracks[i] for i in rows], [detections[j] for j in cols])
+            self.encode_ms += (time.perf_counter() - start) * 1e3
 
         def _post_first_association(self, pool, detections, u_track, u_detection, activated, refind):
             """Give a track the box overlap left unmatched the nearby detection that looks like it."""
@@ -219,6 +227,10 @@ def _reid_bytetrack() -> type:
                 return u_track, u_detection
             tracks, dets = [pool[i] for i in lost], [detections[j] for j in u_detection]
             seconds = np.array([self.now - self._times.get(t.end_frame, self.now) for t in tracks])
+            reach = within_reach(tracks, dets, seconds)
+            if not reach.any():
+                return u_track, u_detection
+            self._encode(tracks, dets, reach)
             cost = rejoin_cost(tracks, dets, seconds)
             matches, left_t, left_d = matching.linear_assignment(cost, thresh=(1.0 - REJOIN_COS) / APP_SCALE + 1e-6)
             for a, b in matches:
