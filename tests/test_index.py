@@ -71,7 +71,8 @@ def test_index_stores_a_clips_tracked_objects_events_and_recording_at_its_own_ti
                       done.stdout)
     assert found, done.stdout
     objects, events, segments = map(int, found.groups())
-    assert (objects, events, segments) == (26, 5, 2), "measured on this clip"
+    # Measured on this clip: 26 objects with boxes alone, 23 since tracking weighs appearance (fewer broken tracks).
+    assert (objects, events, segments) == (23, 5, 2), "measured on this clip"
     start = dt.datetime(2026, 1, 2, 10, tzinfo=dt.UTC).timestamp()
     with EventStore(tmp_path / "store", read_only=True) as store:
         recorded = list(store.segments("lobby"))
