@@ -4,12 +4,29 @@ from __future__ import annotations
 
 import logging
 import logging.handlers
+import sys
 from pathlib import Path
 
 from surveil.redact import mask_credentials
 
 LOG_FILE_NAME = "surveil.log"
 _FORMAT = "%(asctime)s %(levelname)-7s %(threadName)s %(name)s: %(message)s"
+
+
+class _CurrentStderr(logging.StreamHandler):
+    """Writes to whatever ``sys.stderr`` is at the moment of the record, as logging's own last resort does.
+
+    A handler bound to the stream of its set-up outlives a replaced stderr (a test's capture, a
+    redirected console) and would then fail on every record from a long-lived thread.
+    """
+
+    @property
+    def stream(self):
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value) -> None:
+        pass
 
 
 class CredentialMaskingFilter(logging.Filter):
@@ -40,7 +57,7 @@ def setup_logging(log_dir: Path | None, level: int = logging.INFO, stderr_level:
         if getattr(handler, "_surveil", False):
             root.removeHandler(handler)
             handler.close()
-    handlers: list[logging.Handler] = [logging.StreamHandler()]
+    handlers: list[logging.Handler] = [_CurrentStderr()]
     handlers[0].setLevel(stderr_level)
     if log_dir is not None:
         log_dir.mkdir(parents=True, exist_ok=True)

@@ -48,3 +48,18 @@ def test_log_file_never_holds_a_password(tmp_path):
     assert "rtsp://***@cam/x" in text
     assert "refused" in text
     assert "hunter2" not in text
+
+
+def test_warnings_go_to_the_stderr_of_the_moment_not_the_one_at_set_up(monkeypatch):
+    import io
+    import sys
+
+    setup_logging(None)
+    first = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", first)
+    logging.getLogger("surveil.test").warning("one")
+    first.close()  # a test's capture, a console that went away: a thread's next record must not fail on it
+    second = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", second)
+    logging.getLogger("surveil.test").warning("two: %s", "https://cam/snap.jpg?token=abc123")
+    assert "two" in second.getvalue() and "abc123" not in second.getvalue(), "masked, on the stream in place now"

@@ -14,7 +14,14 @@ from store_factory import BASE, event, obj
 
 from surveil.config import SurveilConfig
 from surveil.hashing import file_sha256
-from surveil.media.retention import SIZE_TARGET, SIZE_TRIGGER, plan_retention, retention_status, run_retention
+from surveil.media.retention import (
+    SIZE_TARGET,
+    SIZE_TRIGGER,
+    plan_retention,
+    retention_status,
+    run_retention,
+    size_marks,
+)
 from surveil.media.segments import segment_path
 from surveil.store.layout import segment_key
 from surveil.store.records import SegmentRecord
@@ -128,6 +135,23 @@ def test_size_cap_takes_the_oldest_first_recordings_and_events_alike_down_to_its
         run_retention(store, plan)
         assert store.get_event(events[0].event_id) and not store.get_event(events[1].event_id)
         assert [e.detail["reason"] for e in _purges(store)] == ["size"] and verify_store(store).ok
+
+
+def test_headroom_for_heavy_recording_starts_the_size_rule_lower_so_a_small_cap_is_never_reached(folders):
+    segments = [_segment(folders, "gate", BASE - 3600 + i * 10) for i in range(10)]
+    with EventStore(folders[0]) as store:
+        store.put([Put(r) for r in segments])
+        used = _plan(store, _config(folders), folders).usage.used
+        cap = used / 0.75  # under the usual trigger (85 %): a pass with no write rate known deletes nothing
+        config = _config(folders, max_size_gb=cap / 1e9)
+        assert _ids(_plan(store, config, folders), "size") == []
+        # The cameras write 30 % of the cap before a pass can act: the rule starts at 70 %, stops 10 % lower.
+        trigger, target = size_marks(cap, cap * 0.3)
+        assert trigger == pytest.approx(cap * 0.7) and target == pytest.approx(cap * 0.6)
+        plan = _plan(store, config, folders, headroom=int(cap * 0.3))
+        freed = sum(i.bytes for i in plan.items if i.reason == "size")
+        assert used - freed <= target < used - freed + SIZE, "down to the lowered target, and no further"
+        assert size_marks(cap, cap * 10) == (cap * 0.5, cap * 0.4), "a rate no cap can absorb still leaves half"
 
 
 def test_a_locked_event_keeps_the_segments_around_it_even_when_locked_after_the_plan(folders):

@@ -17,7 +17,7 @@ from pathlib import Path
 from surveil.config import SurveilConfig
 from surveil.engine.alerts import EngineNotice
 from surveil.engine.watch import Watch
-from surveil.media.retention import GB, SIZE_TRIGGER, iso, plan_retention, retention_status, run_retention
+from surveil.media.retention import GB, SIZE_TRIGGER, iso, plan_retention, retention_status, run_retention, size_marks
 from surveil.store.retention import disk_usage
 from surveil.store.store import EventStore
 
@@ -27,6 +27,7 @@ DISK_CHECK_S = 30.0
 MIN_GAP_S = 2.0  # between woken passes: a cap that locked events keep exceeded must not mean a pass per segment
 WAKE_MARGIN = 0.05  # of the cap: growth that wakes a pass early when the last one could not get under
 WARN_RESET_SHARE = 0.7  # the storage warning comes again only after usage fell this far below the cap
+HEADROOM_S = 15.0  # of recording, measured between passes: kept free under the cap for a woken pass to act
 
 
 class RetentionThread:
@@ -44,6 +45,8 @@ class RetentionThread:
         self._lock = threading.Lock()
         self._estimate: float | None = None  # bytes used: the last pass's measure plus segments closed since
         self._wake_at = self._cap * SIZE_TRIGGER  # higher while locked evidence keeps usage up: no pass per segment
+        self._last_measure: tuple[float, int] | None = None  # (time, bytes used after the last pass)
+        self._headroom = 0.0  # bytes the cameras write in HEADROOM_S at the rate measured between passes
         self._next_disk_check = 0.0
         self._next_pass = time.time() + self.start_delay_s
         self._status: dict = {}
@@ -106,7 +109,8 @@ class RetentionThread:
         """Plan, run, measure; any failure is logged and the next pass tries again."""
         started = time.time()
         try:
-            plan = plan_retention(self.store, self.config, self.recordings, self.clips, now=started)
+            plan = plan_retention(self.store, self.config, self.recordings, self.clips, now=started,
+                                  headroom=int(self._headroom))
             if self._stopping.is_set():  # the engine is closing the store
                 return
             report = run_retention(self.store, plan) if plan.items else None
@@ -121,12 +125,21 @@ class RetentionThread:
             return
         for warning in plan.warnings:
             logger.warning("retention: %s", warning)
+        self._measure_rate(started, plan.usage.used, usage.used)
         with self._lock:
             self._estimate, self._status = usage.used, status
-            self._wake_at = max(self._cap * SIZE_TRIGGER, usage.used + self._cap * WAKE_MARGIN)
+            trigger = size_marks(self._cap, self._headroom)[0]
+            self._wake_at = max(trigger, usage.used + self._cap * WAKE_MARGIN)
             self._last_run = {"time": iso(started), "seconds": round(time.time() - started, 2),
                               "plan": plan.summary(), "run": report.as_dict() if report else None}
         self._tell(report, status)
+
+    def _measure_rate(self, now: float, before: int, after: int) -> None:
+        """Bytes written per second since the last pass (all of it: segments, clips, the store)."""
+        if self._last_measure is not None and now > self._last_measure[0]:
+            rate = max(0, before - self._last_measure[1]) / (now - self._last_measure[0])
+            self._headroom = rate * HEADROOM_S
+        self._last_measure = (now, after)
 
     def _tell(self, report, status: dict) -> None:
         warning = status.get("warning")

@@ -147,17 +147,29 @@ def measure_usage(store: EventStore, config: SurveilConfig, recordings_dir: Path
 
 
 def plan_retention(store: EventStore, config: SurveilConfig, recordings_dir: Path, clips_dir: Path,
-                   now: float | None = None, disk=None) -> RetentionPlan:
-    """What would go and why, without deleting anything: age, then size, then the emergency floor."""
+                   now: float | None = None, disk=None, headroom: int = 0) -> RetentionPlan:
+    """What would go and why, without deleting anything: age, then size, then the emergency floor.
+
+    ``headroom`` (bytes) is what the cameras may write before the next pass can run: the size
+    rule then starts and stops that much lower than its shares of the cap, so a small cap under
+    heavy recording is still never exceeded between passes.
+    """
     now = time.time() if now is None else now
     usage = measure_usage(store, config, recordings_dir, clips_dir, disk)
     planner = _Planner(store, config, now)
     planner.by_age()
     after_age = usage.used - sum(item.bytes for item in planner.items)
-    planner.by_size(usage.used - int(usage.cap * SIZE_TARGET) if after_age > usage.cap * SIZE_TRIGGER else 0)
+    trigger, target = size_marks(usage.cap, headroom)
+    planner.by_size(usage.used - int(target) if after_age > trigger else 0)
     planner.by_emergency(usage.floor - usage.free)
     return RetentionPlan(now, usage, planner.items, planner.kept, frozenset(planner.locked),
                          config.recording.pre_roll_s, config.recording.post_roll_s, planner.warnings)
+
+
+def size_marks(cap: float, headroom: float = 0) -> tuple[float, float]:
+    """Bytes over which the size rule deletes, and down to which: lowered by ``headroom``, never below 25 %."""
+    trigger = max(cap * 0.5, min(cap * SIZE_TRIGGER, cap - headroom))
+    return trigger, max(cap * 0.25, min(cap * SIZE_TARGET, trigger - cap * (SIZE_TRIGGER - SIZE_TARGET)))
 
 
 def run_retention(store: EventStore, plan: RetentionPlan) -> RetentionReport:
@@ -203,11 +215,15 @@ def retention_status(store: EventStore, config: SurveilConfig, recordings_dir: P
     return {**usage.as_dict(), "cameras": cameras, "warning": usage_warning(usage)}
 
 
+def _size(n: float) -> str:
+    return f"{n / GB:.1f} GB" if n >= GB / 10 else f"{n / 1e6:.0f} MB"
+
+
 def usage_warning(usage: Usage) -> str | None:
     """A line when usage nears the cap or free space nears the floor; else None."""
     parts = []
     if usage.used >= usage.cap * WARN_SHARE:
-        parts.append(f"storage is at {usage.used / usage.cap:.0%} of its {usage.cap / GB:.1f} GB cap: past "
+        parts.append(f"storage is at {usage.used / usage.cap:.0%} of its {_size(usage.cap)} cap: past "
                      f"{SIZE_TRIGGER:.0%} the oldest recordings and events go first, before their configured days")
     if usage.floor and usage.free < usage.floor * WARN_FLOOR_FACTOR:
         parts.append(f"only {usage.free / GB:.1f} GB free on the recordings disk "
