@@ -22,8 +22,8 @@ def _drain(source: CameraSource, frames: list, stop: threading.Event) -> threadi
 
 
 def test_file_plays_once_and_every_frame_is_stamped(tmp_path):
-    clip = write_video(tmp_path / "clip.avi", count=40, fps=200)
-    source = CameraSource(camera(str(clip), realtime=True))
+    clip = write_video(tmp_path / "clip.avi", count=40, fps=100)
+    source = CameraSource(camera(str(clip), realtime=True, analysis_fps=120))
     frames, stop = [], threading.Event()
     consumer = _drain(source, frames, stop)
     before = time.time()
@@ -39,6 +39,28 @@ def test_file_plays_once_and_every_frame_is_stamped(tmp_path):
     assert all(b.t_mono >= a.t_mono for a, b in zip(frames, frames[1:], strict=False))
     assert before <= frames[0].t_wall <= time.time()
     assert {f.camera_id for f in frames} == {"cam"} and frames[0].size == (160, 120)
+
+
+def test_a_live_camera_is_analysed_at_its_rate_and_the_frames_between_are_never_converted(tmp_path, monkeypatch):
+    from surveil.capture import camera as camera_module
+
+    converted = []
+    real_bgr = camera_module.bgr
+    monkeypatch.setattr(camera_module, "bgr", lambda decoded: converted.append(1) or real_bgr(decoded))
+    clip = write_video(tmp_path / "clip.avi", count=50, fps=50)  # one second
+    source = CameraSource(camera(str(clip), realtime=True, motion={"max_detect_fps": 10}))
+    frames, stop = [], threading.Event()
+    consumer = _drain(source, frames, stop)
+    source.start()
+    final_status(source)
+    stop.set()
+    consumer.join(2)
+    assert source.frames_read == 50 and source.frames_skipped == 50 - source.mailbox.puts
+    # Unset, the rate is the gate's detection rate: 10 a second of the stream's time, every fifth frame.
+    assert [f.seq for f in frames] == list(range(0, 50, 5)) and source.mailbox.drops == 0
+    assert len(converted) == 10, "frames not analysed are decoded but not converted"
+    gaps = [b.t_mono - a.t_mono for a, b in zip(frames, frames[1:], strict=False)]
+    assert all(abs(g - 0.1) < 0.01 for g in gaps), gaps
 
 
 def test_realtime_playback_keeps_the_files_frame_rate(tmp_path):

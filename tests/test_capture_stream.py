@@ -27,7 +27,7 @@ def _watch(source: CameraSource) -> list:
 
 
 def test_mjpeg_stream_reconnects_after_the_camera_restarts(mjpeg):
-    source = CameraSource(camera(mjpeg.url))
+    source = CameraSource(camera(mjpeg.url, analysis_fps=120))  # every frame: numbering is what is checked
     history = _watch(source)
     source.start()
     try:

@@ -134,7 +134,7 @@ class MainWindow(CameraCommands, WindowMenus, QMainWindow):
             tile.set_alert("")
         elif notice.kind in ("store_error", "store_resumed", "clip_failed", "recording_error", "recording_resumed",
                              "retention", "storage_warning", "thread_error", "rule_error", "rule_changed",
-                             "rule_removed"):
+                             "rule_removed", "overload"):
             self.statusBar().showMessage(notice.message, 15000)
 
     def _on_action(self, event_id: str, what: str, text: str) -> None:

@@ -54,9 +54,14 @@ class StatusLine:
         drops = sum(c["dropped"] for c in cameras)
         latency = health["latency_s"]["p95"]
         shown = f", alerts p95 {latency * 1000:.0f} ms" if latency is not None else ""
-        self.health_label.setText(f"{live}/{len(health['cameras'])} cameras live, {fps:.1f} fps analysed, "
+        overload = health.get("analysis") or {}
+        over = (f"OVERLOADED ({overload['drop_share']:.0%} of frames due dropped); " if overload.get("overloaded")
+                else "")
+        self.health_label.setText(f"{over}{live}/{len(health['cameras'])} cameras live, {fps:.1f} fps analysed, "
                                   f"{drops} dropped{shown}")
-        self.health_label.setToolTip(self.health_label.text())
+        self.health_label.setToolTip(self.health_label.text() + ("\nanalysis cannot keep up: every camera keeps an "
+                                     "equal share; lower analysis_fps or the detection rate" if over else ""))
+        self.health_label.setStyleSheet(ALARM if over else "")
         self._storage(health)
         self._failures(health.get("failures") or {})
 

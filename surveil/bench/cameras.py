@@ -18,6 +18,7 @@ from pathlib import Path
 
 import psutil
 
+from surveil.bench import profile
 from surveil.config import DetectorConfig, SurveilConfig
 from surveil.engine.engine import Engine
 from surveil.paths import app_paths
@@ -42,7 +43,16 @@ def _thread_cpu(name: str) -> float:
     return sum(t.user_time + t.system_time for t in psutil.Process().threads() if t.id in native)
 
 
-def measure(count: int, media: Path, detector, seconds: float, warmup: float, record: bool = True) -> dict:
+def _stage_totals(engine: Engine) -> dict[str, float]:
+    totals: dict[str, float] = {}
+    for health in list(engine.loop.health.values()):
+        for stage, ms in health.stage_total_ms.items():
+            totals[stage] = totals.get(stage, 0.0) + ms
+    return totals
+
+
+def measure(count: int, media: Path, detector, seconds: float, warmup: float, record: bool = True,
+            profiled: bool = False) -> dict:
     """Run ``count`` cameras for ``warmup + seconds``; report the last ``seconds``."""
     root = Path(tempfile.mkdtemp(prefix="surveil-bench-cams-"))
     engine = Engine(config_for(count, media, root), app_paths(), detector=detector, clip_reason="benchmark",
@@ -51,37 +61,59 @@ def measure(count: int, media: Path, detector, seconds: float, warmup: float, re
     try:
         engine.start()
         time.sleep(warmup)
-        start = {c: (h["frames_read"], h["dropped"]) for c, h in engine.health()["cameras"].items()}
+        start = {c: (h["frames_read"], h["frames_offered"], h["dropped"])
+                 for c, h in engine.health()["cameras"].items()}
         analysed0 = {c: engine.loop.health[c].frames_analysed for c in start if c in engine.loop.health}
+        threads0, stages0 = profile.thread_cpu(), _stage_totals(engine)
         process.cpu_percent(None)
         recorder0 = _thread_cpu("recorder")
         time.sleep(seconds)
         cpu = process.cpu_percent(None) / psutil.cpu_count()
         recorder_cpu = (_thread_cpu("recorder") - recorder0) / seconds / count
+        threads = profile.per_camera_second(threads0, profile.thread_cpu(), seconds, count)
+        stages = profile.per_camera_second(stages0, _stage_totals(engine), seconds, count, scale=1.0)
         health = engine.health()
         analysed = [(engine.loop.health[c].frames_analysed - analysed0.get(c, 0)) / seconds for c in start]
         read = sum(h["frames_read"] - start[c][0] for c, h in health["cameras"].items())
-        dropped = sum(h["dropped"] - start[c][1] for c, h in health["cameras"].items())
+        offered = sum(h["frames_offered"] - start[c][1] for c, h in health["cameras"].items())
+        dropped = sum(h["dropped"] - start[c][2] for c, h in health["cameras"].items())
     finally:
         engine.stop()
         shutil.rmtree(root, ignore_errors=True)
     latency = health["latency_s"]
-    return {"cameras": count, "backend": detector.backend, "recording": record,
-            "fps_analysed": sum(analysed) / len(analysed), "drop_share": dropped / max(1, read), "cpu": cpu,
-            "cpu_per_camera": cpu * psutil.cpu_count() / count, "recorder_cpu": recorder_cpu,
-            "p50": latency["p50"], "p95": latency["p95"], "alerts": latency["count"]}
+    row = {"cameras": count, "backend": detector.backend, "recording": record,
+           "fps_in": read / seconds / count, "fps_analysed": sum(analysed) / len(analysed),
+           "drop_share": dropped / max(1, offered), "cpu": cpu,
+           "cpu_per_camera": cpu * psutil.cpu_count() / count, "recorder_cpu": recorder_cpu,
+           "p50": latency["p50"], "p95": latency["p95"], "alerts": latency["count"]}
+    return {**row, "threads": threads, "stages": stages} if profiled else row
 
 
-def run(media: Path, models: Path, counts: list[int], seconds: float, warmup: float) -> list[dict]:
-    """Every count with each backend that loads here."""
+def detectors_for(models: Path, backend: str = "all") -> list:
+    """The detectors to run: the .pt (torch) and the OpenVINO export where it loads, warmed up."""
     cache = app_paths().model_cache_dir
+    names = {"torch": ("yolo11n.pt",), "openvino": ("yolo11n_int8_openvino_model",)}.get(
+        backend, ("yolo11n.pt", "yolo11n_int8_openvino_model"))
     detectors = [YoloDetector(DetectorConfig(weights=str(models / name)), cache)
-                 for name in ("yolo11n.pt", "yolo11n_int8_openvino_model") if (models / name).exists()]
-    detectors = list({d.backend: d for d in detectors}.values())
+                 for name in names if (models / name).exists()]
+    detectors = [d for d in {d.backend: d for d in detectors}.values() if backend in ("all", d.backend)]
     for detector in detectors:
         detector.warmup()
-    return [measure(n, media, d, seconds, warmup, record)
-            for d in detectors for n in counts for record in (True, False)]
+    return detectors
+
+
+def run(media: Path, models: Path, counts: list[int], seconds: float, warmup: float, backend: str = "all",
+        record_off: bool = True, profiled: bool = False) -> list[dict]:
+    """Every count with each backend asked for; recording on, and off too unless ``record_off`` is False."""
+    rows = [measure(n, media, d, seconds, warmup, record, profiled)
+            for d in detectors_for(models, backend) for n in counts
+            for record in ((True, False) if record_off else (True,))]
+    if profiled:
+        clips = [media / c for c in CLIPS]
+        floor, floor_bgr = profile.decode_floor(clips), profile.decode_floor(clips, bgr=True)
+        for row in rows:
+            row["floor"], row["floor_bgr"] = floor, floor_bgr
+    return rows
 
 
 def table(rows: list[dict]) -> str:

@@ -16,7 +16,7 @@ import av
 from surveil.capture.backoff import Backoff
 from surveil.capture.cv import cv2
 from surveil.capture.demux import AvSource, bgr, copy_packet, open_av
-from surveil.capture.frame import Frame, FrameMailbox
+from surveil.capture.frame import AnalysisRate, Frame, FrameMailbox
 from surveil.capture.opener import SourceOpenError, StreamInfo, open_capture, stream_info
 from surveil.capture.status import SourceState, SourceStatus
 from surveil.capture.tap import CaptureTap
@@ -69,7 +69,9 @@ class CameraSource:
         self.mailbox = mailbox if mailbox is not None else FrameMailbox()
         self.info: StreamInfo | None = None
         self.frames_read = 0
+        self.frames_skipped = 0  # read but not analysed: over the camera's analysis rate (not drops)
         self.reconnects = 0
+        self._analysis = AnalysisRate(config.analysis_rate)
         self.stop_bound_s = 2 * max(config.open_timeout_s, config.read_timeout_s) + 1.0
         self._rng = rng or random.Random()
         self._tap = tap  # the recorder: sees every packet (or frame) on the capture thread, before any drop
@@ -239,10 +241,11 @@ class CameraSource:
         # From the stream's time base: frames flushed at the end carry no time base of their own.
         ts = self._frame_times.seconds(decoded.pts, decoded.dts, time_base)
         t_mono, t_wall = self._timeline.stamp(ts)
-        frame = Frame(bgr(decoded), self.camera_id, self.frames_read, t_mono, t_wall)
-        if not remux and self._tap is not None:
+        due, encode = self._analysis.due(t_mono), not remux and self._tap is not None
+        frame = Frame(bgr(decoded), self.camera_id, self.frames_read, t_mono, t_wall) if due or encode else None
+        if encode:  # a stream the recorder cannot keep as it is: it encodes every frame
             self._tap.on_frame(frame)
-        self._deliver(frame, pass_frames, backoff)
+        self._deliver(frame if due else None, t_mono, t_wall, pass_frames, backoff)
         return 1
 
     def _new_timeline(self) -> Timeline:
@@ -277,24 +280,28 @@ class CameraSource:
             frame = Frame(image, self.camera_id, self.frames_read, t_mono, t_wall)
             if self._tap is not None:
                 self._tap.on_frame(frame)
-            self._deliver(frame, pass_frames, backoff)
+            self._deliver(frame if self._analysis.due(t_mono) else None, t_mono, t_wall, pass_frames, backoff)
             pass_frames += 1
         return _Outcome.STOPPED, "stopped"
 
     # -- common ------------------------------------------------------------------------------
 
-    def _deliver(self, frame: Frame, pass_frames: int, backoff: Backoff) -> None:
-        """Hand a frame to analysis: newest wins for live sources, back-pressure for unpaced files."""
+    def _deliver(self, frame: Frame | None, t_mono: float, t_wall: float, pass_frames: int,
+                 backoff: Backoff) -> None:
+        """Count a frame read and hand it to analysis (None: not due): newest wins live, back-pressure for files."""
         if self.first_wall is None:
-            self.first_wall = frame.t_wall
+            self.first_wall = t_wall
         if pass_frames == 0:  # live before its first frame is handed over
             backoff.reset()
             self._set_status(SourceState.LIVE)
         paced = self.spec.kind is SourceKind.FILE and self.config.realtime
         if paced:
-            self._pace(frame.t_mono)
-        self.mailbox.put(frame, wait=self._stop if self._backpressure else None)
-        self._next = (frame.t_mono + self._period(), frame.t_wall + self._period())
+            self._pace(t_mono)
+        if frame is not None:
+            self.mailbox.put(frame, wait=self._stop if self._backpressure else None)
+        else:
+            self.frames_skipped += 1
+        self._next = (t_mono + self._period(), t_wall + self._period())
         self.frames_read += 1
         self._rate.tick(time.monotonic())
 

@@ -20,6 +20,7 @@ from surveil.sources import SourceKind, SourceSpec
 
 logger = logging.getLogger(__name__)
 
+DECODER_THREADS = 1  # per camera: see surveil.vision.pools
 REMUXABLE = ("h264", "hevc")  # what MPEG-TS segments and MP4 cuts carry as they are
 _MAX_PLAUSIBLE_FPS = 240.0
 av.logging.set_level(av.logging.PANIC)  # FFmpeg's own messages can echo URLs with credentials
@@ -75,7 +76,7 @@ class AvSource:
         self.container, self.spec = container, spec
         self.stream = container.streams.video[0]
         self.stream.thread_type = "SLICE"  # frame threads add a frame of latency per thread; slices do not
-        self.stream.codec_context.thread_count = 1  # many cameras share few cores: one decoder thread each
+        self.stream.codec_context.thread_count = DECODER_THREADS  # many cameras share few cores
         context = self.stream.codec_context
         self.template = StreamTemplate.of(self.stream)
         rate = self.template.rate

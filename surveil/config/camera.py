@@ -102,6 +102,25 @@ class CameraConfig(StrictModel):
         default_factory=MotionConfig, title="Motion gate",
         description="When detection runs on this camera, and which regions to ignore.",
     )
+    analysis_fps: float | None = Field(
+        None, gt=0, le=120, title="Analysed frames per second",
+        description="How many of the camera's frames a second go to the motion gate (and, when it opens, "
+                    "detection); the others are recorded but never converted or analysed. Empty: the gate's "
+                    "detection rate (motion.max_detect_fps), the most detection can use; for a file read "
+                    "faster than real time (realtime: false), every frame.",
+    )
+
+    @property
+    def analysis_rate(self) -> float | None:
+        """Frames a second handed to analysis (None: every frame).
+
+        Unset, a live source (or a file played at its own speed) gets the gate's detection rate, and
+        a file read as fast as analysis goes gets every frame: nothing in it is skipped.
+        """
+        if self.analysis_fps is not None:
+            return self.analysis_fps
+        unpaced_file = parse_source(self.source).kind is SourceKind.FILE and not self.realtime
+        return None if unpaced_file else self.motion.max_detect_fps
 
     @field_validator("id")
     @classmethod

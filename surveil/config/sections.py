@@ -37,6 +37,11 @@ class DetectorConfig(StrictModel):
         640, ge=128, le=1920, multiple_of=32, title="Input size (px)",
         description="The side of the square the detector sees; smaller is faster, larger finds small objects.",
     )
+    pack_frames: bool = Field(
+        True, title="Two cameras per call",
+        description="With a fixed square input (the OpenVINO export), two wide frames from different cameras "
+                    "share one detector call, each at 88 % of its own scale: half the detection work.",
+    )
 
 
 class ClipConfig(StrictModel):

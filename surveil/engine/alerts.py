@@ -27,6 +27,7 @@ NOTICE_KINDS = {
     "recording_resumed": "a camera records again",
     "retention": "retention removed old recordings or events",
     "storage_warning": "storage use passed the warning level",
+    "overload": "analysis fell behind (or caught up again): ``detail`` has the dropped share and since when",
     "mqtt_up": "connected to the MQTT broker (at start, or again after losing it)",
     "mqtt_down": "the MQTT broker cannot be reached; retried in the background, alert events kept meanwhile",
 }

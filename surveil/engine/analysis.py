@@ -20,6 +20,7 @@ from surveil.config import CameraConfig, SurveilConfig
 from surveil.engine.alerts import EngineNotice
 from surveil.engine.health import CameraHealth
 from surveil.engine.incidents import Incidents
+from surveil.engine.overload import OverloadWatch
 from surveil.engine.persist import object_id, object_put, tagged
 from surveil.engine.snapshot import CameraView, Snapshot, TrackView, frozen
 from surveil.engine.watch import Watch
@@ -53,6 +54,7 @@ class AnalysisLoop:
         self.sources: dict[str, CameraSource] = {}  # replaced whole on change: other threads may hold the old one
         self.lingering: list[CameraSource] = []  # closed cameras whose capture thread is still ending (joined at stop)
         self.health: dict[str, CameraHealth] = {}
+        self.overload = OverloadWatch()
         # Called on the analysis thread with (frame, analysis, class names) after each frame's round:
         # a GUI copies what it needs and hands it to its own thread.
         self.frame_listeners: list[Callable] = []
@@ -93,6 +95,7 @@ class AnalysisLoop:
                 self.watch.failed("analysis", exc)
             self.publish()
             self._announce_rule_failures()  # after the snapshot that shows them
+            self._watch_overload()
         self._run_commands()
         for camera_id in list(self.sources):
             self.close_camera(camera_id)
@@ -219,6 +222,13 @@ class AnalysisLoop:
             except Exception as exc:
                 logger.exception("engine command failed")
                 self.watch.failed("engine command", exc)
+
+    def _watch_overload(self) -> None:
+        if self.overload.update({c: (s.mailbox.puts, s.mailbox.drops) for c, s in self.sources.items()}):
+            state = self.overload.state
+            text = (f"analysis overloaded: {state.drop_share:.0%} of frames due dropped" if state.overloaded
+                    else "analysis keeps up again")
+            self._notify(EngineNotice("overload", text, detail=state.as_dict()))
 
     def _announce_rule_failures(self) -> None:
         for name, failure in self.rules.new_failures():

@@ -32,6 +32,7 @@ from surveil.rules.engine import RuleEngine
 from surveil.rules.model import Rule
 from surveil.store.retention import file_bytes
 from surveil.store.store import EventStore
+from surveil.vision import pools
 from surveil.vision.clip import TextImageEncoder, load_encoder_or_reason
 from surveil.vision.detector import Detector, YoloDetector
 from surveil.vision.pipeline import Analyzer
@@ -97,6 +98,7 @@ class Engine:
                                               on_segment=self._segment_closed, on_clip=self._clip_done)
         self.writer, self.webhooks, *publishers, self.retention, self.recorder = self._parts
         self.listeners.extend(publisher.notice for publisher in publishers)  # MQTT, when enabled: every notice
+        pools.configure()  # before the first model runs
         detector = self._detector or YoloDetector(self.config.models.detector, self.paths.model_cache_dir)
         if hasattr(detector, "warmup"):
             detector.warmup()
@@ -242,9 +244,11 @@ class Engine:
             cameras[camera_id] = {
                 "state": stats.state.value, "reason": source.status.reason, "fps_in": round(stats.fps_in, 2),
                 "fps_analysed": round(health.analysed.rate(), 2) if health else 0.0,
-                "frames_read": stats.frames_read, "dropped": stats.frames_dropped, "reconnects": stats.reconnects,
+                "frames_read": stats.frames_read, "frames_offered": source.mailbox.puts,
+                "dropped": stats.frames_dropped, "reconnects": stats.reconnects,
                 "stage_ms": {k: round(v, 2) for k, v in (health.stage_ms if health else {}).items()}}
         return {"cameras": cameras, "latency_s": self.loop.incidents.latency.percentiles(),
+                "analysis": self.loop.overload.state.as_dict(),
                 "clips": {"written": self.recorder.written, "failed": self.recorder.failed},
                 "webhooks": self.webhooks.status(),
                 "mqtt": next((p.status() for p in self._parts if hasattr(p, "notice")), None),

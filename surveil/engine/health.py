@@ -19,6 +19,7 @@ class CameraHealth:
     analysed: RateMeter = field(default_factory=RateMeter)
     frames_analysed: int = 0
     stage_ms: dict[str, float] = field(default_factory=dict)
+    stage_total_ms: dict[str, float] = field(default_factory=dict)  # summed since the camera opened (profiles)
     errors: int = 0
 
     def record(self, t_mono: float, timings: dict[str, float], error: str | None) -> None:
@@ -28,6 +29,7 @@ class CameraHealth:
         self.errors += error is not None
         for stage, ms in timings.items():
             self.stage_ms[stage] = ms if stage not in self.stage_ms else 0.9 * self.stage_ms[stage] + 0.1 * ms
+            self.stage_total_ms[stage] = self.stage_total_ms.get(stage, 0.0) + ms
 
 
 class Latency:

@@ -11,6 +11,7 @@ import numpy as np
 
 from surveil.config.sections import DetectorConfig
 from surveil.resources import DEFAULT_DETECTOR
+from surveil.vision import packing
 from surveil.vision.detections import Detections
 from surveil.vision.runtime import configure_ultralytics, pick_device
 from surveil.vision.weights import WeightsNotFound, is_openvino_export, resolve_weights
@@ -47,6 +48,8 @@ class YoloDetector:
         self.names: dict[int, str] = {int(k): str(v) for k, v in self.model.names.items()}
         self._classes = self._class_ids(config.classes)
         self.batch_capable = self.backend == "torch"  # the OpenVINO export has a fixed batch of one
+        # A fixed square input letterboxes wide frames: two of them share one call instead (packing).
+        self.packs = config.pack_frames and self.backend == "openvino"
 
     def __repr__(self) -> str:
         return f"YoloDetector({self.path.name}, {self.backend}, {self.device})"
@@ -57,7 +60,19 @@ class YoloDetector:
             return []
         if self.batch_capable:
             return [Detections.from_ultralytics(r) for r in self._predict(images)]
-        return [Detections.from_ultralytics(self._predict([image])[0]) for image in images]
+        if not self.packs or len(images) < 2:
+            return [Detections.from_ultralytics(self._predict([image])[0]) for image in images]
+        side = self.config.image_size
+        out: list[Detections | None] = [None] * len(images)
+        for group in packing.plan([image.shape[:2] for image in images], side):
+            if len(group) == 1:
+                out[group[0]] = Detections.from_ultralytics(self._predict([images[group[0]]])[0])
+                continue
+            canvas, placements = packing.compose([images[i] for i in group], side)
+            found = Detections.from_ultralytics(self._predict([canvas])[0])
+            for i, dets in zip(group, packing.split(found, placements, side), strict=True):
+                out[i] = dets
+        return out
 
     def warmup(self) -> None:
         """Run once on a blank frame so the first real frame is not slow; call before reporting ready."""
