@@ -170,3 +170,44 @@ def test_walkers_crossing_on_lanes_keep_their_ids_at_a_few_runs_a_second():
         for track_id, box in run.items():
             lanes.setdefault(track_id, set()).add(box[1])
     assert sorted(lanes.values(), key=min) == [{100.0}, {160.0}], "each id stays on its own lane"
+
+
+def test_an_overloaded_round_shares_detection_out_longest_waiting_first(monkeypatch):
+    from surveil.vision import pipeline as pipeline_module
+
+    clock = [0.0]
+
+    class Clock:  # the round's time is what the detector says it took, not this machine's speed
+        perf_counter = monotonic = staticmethod(lambda: clock[0])
+
+    class SlowDetector(PatchDetector):
+        calls: list = []
+
+        def detect(self, images):
+            clock[0] += 0.1  # every call takes 100 ms
+            self.calls.append(len(images))
+            return super().detect(images)
+
+    monkeypatch.setattr(pipeline_module, "time", Clock)
+    cameras = [f"cam{i}" for i in range(6)]
+    pipelines = {c: CameraPipeline(c, MotionConfig(max_detect_fps=FPS, min_area=0.0), PatchDetector.names)
+                 for c in cameras}
+    for p in pipelines.values():
+        p.live = True
+    analyzer = Analyzer(SlowDetector(), pipelines, budget_s=0.25)  # time for two calls of two frames a round
+    images = list(_frames(12, (30.0, 0.0)))
+    detected = {c: 0 for c in cameras}
+    for i in range(12):
+        results = analyzer.analyze([(c, images[i], i, i / FPS) for c in cameras])
+        assert all(r.error is None for r in results)
+        assert sum(r.detected for r in results) <= 4 and sum(r.deferred for r in results) >= 2
+        for r in results:
+            detected[r.camera_id] += r.detected
+            assert not (r.detected and r.deferred)
+    assert set(SlowDetector.calls) == {2}, "pairs, one call each"
+    # 12 rounds x 4 detections over 6 cameras: everyone 8, because the longest waiting go first.
+    assert sorted(detected.values()) == [8] * 6, detected
+    files = Analyzer(SlowDetector(), {c: CameraPipeline(c, MotionConfig(max_detect_fps=FPS, min_area=0.0),
+                                                        PatchDetector.names) for c in cameras}, budget_s=0.25)
+    results = files.analyze([(c, images[0], 0, 0.0) for c in cameras])
+    assert all(r.detected for r in results), "a file waited for by capture is never deferred"

@@ -64,6 +64,7 @@ def measure(count: int, media: Path, detector, seconds: float, warmup: float, re
         start = {c: (h["frames_read"], h["frames_offered"], h["dropped"])
                  for c, h in engine.health()["cameras"].items()}
         analysed0 = {c: engine.loop.health[c].frames_analysed for c in start if c in engine.loop.health}
+        detected0 = sum(engine.loop.health[c].detected for c in start if c in engine.loop.health)
         threads0, stages0 = profile.thread_cpu(), _stage_totals(engine)
         process.cpu_percent(None)
         recorder0 = _thread_cpu("recorder")
@@ -74,6 +75,7 @@ def measure(count: int, media: Path, detector, seconds: float, warmup: float, re
         stages = profile.per_camera_second(stages0, _stage_totals(engine), seconds, count, scale=1.0)
         health = engine.health()
         analysed = [(engine.loop.health[c].frames_analysed - analysed0.get(c, 0)) / seconds for c in start]
+        detected = sum(engine.loop.health[c].detected for c in start) - detected0
         read = sum(h["frames_read"] - start[c][0] for c, h in health["cameras"].items())
         offered = sum(h["frames_offered"] - start[c][1] for c, h in health["cameras"].items())
         dropped = sum(h["dropped"] - start[c][2] for c, h in health["cameras"].items())
@@ -83,6 +85,7 @@ def measure(count: int, media: Path, detector, seconds: float, warmup: float, re
     latency = health["latency_s"]
     row = {"cameras": count, "backend": detector.backend, "recording": record,
            "fps_in": read / seconds / count, "fps_analysed": sum(analysed) / len(analysed),
+           "fps_detected": detected / seconds / count,
            "drop_share": dropped / max(1, offered), "cpu": cpu,
            "cpu_per_camera": cpu * psutil.cpu_count() / count, "recorder_cpu": recorder_cpu,
            "p50": latency["p50"], "p95": latency["p95"], "alerts": latency["count"]}
@@ -118,15 +121,17 @@ def run(media: Path, models: Path, counts: list[int], seconds: float, warmup: fl
 
 def table(rows: list[dict]) -> str:
     """Markdown."""
-    lines = ["| backend | cameras | recording | analysed fps per camera | frames dropped | CPU (share of all cores) "
-             "| CPU per camera (% of a core) | recorder thread per camera | alert latency p50 | p95 | alerts |",
-             "|---|---|---|---|---|---|---|---|---|---|---|"]
+    lines = ["| backend | cameras | recording | fps read per camera | analysed | detected | analysis drops "
+             "| CPU (share of all cores) | CPU per camera (% of a core) | recorder thread per camera "
+             "| alert latency p50 | p95 | alerts |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         p50 = f"{r['p50'] * 1e3:.0f} ms" if r["p50"] is not None else "-"
         p95 = f"{r['p95'] * 1e3:.0f} ms" if r["p95"] is not None else "-"
         recorder = f"{r['recorder_cpu']:.2%}" if r["recording"] else "-"
         lines.append(f"| {r['backend']} | {r['cameras']} | {'on' if r['recording'] else 'off'} "
-                     f"| {r['fps_analysed']:.1f} | {r['drop_share']:.0%} | {r['cpu']:.0f} % "
+                     f"| {r['fps_in']:.1f} | {r['fps_analysed']:.1f} | {r['fps_detected']:.1f} "
+                     f"| {r['drop_share']:.1%} | {r['cpu']:.0f} % "
                      f"| {r['cpu_per_camera']:.1f} % "
                      f"| {recorder} | {p50} | {p95} | {r['alerts']} |")
     return "\n".join(lines)

@@ -108,6 +108,11 @@ class CameraSource:
         return self.spec.kind is not SourceKind.FILE or (self.config.realtime and self.config.start_time is None)
 
     @property
+    def waited_for(self) -> bool:
+        """True for a file read as fast as analysis goes: capture waits for analysis instead of dropping."""
+        return self._backpressure
+
+    @property
     def status(self) -> SourceStatus:
         """The latest status snapshot."""
         with self._status_lock:

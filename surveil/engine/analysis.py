@@ -38,6 +38,7 @@ logger = logging.getLogger(__name__)
 
 Notify = Callable[[EngineNotice], None]
 CLOSE_WAIT_S = 1.0  # how long a camera's removal waits for its capture thread before leaving it to end alone
+ROUND_SHARE = 0.6  # of the shortest analysis period among live cameras: a round's time for detection
 
 
 class AnalysisLoop:
@@ -110,7 +111,9 @@ class AnalysisLoop:
             self.recorder.add_camera(camera.id, camera.record)
         source = CameraSource(camera, FrameMailbox(self.wake), tap=tap)
         source.add_status_listener(on_status)
+        self.analyzer.pipelines[camera.id].live = not source.waited_for
         self.sources = {**self.sources, camera.id: source}
+        self.analyzer.budget_s = round_budget(self.sources.values())
         source.start()
 
     def close_camera(self, camera_id: str) -> None:
@@ -129,6 +132,7 @@ class AnalysisLoop:
                 self._store_objects(tracks)
         self.recorder.remove_camera(camera_id)
         self.health.pop(camera_id, None)
+        self.analyzer.budget_s = round_budget(self.sources.values())
 
     def set_rule(self, rule: Rule) -> None:
         """Add or replace a rule; the open events of the old one end first."""
@@ -153,7 +157,8 @@ class AnalysisLoop:
             self._last_t[f.camera_id] = f.t_mono
         results = self.analyzer.analyze([(f.camera_id, f.image, f.seq, f.t_mono) for f in frames])
         for f, r in zip(frames, results, strict=True):
-            self.health.setdefault(f.camera_id, CameraHealth(f.camera_id)).record(f.t_mono, r.timings_ms, r.error)
+            self.health.setdefault(f.camera_id, CameraHealth(f.camera_id)).record(f.t_mono, r.timings_ms, r.error,
+                                                                                   r.detected, r.deferred)
             if r.motion is not None and r.motion.moving:
                 self.recorder.mark_motion(f.camera_id, f.t_wall)
             self._tell_frame_listeners(f, r)
@@ -249,3 +254,10 @@ class AnalysisLoop:
             frozen({name: f.reason for name, f in rules.failures.items()}),
             None if self.encoder is not None else rules.clip_unavailable,
             frozen({name: (len(ex.positives), len(ex.negatives)) for name, ex in rules.examples.items()}))
+
+
+def round_budget(sources) -> float | None:
+    """Seconds a round may spend before deferring live cameras' detection; None with no live camera."""
+    periods = [1.0 / s.config.analysis_rate for s in sources if not s.waited_for and s.config.analysis_rate]
+    return ROUND_SHARE * min(periods) if periods else None
+

@@ -246,6 +246,7 @@ class Engine:
                 "fps_analysed": round(health.analysed.rate(), 2) if health else 0.0,
                 "frames_read": stats.frames_read, "frames_offered": source.mailbox.puts,
                 "dropped": stats.frames_dropped, "reconnects": stats.reconnects,
+                "detected": health.detected if health else 0, "deferred": health.deferred if health else 0,
                 "stage_ms": {k: round(v, 2) for k, v in (health.stage_ms if health else {}).items()}}
         return {"cameras": cameras, "latency_s": self.loop.incidents.latency.percentiles(),
                 "analysis": self.loop.overload.state.as_dict(),

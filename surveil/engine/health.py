@@ -21,12 +21,17 @@ class CameraHealth:
     stage_ms: dict[str, float] = field(default_factory=dict)
     stage_total_ms: dict[str, float] = field(default_factory=dict)  # summed since the camera opened (profiles)
     errors: int = 0
+    detected: int = 0
+    deferred: int = 0  # detections the gate asked for that waited for a later frame (an overloaded machine)
 
-    def record(self, t_mono: float, timings: dict[str, float], error: str | None) -> None:
+    def record(self, t_mono: float, timings: dict[str, float], error: str | None, detected: bool = False,
+               deferred: bool = False) -> None:
         """One analysed frame: rates and an exponential average of stage times."""
         self.analysed.tick(t_mono)
         self.frames_analysed += 1
         self.errors += error is not None
+        self.detected += detected and error is None
+        self.deferred += deferred
         for stage, ms in timings.items():
             self.stage_ms[stage] = ms if stage not in self.stage_ms else 0.9 * self.stage_ms[stage] + 0.1 * ms
             self.stage_total_ms[stage] = self.stage_total_ms.get(stage, 0.0) + ms

@@ -44,6 +44,7 @@ class MotionGate:
         self._background: np.ndarray | None = None
         self._mask: np.ndarray | None = None
         self._last_detect: float | None = None
+        self._deferred_from: float | None = None
 
     def update(self, gray: np.ndarray, t: float) -> MotionResult:
         """Feed one small grey frame taken at ``t`` seconds (monotonic or video time)."""
@@ -75,6 +76,10 @@ class MotionGate:
         # halve the detection rate of a stream that runs exactly at max_detect_fps.
         allowed = since is None or since >= 0.95 / self.config.max_detect_fps
         if due or (moving and allowed):
-            self._last_detect = t
+            self._deferred_from, self._last_detect = self._last_detect, t
             return True
         return False
+
+    def defer(self) -> None:
+        """Detection was wanted but did not run (the machine is busy): the next frame may ask again."""
+        self._last_detect = self._deferred_from

@@ -43,6 +43,7 @@ class FrameAnalysis:
     changed: list[Track] = field(default_factory=list)
     timings_ms: dict[str, float] = field(default_factory=dict)
     error: str | None = None
+    deferred: bool = False  # the gate asked for detection but the round's time was spent on other cameras
 
 
 @dataclass
@@ -62,6 +63,8 @@ class CameraPipeline:
         self.gate = MotionGate(motion)
         self.flow = FlowEstimator(flow_method)
         self.tracker = CameraTracker(camera_id, names, appearance=appearance)  # None: boxes alone
+        self.live = False  # frames that are not waited for (a stream, a paced file): detection may be deferred
+        self.last_detected = float("-inf")  # monotonic time of the last detection: the longest waiting go first
 
     def prepare(self, image: np.ndarray, seq: int, t: float) -> _Prepared:
         """Gate and flow on a small grey copy; raises FrameError for an unusable frame."""
@@ -80,11 +83,18 @@ class CameraPipeline:
         analysis.flow = flow.summary() if flow is not None else None
         return _Prepared(image, motion, flow, analysis)
 
+    def defer(self, prepared: _Prepared) -> FrameAnalysis:
+        """Detection was wanted on this frame but put off: tracks keep their state, the gate asks again."""
+        self.gate.defer()
+        prepared.analysis.detected, prepared.analysis.deferred = False, True
+        return prepared.analysis
+
     def finish(self, prepared: _Prepared, dets: Detections | None) -> FrameAnalysis:
         """Track this frame's detections (if detection ran) and update their kinematics."""
         analysis = prepared.analysis
         if dets is None:
             return analysis
+        self.last_detected = time.monotonic()
         start = time.perf_counter()
         analysis.detections, analysis.changed = self.tracker.update(dets, prepared.image, analysis.t)
         for track in analysis.changed:
@@ -115,18 +125,24 @@ class CameraPipeline:
 
 
 class Analyzer:
-    """Runs every camera's pipeline over a round of frames, with one detector call for all of them.
+    """Runs every camera's pipeline over a round of frames, with detection shared out across them.
 
     A bad frame or a failing camera is reported in its own FrameAnalysis; the other
-    cameras in the round carry on.
+    cameras in the round carry on. With ``budget_s``, detection on live cameras' frames
+    stops once the round has taken that long: the rest is deferred to their next frame,
+    the cameras whose last detection is oldest going first, so an overloaded machine
+    shares detection out evenly and every round still ends in time for the next frames.
     """
 
-    def __init__(self, detector: Detector, pipelines: dict[str, CameraPipeline]):
+    def __init__(self, detector: Detector, pipelines: dict[str, CameraPipeline], budget_s: float | None = None):
         self.detector = detector
         self.pipelines = pipelines
+        self.budget_s = budget_s
+        self._group_s = 0.0  # what a detection call and its tracking took lately (moving average)
 
     def analyze(self, frames: list[tuple[str, np.ndarray, int, float]]) -> list[FrameAnalysis]:
         """``frames``: (camera id, image, seq, t) tuples, at most one per camera."""
+        start = time.perf_counter()
         prepared: list[_Prepared | FrameAnalysis] = []
         for camera_id, image, seq, t in frames:
             try:
@@ -134,8 +150,30 @@ class Analyzer:
             except Exception as exc:
                 logger.warning("camera %s, frame %d: %s", camera_id, seq, exc)
                 prepared.append(FrameAnalysis(camera_id, seq, t, error=str(exc)))
-        detections = self._detect([p for p in prepared if isinstance(p, _Prepared) and p.motion.detect])
-        return [self._finish(p, detections) for p in prepared]
+        done = {id(p): self._finish(p, {}) for p in prepared if not isinstance(p, _Prepared) or not p.motion.detect}
+        for n, group in enumerate(self._groups([p for p in prepared if id(p) not in done])):
+            if n and self._out_of_time(start, group):  # the first call always runs: detection never starves
+                done.update({id(p): self.pipelines[p.analysis.camera_id].defer(p) for p in group})
+                continue
+            began = time.perf_counter()
+            detections = self._detect(group)
+            done.update({id(p): self._finish(p, detections) for p in group})
+            took = time.perf_counter() - began
+            self._group_s = 0.8 * self._group_s + 0.2 * took if self._group_s else took
+        return [done[id(p)] for p in prepared]
+
+    def _groups(self, wanting: list[_Prepared]) -> list[list[_Prepared]]:
+        """Detection calls in turn: all at once without a budget; else in pairs, longest waiting first."""
+        if self.budget_s is None or not wanting:
+            return [wanting] if wanting else []
+        wanting.sort(key=lambda p: self.pipelines[p.analysis.camera_id].last_detected)
+        return [wanting[i:i + 2] for i in range(0, len(wanting), 2)]
+
+    def _out_of_time(self, start: float, group: list[_Prepared]) -> bool:
+        """Whether this call would end the round past its budget (never for files, which are waited for)."""
+        if self.budget_s is None or time.perf_counter() - start + self._group_s <= self.budget_s:
+            return False
+        return all(self.pipelines[p.analysis.camera_id].live for p in group)  # files wait for analysis instead
 
     def _detect(self, todo: list[_Prepared]) -> dict[int, Detections | None]:
         if not todo:
