@@ -2,14 +2,19 @@
 
 The encoder runs on the bundled yolo11n.pt (the real model, no fakes): shapes, unit length,
 determinism, the model tag, and that a crop of a real person stays nearer to a shifted,
-brightened copy of itself than to the other people in the same frame. The re-identification
+brightened copy of itself than to the other people in the same frame. The OpenVINO path must
+give torch's vectors (cosine >= 0.999 per crop, on real people and on noise, in batches of every
+size it splits), and without openvino the encoder runs torch, quietly. The re-identification
 protocol is checked on vectors we control, then run once on TUD-Stadtmitte
 ($SURVEIL_TEST_ASSETS/media/mot) through the command line.
 """
 
 import json
+import logging
 import os
 import shutil
+import sys
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
@@ -19,10 +24,13 @@ from surveil.eval.boxes import FrameBoxes
 from surveil.eval.ground_truth import load_ground_truth
 from surveil.eval.reid import Crop, rank_scores, score_vectors, tracklets, visible
 from surveil.resources import DEFAULT_DETECTOR, resource_path
+from surveil.vision import appearance_net
 from surveil.vision.analyze import video_frames
 from surveil.vision.appearance import AppearanceError, colour_dim, colour_histogram, colour_histograms, load_appearance
+from surveil.vision.appearance_net import chunks
 
 STADTMITTE = "TUD-Stadtmitte"  # 179 frames, 10 people, 640x480
+SAME_SPACE = 0.999  # cosine per crop that another backend's vector must keep with torch's
 
 
 @pytest.fixture(scope="module")
@@ -86,6 +94,60 @@ def test_weights_that_are_not_a_checkpoint_are_refused(tmp_path):
         load_appearance(tmp_path)
 
 
+@pytest.fixture(scope="module")
+def torch_encoder():
+    return load_appearance(openvino=False)
+
+
+def cosines(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return np.sum(a * b, axis=1)
+
+
+def test_openvino_gives_torch_s_vectors_in_every_batch_size(encoder, torch_encoder, noise_crops):
+    pytest.importorskip("openvino")
+    assert (encoder.backend, torch_encoder.backend) == ("openvino", "torch")
+    assert encoder.model_tag == torch_encoder.model_tag and encoder.dim == torch_encoder.dim
+    crops = noise_crops * 3  # 18 crops: chunks of 8, 8 and 2
+    for n in (1, 3, 5, 8, 18):
+        assert cosines(encoder.encode(crops[:n]), torch_encoder.encode(crops[:n])).min() >= SAME_SPACE
+
+
+def test_the_encoder_may_be_shared_by_camera_threads(encoder, noise_crops):
+    alone = [encoder.encode(noise_crops[:k]) for k in range(1, len(noise_crops) + 1)]
+    with ThreadPoolExecutor(4) as pool:
+        together = list(pool.map(lambda k: encoder.encode(noise_crops[:k]), range(1, len(noise_crops) + 1)))
+    for a, b in zip(alone, together, strict=True):
+        np.testing.assert_allclose(a, b, atol=1e-6)
+
+
+def test_without_openvino_the_encoder_runs_torch_and_says_nothing(torch_encoder, noise_crops, tmp_path, monkeypatch,
+                                                                  caplog):
+    monkeypatch.setitem(sys.modules, "openvino", None)  # what an install without the extra sees: ImportError
+    copy = tmp_path / DEFAULT_DETECTOR  # another path: loaded afresh, not taken from the cache
+    shutil.copyfile(resource_path(DEFAULT_DETECTOR), copy)
+    with caplog.at_level(logging.INFO, logger="surveil.vision"):
+        plain = load_appearance(copy)
+    assert plain.backend == "torch" and plain.model_tag == torch_encoder.model_tag
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+    np.testing.assert_allclose(plain.encode(noise_crops), torch_encoder.encode(noise_crops), atol=1e-6)
+
+
+def test_a_compiled_net_that_disagrees_with_torch_is_not_used(torch_encoder, noise_crops, tmp_path, monkeypatch,
+                                                              caplog):
+    monkeypatch.setattr(appearance_net, "compile_openvino", lambda net, hw: lambda batch: np.zeros((len(batch), 384)))
+    copy = tmp_path / DEFAULT_DETECTOR
+    shutil.copyfile(resource_path(DEFAULT_DETECTOR), copy)
+    with caplog.at_level(logging.WARNING, logger="surveil.vision"):
+        checked = load_appearance(copy)
+    assert checked.backend == "torch" and "differ from torch's" in caplog.text
+    np.testing.assert_allclose(checked.encode(noise_crops), torch_encoder.encode(noise_crops), atol=1e-6)
+
+
+def test_a_batch_splits_into_the_compiled_sizes():
+    assert chunks(0) == [] and chunks(1) == [1] and chunks(7) == [7] and chunks(19) == [8, 8, 3]
+    assert chunks(7, (8, 4, 2, 1)) == [4, 2, 1]
+
+
 def test_colour_histogram_is_unit_and_tells_top_from_bottom():
     red, blue = (0, 0, 200), (200, 0, 0)
     red_over_blue = np.concatenate([np.full((40, 20, 3), red, np.uint8), np.full((40, 20, 3), blue, np.uint8)])
@@ -116,6 +178,17 @@ def test_a_person_is_nearer_to_a_shifted_brighter_copy_than_to_anyone_else(encod
         query, *rest = encoder.encode([np.clip(moved, 0, 255).astype(np.uint8), *crops])
         sims = np.asarray(rest) @ query
         assert int(np.argmax(sims)) == i, f"person {i}: {np.round(sims, 3)}"
+
+
+@pytest.mark.media
+def test_openvino_gives_torch_s_vectors_of_real_people(encoder, torch_encoder, stadtmitte_frame):
+    pytest.importorskip("openvino")
+    image, boxes = stadtmitte_frame
+    crops = [image[y:y + h, x:x + w] for x, y, w, h in boxes]
+    crops += [c[: c.shape[0] // 2] for c in crops]  # upper bodies too: other shapes, another batch size
+    assert cosines(encoder.encode(crops), torch_encoder.encode(crops)).min() >= SAME_SPACE
+    for crop in crops:
+        assert float(encoder.encode([crop])[0] @ torch_encoder.encode([crop])[0]) >= SAME_SPACE
 
 
 def test_visible_drops_narrow_boxes_and_people_behind_nearer_ones():

@@ -8,8 +8,11 @@ threads of our own (one capture thread per camera, one analysis thread), so the 
   decode in well under a millisecond a frame and many cameras keep every core busy anyway;
 - OpenCV: one thread. It only sees 320 px grey frames (gate, flow) and crops, where
   splitting work costs more than it saves;
-- torch and OpenVINO: one inference at a time, on every core, from the analysis thread; no
-  inter-op pool, which would only add threads.
+- OpenVINO (the detector): one inference at a time on every core, from the analysis thread;
+- torch: every core but one, as ultralytics sets it at its first prediction anyway: torch's idle
+  threads spin after each call, which on two cores tripled the CPU of appearance vectors; no
+  inter-op pool, which would only add threads. (Appearance vectors run on OpenVINO with one
+  thread where it is installed.)
 """
 
 from __future__ import annotations
@@ -38,7 +41,7 @@ def configure() -> dict[str, int]:
 def _torch(cores: int) -> int:
     import torch
 
-    torch.set_num_threads(cores)
+    torch.set_num_threads(max(1, cores - 1))
     try:
         torch.set_num_interop_threads(1)
     except RuntimeError:  # only allowed before torch's first parallel work; then it keeps its own
