@@ -66,6 +66,8 @@ CASES = {
                     (["bench", "store", "--sizes", "10", "--workdir", "{tmp}/missing-dir"], "missing-dir")],
     "bench cameras": [(["bench", "cameras", "--media", "{tmp}/missing-media"], "missing-media"),
                       (["bench", "cameras", "--counts", "none"], "none")],
+    "bench naive": [(["bench", "naive", "--media", "{tmp}/missing-media"], "missing-media"),
+                    (["bench", "naive", "--seconds", "soon"], "soon")],
     "demo": [(["demo", "--seconds", "soon"], "soon")],
     "config check": [(["config", "check", "{tmp}/missing.yaml"], "missing.yaml")],
     "config init": [(["config", "init", "{tmp}/afile/config.yaml"], "afile")],

@@ -43,24 +43,40 @@ def per_camera_second(before: dict[str, float], after: dict[str, float], seconds
     return {k: (after.get(k, 0.0) - before.get(k, 0.0)) * scale / seconds / cameras for k in after}
 
 
-def decode_floor(clips: list[Path], seconds: float = 10.0, bgr: bool = False) -> float:
-    """CPU ms per second of footage to decode each clip (one decoder thread), optionally to BGR arrays."""
+def decode_floor(clips: list[Path], seconds: float = 10.0, bgr: bool = False, skip: str = "DEFAULT") -> float:
+    """CPU ms per second of footage to decode each clip (one decoder thread), optionally to BGR arrays.
+
+    ``skip`` is FFmpeg's skip_frame: NONREF drops frames no other frame refers to (B-frames),
+    NONKEY decodes keyframes alone (what watching an idle camera on keyframes would cost).
+    """
     cpu, footage = 0.0, 0.0
     for clip in clips:
         with av.open(str(clip)) as container:
             stream = container.streams.video[0]
             stream.thread_type, stream.codec_context.thread_count = "SLICE", 1
+            stream.codec_context.skip_frame = skip
             rate = float(stream.average_rate or 25)
-            start, frames = time.thread_time(), 0
-            for frame in container.decode(stream):
-                if bgr:
-                    frame.to_ndarray(format="bgr24")
-                frames += 1
-                if frames >= seconds * rate:
+            start, packets = time.thread_time(), 0
+            for packet in container.demux(stream):
+                for frame in packet.decode():
+                    if bgr:
+                        frame.to_ndarray(format="bgr24")
+                packets += bool(packet.size)
+                if packets >= seconds * rate:
                     break
             cpu += time.thread_time() - start
-            footage += frames / rate
+            footage += packets / rate
     return cpu * 1e3 / max(footage, 1e-9)
+
+
+def skip_line(clips: list[Path]) -> str:
+    """What decoding less would save, clip by clip: all frames, reference frames only, keyframes only."""
+    parts = []
+    for clip in clips:
+        ms = [decode_floor([clip], skip=mode) for mode in ("DEFAULT", "NONREF", "NONKEY")]
+        parts.append(f"{clip.name}: every frame {ms[0]:.1f}, reference frames only {ms[1]:.1f}, "
+                     f"keyframes only {ms[2]:.1f}")
+    return "Decoding, CPU ms per second of footage — " + "; ".join(parts)
 
 
 def table(rows: list[dict]) -> str:

@@ -32,6 +32,19 @@ def register(sub) -> None:
     cams.add_argument("--counts", type=_positive(int), nargs="+", default=[1, 2, 4, 8])
     cams.add_argument("--seconds", type=_positive(float), default=20.0, help="measured seconds per run")
     cams.add_argument("--warmup", type=_positive(float, zero=True), default=5.0)
+    cams.add_argument("--profile", action="store_true",
+                      help="also CPU ms per camera-second by thread and by stage, beside the decode-only floor")
+    cams.add_argument("--backend", choices=["torch", "openvino", "all"], default="all",
+                      help="which detector backends to run (default: every one that loads here)")
+    cams.add_argument("--no-record-off", dest="record_off", action="store_false",
+                      help="skip the second run of each count with recording off")
+    naive = _bench(which, "naive", _naive, "surveil against detection on every frame: CPU per camera-hour and "
+                   "events found, same clips and rules, one run")
+    _footage(naive, shared, "folder with yolo11n.pt and its export", "folder with the 640x360 clips")
+    naive.add_argument("--seconds", type=_positive(float), default=60.0,
+                       help="seconds of footage per clip (a shorter clip is looped)")
+    naive.add_argument("--backend", choices=["torch", "openvino"], default="openvino",
+                       help="detector backend (openvino falls back to torch where it cannot load)")
 
 
 def _bench(which, name: str, run, text: str):
@@ -117,8 +130,33 @@ def _store(args) -> int:
 
 
 def _cameras(args) -> int:
-    from surveil.bench import cameras, vision
+    from surveil.bench import cameras, profile, vision
+    from surveil.vision import pools
 
-    rows = cameras.run(args.media, args.models, args.counts, args.seconds, args.warmup)
-    header = f"machine: {vision.machine()}; {args.seconds:g} s measured after {args.warmup:g} s warm-up per run"
-    return _emit(args, header, rows, cameras.table(rows))
+    rows = cameras.run(args.media, args.models, args.counts, args.seconds, args.warmup, args.backend,
+                       args.record_off, args.profile)
+    header = (f"machine: {vision.machine()}; {args.seconds:g} s measured after {args.warmup:g} s warm-up per run; "
+              f"{pools.describe()}")
+    text = cameras.table(rows)
+    if args.profile:
+        text += "\n\nCPU ms per camera-second (recording on rows):\n\n" + profile.table(
+            [r for r in rows if r["recording"]])
+        text += "\n\n" + profile.skip_line([args.media / c for c in cameras.CLIPS])
+    return _emit(args, header, rows, text)
+
+
+def _naive(args) -> int:
+    import time
+
+    from surveil.bench import naive, naive_table, vision
+    from surveil.vision import pools
+
+    if not any((args.media / name).is_file() for name in naive.CLIPS):
+        print(f"surveil bench naive: none of {', '.join(naive.CLIPS)} in {args.media}", file=sys.stderr)
+        return 1
+    started, load = time.perf_counter(), os.getloadavg()[0]  # a busy machine inflates CPU time (threads spin)
+    rows = naive.run(args.media, args.models, args.seconds, args.backend)
+    header = (f"machine: {vision.machine()}; {args.seconds:g} s of footage per clip, clips looped; "
+              f"{pools.describe()}; run took {time.perf_counter() - started:.0f} s, "
+              f"load average {load:.1f} before, {os.getloadavg()[0]:.1f} after")
+    return _emit(args, header, {"clips": rows, "total": naive_table.totals(rows)}, naive_table.table(rows))
