@@ -44,17 +44,21 @@ def filter_dict(flt: EventFilter) -> dict:
 
 def search_objects(store, encoder, flt: EventFilter, text: str | None = None, like_event: str | None = None,
                    like_object: str | None = None, k: int = 50) -> list:
-    """Stored objects nearest to a text (CLIP), an event's object or an object; best first."""
+    """Stored objects nearest to a text (CLIP), an event's object or an object; best first.
+
+    The index is this process's, kept up to date with the store (``surveil.store.search_cache``).
+    """
     from surveil.service.link import SearchHit
-    from surveil.store.search import EmbeddingIndex, SearchFilter
+    from surveil.store.search import SearchFilter
+    from surveil.store.search_cache import search_index
 
     query, space = _query_vector(store, encoder, text, like_event, like_object)
-    index = EmbeddingIndex.load(store, space)
+    index = search_index(store, space, len(query))
     hits = index.search(query, k, SearchFilter(flt.since, flt.until, flt.cameras, flt.labels))
     found = []
     for object_id, score in hits:
         obj = store.get_object(object_id)
-        if obj is None:  # purged since the index was loaded
+        if obj is None:  # purged between catching up and here
             continue
         event = store.get_event(obj.event_ids[0]) if obj.event_ids else None
         found.append(SearchHit(object_id, float(score), obj, event))

@@ -1,8 +1,12 @@
 """Search over history: exact cosine top-k in numpy, with filters applied before the top-k.
 
-Approximate indices (HNSW, IVF) trade recall for speed; at a million objects an exact
-scan takes under 100 ms on two cores (see `surveil bench store`), so there is no index
-to keep consistent and nothing a filter can silently empty.
+Approximate indices (HNSW, IVF) trade recall for speed; an exact scan of a million objects
+is bounded by memory bandwidth (see `surveil bench store`), so there is no approximate index
+to keep consistent and nothing a filter can silently empty. Rows live in blocks sorted by
+label, camera and time (``search_rows``): a filter scores only the row ranges it allows.
+A block never changes; an object deleted or written again is marked dead in its block, and
+what catching up adds becomes a new small block (small ones are merged as they pile up).
+Keeping the index beside the store and up to date is ``search_cache``'s part.
 """
 
 from __future__ import annotations
@@ -14,7 +18,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from surveil.store.audit import GENESIS
 from surveil.store.layout import record_ms
+from surveil.store.search_rows import SortedRows, id_bytes
 from surveil.store.store import EventStore
 
 if TYPE_CHECKING:
@@ -22,7 +28,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-GATHER_BELOW = 0.3  # with fewer candidates than this share, score only them; else score all and mask
+MAX_BLOCKS = 4  # beyond this, the smallest blocks are merged
 
 
 def text_query(encoder: TextImageEncoder, text: str) -> np.ndarray:
@@ -46,96 +52,167 @@ class SearchFilter:
     labels: list[str] = field(default_factory=list)
 
 
-class EmbeddingIndex:
-    """Object embeddings in memory (float32 rows) with parallel arrays for filtering."""
+class _Block:
+    """Sorted rows and which of them are still alive."""
 
-    def __init__(self, dim: int = 0):
+    def __init__(self, rows: SortedRows):
+        self.rows, self.alive, self.dead = rows, np.ones(len(rows), bool), 0
+
+    def kill(self, positions: np.ndarray) -> int:
+        """Mark rows dead (-1: not in this block); how many were alive."""
+        positions = positions[positions >= 0]
+        killed = int(self.alive[positions].sum())
+        self.alive[positions] = False
+        self.dead += killed
+        return killed
+
+
+@dataclass(frozen=True)
+class Frozen:
+    """The index as it was at audit entry ``seq``: what a snapshot writer needs, safe to read off the lock."""
+
+    dim: int
+    seq: int
+    hash: str
+    cameras: list[str]
+    labels: list[str]
+    parts: list[tuple[SortedRows, np.ndarray]]  # each block with the positions alive in it
+
+
+class EmbeddingIndex:
+    """Object vectors of one space (CLIP, or one appearance model) in row blocks; thread-safe.
+
+    ``seq`` and ``hash`` name the audit entry whose state it holds (GENESIS: an empty chain);
+    ``changes`` counts the objects added or removed since it was built or opened.
+    """
+
+    def __init__(self, dim: int = 0, base: SortedRows | None = None, cameras: list[str] = (),
+                 labels: list[str] = ()):
         self._lock = threading.Lock()
-        self.ids: list[str] = []
-        self._rows = np.zeros((0, dim), np.float32)
-        self._ms = np.zeros(0, np.int64)
-        self._camera = np.zeros(0, np.int32)
-        self._label = np.zeros(0, np.int32)
-        self._alive = np.zeros(0, bool)
-        self._codes: dict[str, dict[str, int]] = {"camera": {}, "label": {}}
-        self._n = 0
+        self.dim = dim
+        self._codes = {"camera": {v: i for i, v in enumerate(cameras)}, "label": {v: i for i, v in enumerate(labels)}}
+        self._blocks = [_Block(base)] if base is not None and len(base) else []
+        self.seq, self.hash, self.changes = -1, GENESIS, 0
 
     def __len__(self) -> int:
-        return int(self._alive[: self._n].sum())
+        return sum(len(b.rows) - b.dead for b in self._blocks)
 
     @classmethod
-    def load(cls, store: EventStore, appearance_tag: str | None = None) -> EmbeddingIndex:
-        """Every stored object with a CLIP embedding, or with an appearance vector of the model ``appearance_tag``."""
-        index = cls()
+    def load(cls, store: EventStore, appearance_tag: str | None = None, dim: int | None = None) -> EmbeddingIndex:
+        """Every stored object with a CLIP embedding, or with an appearance vector of the model ``appearance_tag``.
+
+        Only vectors of ``dim`` values (default: the first one read) are kept: another model's are another space.
+        """
+        head = store.head  # read first: what is written during the scan is caught up on afterwards
         rows = store.object_appearances(appearance_tag) if appearance_tag else store.object_embeddings()
-        for record, vector in rows:
-            index.add(record.object_id, record.camera_id, record.label, vector)
+        index = cls(dim or 0)
+        index.apply([], [(r.object_id, r.camera_id, r.label, vector) for r, vector in rows], head.seq, head.hash)
+        index.changes = 0
         return index
 
     def add(self, object_id: str, camera_id: str, label: str, vector: np.ndarray) -> None:
-        """Append one object (normalised on the way in)."""
-        vector = np.asarray(vector, np.float32)
-        with self._lock:
-            if self._rows.shape[1] == 0:
-                self._rows = np.zeros((0, vector.shape[0]), np.float32)
-            self._grow()
-            self._rows[self._n] = vector / max(float(np.linalg.norm(vector)), 1e-12)
-            self._ms[self._n] = record_ms(object_id)
-            self._camera[self._n] = self._code("camera", camera_id)
-            self._label[self._n] = self._code("label", label)
-            self._alive[self._n] = True
-            self.ids.append(object_id)
-            self._n += 1
+        """Add one object (normalised on the way in); one already held is replaced."""
+        self.apply([], [(object_id, camera_id, label, vector)])
 
     def remove(self, object_ids: set[str]) -> None:
-        """Forget purged objects."""
+        """Forget deleted objects."""
+        self.apply(list(object_ids), [])
+
+    def apply(self, removed: list[str], added: list[tuple], seq: int | None = None, hash_: str = GENESIS) -> None:
+        """Forget ``removed``, add (or replace) ``added`` (id, camera, label, vector); then hold audit entry ``seq``."""
         with self._lock:
-            for i, object_id in enumerate(self.ids):
-                if object_id in object_ids:
-                    self._alive[i] = False
+            added = self._of_dim(added)
+            gone = id_bytes(removed + [a[0] for a in added])
+            killed = sum(block.kill(block.rows.find(gone)) for block in self._blocks)
+            if added:
+                self._blocks.append(_Block(self._build(added)))
+                self._merge_small()
+            self.changes += killed + len(added)
+            if seq is not None:
+                self.seq, self.hash = seq, hash_
 
     def search(self, query: np.ndarray, k: int = 50, flt: SearchFilter | None = None) -> list[tuple[str, float]]:
         """The k most similar objects among those the filter allows, best first."""
+        flt = flt or SearchFilter()
+        q = np.asarray(query, np.float32)
+        q = q / max(float(np.linalg.norm(q)), 1e-12)
         with self._lock:
-            n = self._n
-            if n == 0:
+            cameras, labels = self._wanted("camera", flt.cameras), self._wanted("label", flt.labels)
+            if k <= 0 or not self._blocks or (cameras is not None and not len(cameras)) or (
+                    labels is not None and not len(labels)):
                 return []
-            mask = self._mask(flt or SearchFilter(), n)
-            candidates = np.flatnonzero(mask)
-            if len(candidates) == 0:
-                return []
-            q = np.asarray(query, np.float32)
-            q = q / max(float(np.linalg.norm(q)), 1e-12)
-            if len(candidates) < GATHER_BELOW * n:
-                scores = self._rows[candidates] @ q  # copying few rows beats scoring all
-            else:
-                scores = (self._rows[:n] @ q)[candidates]
-            rows = candidates
-            top = min(k, len(rows))
-            best = np.argpartition(-scores, top - 1)[:top]
-            best = best[np.argsort(-scores[best])]
-            return [(self.ids[rows[i]], float(scores[i])) for i in best]
+            since = None if flt.since is None else int(flt.since * 1000)
+            until = None if flt.until is None else int(flt.until * 1000)
+            found = [_block_top(b, q, k, cameras, labels, since, until) for b in self._blocks]
+        scores = np.concatenate([s for s, _, _ in found])
+        best = _best(scores, k)
+        best = best[np.argsort(-scores[best], kind="stable")]
+        owners = np.concatenate([np.full(len(s), i) for i, (s, _, _) in enumerate(found)])
+        rows = np.concatenate([r for _, _, r in found])
+        return [(found[owners[i]][1].ids[rows[i]].decode(), float(scores[i])) for i in best if scores[i] > -np.inf]
 
-    def _mask(self, flt: SearchFilter, n: int) -> np.ndarray:
-        mask = self._alive[:n].copy()
-        if flt.since is not None:
-            mask &= self._ms[:n] >= int(flt.since * 1000)
-        if flt.until is not None:
-            mask &= self._ms[:n] < int(flt.until * 1000)
-        for name, values, column in (("camera", flt.cameras, self._camera), ("label", flt.labels, self._label)):
-            if values:
-                codes = [self._codes[name][v] for v in values if v in self._codes[name]]
-                mask &= np.isin(column[:n], codes)
-        return mask
+    def freeze(self) -> Frozen:
+        """What a snapshot holds, consistent at ``seq``: the blocks never change, the alive positions are copies."""
+        with self._lock:
+            return Frozen(self.dim, self.seq, self.hash, list(self._codes["camera"]), list(self._codes["label"]),
+                          [(b.rows, np.flatnonzero(b.alive)) for b in self._blocks])
+
+    def _of_dim(self, added: list[tuple]) -> list[tuple]:
+        if added and not self.dim:
+            self.dim = len(added[0][3])
+        kept = [a for a in added if len(a[3]) == self.dim]
+        if len(kept) < len(added):
+            logger.warning("search index: %d vectors of another length than %d left out (another model's)",
+                           len(added) - len(kept), self.dim)
+        return kept
+
+    def _build(self, added: list[tuple]) -> SortedRows:
+        ids = id_bytes([a[0] for a in added])
+        ms = np.array([record_ms(a[0]) for a in added], np.int64)
+        camera = np.array([self._code("camera", a[1]) for a in added], np.int32)
+        label = np.array([self._code("label", a[2]) for a in added], np.int32)
+        return SortedRows.build([a[3] for a in added], ids, ms, camera, label, self.dim)
+
+    def _merge_small(self) -> None:
+        """Merge the two smallest blocks while there are too many: a row is copied about log(n) times, not per add."""
+        while len(self._blocks) > MAX_BLOCKS:
+            self._blocks.sort(key=lambda b: len(b.rows) - b.dead)
+            pair = [(b.rows, np.flatnonzero(b.alive)) for b in self._blocks[:2]]
+            self._blocks = [*self._blocks[2:], _Block(merged(pair, self.dim))]
+
+    def _wanted(self, name: str, values: list[str]) -> np.ndarray | None:
+        if not values:
+            return None
+        return np.array([self._codes[name][v] for v in values if v in self._codes[name]], np.int32)
 
     def _code(self, name: str, value: str) -> int:
         return self._codes[name].setdefault(value, len(self._codes[name]))
 
-    def _grow(self) -> None:
-        if self._n < len(self._rows):
-            return
-        size = max(1024, 2 * len(self._rows))
-        self._rows = np.resize(self._rows, (size, self._rows.shape[1]))
-        for name in ("_ms", "_camera", "_label", "_alive"):
-            setattr(self, name, np.resize(getattr(self, name), size))
-        self._alive[self._n:] = False
+
+def merged(parts: list[tuple[SortedRows, np.ndarray]], dim: int) -> SortedRows:
+    """One sorted block of the given rows of several blocks (in memory: for the small ones)."""
+    vectors = np.concatenate([rows.rows[at] for rows, at in parts]) if parts else np.zeros((0, dim), np.float32)
+    columns = [np.concatenate([getattr(rows, c)[at] for rows, at in parts]) for c in ("ids", "ms", "camera", "label")]
+    return SortedRows.build(vectors, *columns, dim, normalise=False)
+
+
+def _block_top(block: _Block, q: np.ndarray, k: int, cameras, labels, since, until):
+    """(scores, rows, positions) of the k best rows of one block within the filter (-inf: dead)."""
+    lo, hi = block.rows.ranges(cameras, labels, since, until)
+    offsets = np.r_[0, np.cumsum(hi - lo)]
+    scores = np.empty(int(offsets[-1]), np.float32)
+    for a, b, o in zip(lo.tolist(), hi.tolist(), offsets[:-1].tolist(), strict=True):
+        out = scores[o:o + b - a]
+        np.dot(block.rows.rows[a:b], q, out=out)  # one contiguous range: a matrix-vector product, nothing copied
+        if block.dead:
+            out[~block.alive[a:b]] = -np.inf
+    top = _best(scores, k)
+    run = np.searchsorted(offsets, top, "right") - 1
+    return scores[top], block.rows, lo[run] + (top - offsets[run])
+
+
+def _best(scores: np.ndarray, k: int) -> np.ndarray:
+    """Positions of the k highest scores, in no particular order."""
+    if len(scores) <= k:
+        return np.arange(len(scores))
+    return np.argpartition(scores, len(scores) - k)[len(scores) - k:]

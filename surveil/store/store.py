@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -247,6 +248,11 @@ class EventStore(StoreReads):
                 except Exception:  # written is written: a listener's bug must not look like a failed write
                     logger.exception("store listener failed")
         return entries
+
+    def audit_entries_from(self, seq: int) -> Iterator[AuditEntry]:
+        """Audit entries from number ``seq`` on, in order, reading none before it (what changed since)."""
+        for _, value in self._scan(AUDIT, audit_key(max(seq, 0)).decode()):
+            yield AuditEntry.decode(value)
 
     def raw_items(self, family: str):
         """(key, stored bytes) of every entry of one column family, in key order: what ``verify`` hashes."""
