@@ -125,7 +125,7 @@ def _spans(updates: list[EventUpdate], last_t: float, boxes: dict[int, list]) ->
     return sorted(spans, key=lambda s: s.start)
 
 
-def bench_clip(clip: Path, seconds: float, detector) -> dict:
+def bench_clip(clip: Path, seconds: float, detector, cameras: int = 1) -> dict:
     """The three passes over one clip and how their events compare."""
     rules = [Rule.model_validate(r) for r in RULES]
     floor_cpu, decoded = decode_floor(clip, seconds)
@@ -133,9 +133,9 @@ def bench_clip(clip: Path, seconds: float, detector) -> dict:
     started = time.perf_counter()
     naive_cpu, naive_frames, naive_spans = run_naive(clip, seconds, detector, rules)
     naive_wall = time.perf_counter() - started
-    mine = run_engine(clip, seconds, clip_fps(clip), detector, RULES)
+    mine = run_engine(clip, seconds, clip_fps(clip), detector, RULES, cameras)
     logger.info("%s: naive %.0f s, surveil %.0f s of wall time", clip.name, naive_wall, mine.wall_s)
-    return {"clip": clip.name, "backend": detector.backend, "footage_s": footage,
+    return {"clip": clip.name, "backend": detector.backend, "cameras": cameras, "footage_s": footage,
             "naive_frames": naive_frames, "surveil_frames": mine.frames, "surveil_detected": mine.detected,
             "surveil_footage_s": mine.footage_s, "surveil_drift_s": mine.drift_s, "naive_wall_s": naive_wall,
             "surveil_wall_s": mine.wall_s,
@@ -153,7 +153,7 @@ def detector_for(models: Path, backend: str) -> YoloDetector:
     return detector
 
 
-def run(media: Path, models: Path, seconds: float, backend: str) -> list[dict]:
+def run(media: Path, models: Path, seconds: float, backend: str, cameras: int = 1) -> list[dict]:
     """Every busy clip with one detector."""
     from surveil.vision import pools
     from surveil.vision.appearance import load_if_enabled
@@ -161,5 +161,5 @@ def run(media: Path, models: Path, seconds: float, backend: str) -> list[dict]:
     pools.configure()  # as the engine sizes them: before the first pass, so every pass runs with the same threads
     detector = detector_for(models, backend)
     load_if_enabled(True)  # loaded once here, so the engine's start finds it cached and measures no loading
-    return [bench_clip(media / name, seconds, detector) for name in CLIPS if (media / name).is_file()]
+    return [bench_clip(media / name, seconds, detector, cameras) for name in CLIPS if (media / name).is_file()]
 

@@ -29,6 +29,7 @@ from surveil.vision.tracks import TrackState
 
 logger = logging.getLogger(__name__)
 
+CAMERA = "bench"  # whose events and frames are counted
 ORIGIN = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)  # the file's first frame; any fixed time serves
 SLOWEST_S_PER_S = 3.0  # played at its own speed: a run is given up after 3 s of wall time per second of footage
 DRIFT_S = 0.5  # a paced file that falls a second behind is re-timed, and its alerts with it: then say so
@@ -61,7 +62,9 @@ class _Listener:
         self.ends: dict[str, float] = {}
 
     def frame(self, frame, analysis, names) -> None:
-        """Analysis thread."""
+        """Analysis thread; the first camera's frames only."""
+        if frame.camera_id != CAMERA:
+            return
         self.frames += 1
         self.detected += analysis.detected
         t = frame.t_wall - ORIGIN.timestamp()
@@ -77,11 +80,14 @@ class _Listener:
     def notice(self, notice: EngineNotice) -> None:
         """Store-writer and capture threads."""
         record = notice.record
+        if record is not None and record.camera_id != CAMERA:
+            return
         if notice.kind == "alert_started" and record is not None:
             self.starts[record.event_id] = (record.rule, record.start - ORIGIN.timestamp(), record.track_id)
         elif notice.kind == "alert_ended" and record is not None and record.end is not None:
             self.ends[record.event_id] = record.end - ORIGIN.timestamp()
-        elif notice.kind == "camera_status" and notice.detail.get("state") in ("ended", "failed"):
+        elif (notice.kind == "camera_status" and notice.camera_id == CAMERA
+              and notice.detail.get("state") in ("ended", "failed")):
             logger.warning("bench camera stopped early: %s", notice.message)
             self.done.set()
 
@@ -92,19 +98,24 @@ class _Listener:
                 if start < self.seconds]
 
 
-def config_for(clip: Path, rules: list[dict], root: Path) -> SurveilConfig:
-    """One looping file camera played at its own speed; defaults for everything else."""
-    camera = {"id": "bench", "source": str(clip), "loop": True, "realtime": True, "start_time": ORIGIN.isoformat()}
+def config_for(clip: Path, rules: list[dict], root: Path, count: int = 1) -> SurveilConfig:
+    """``count`` looping file cameras of one clip played at its own speed; defaults for everything else."""
+    cameras = [{"id": CAMERA if i == 0 else f"{CAMERA}{i}", "source": str(clip), "loop": True, "realtime": True,
+                "start_time": ORIGIN.isoformat()} for i in range(count)]
     return SurveilConfig.model_validate({
-        "cameras": [camera], "storage": {"path": str(root / "store")},
+        "cameras": cameras, "storage": {"path": str(root / "store")},
         "recording": {"folder": str(root / "recordings"), "clips_dir": str(root / "clips")}, "rules": rules})
 
 
-def run_engine(clip: Path, seconds: float, fps: float, detector, rules: list[dict]) -> EngineRun:
-    """Start an engine on ``clip``, stop it after ``seconds`` of footage; CPU counts start to stop, all threads."""
+def run_engine(clip: Path, seconds: float, fps: float, detector, rules: list[dict], cameras: int = 1) -> EngineRun:
+    """Start an engine on ``clip``, stop it after ``seconds`` of footage; CPU counts start to stop, all threads.
+
+    With several ``cameras`` (all showing the clip) the CPU is the process's shared out per camera,
+    and the events are the first camera's: what one camera gets when others compete for the machine.
+    """
     root = Path(tempfile.mkdtemp(prefix="surveil-bench-naive-"))
     listener = _Listener(seconds, 1.0 / fps)
-    engine = Engine(config_for(clip, rules, root), app_paths(), detector=detector, clip_reason="benchmark",
+    engine = Engine(config_for(clip, rules, root, cameras), app_paths(), detector=detector, clip_reason="benchmark",
                     record=False)
     engine.listeners.append(listener.notice)
     cpu, wall = time.process_time(), time.perf_counter()
@@ -120,5 +131,5 @@ def run_engine(clip: Path, seconds: float, fps: float, detector, rules: list[dic
     if listener.drift > DRIFT_S:
         logger.warning("%s fell behind and was re-timed by %.1f s: its alerts are off by as much", clip.name,
                        listener.drift)
-    return EngineRun(cpu, wall, listener.last_t + listener.period, listener.frames, listener.detected,
+    return EngineRun(cpu / cameras, wall, listener.last_t + listener.period, listener.frames, listener.detected,
                      listener.drift, listener.spans())

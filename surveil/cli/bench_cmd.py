@@ -45,6 +45,9 @@ def register(sub) -> None:
                        help="seconds of footage per clip (a shorter clip is looped)")
     naive.add_argument("--backend", choices=["torch", "openvino"], default="openvino",
                        help="detector backend (openvino falls back to torch where it cannot load)")
+    naive.add_argument("--cameras", type=_positive(int), default=1,
+                       help="surveil runs this many cameras of the clip and counts the first one's events; "
+                            "its CPU is shared out per camera")
 
 
 def _bench(which, name: str, run, text: str):
@@ -155,8 +158,9 @@ def _naive(args) -> int:
         print(f"surveil bench naive: none of {', '.join(naive.CLIPS)} in {args.media}", file=sys.stderr)
         return 1
     started, load = time.perf_counter(), os.getloadavg()[0]  # a busy machine inflates CPU time (threads spin)
-    rows = naive.run(args.media, args.models, args.seconds, args.backend)
+    rows = naive.run(args.media, args.models, args.seconds, args.backend, args.cameras)
     header = (f"machine: {vision.machine()}; {args.seconds:g} s of footage per clip, clips looped; "
+              f"surveil runs {args.cameras} camera(s) of each clip; "
               f"{pools.describe()}; run took {time.perf_counter() - started:.0f} s, "
               f"load average {load:.1f} before, {os.getloadavg()[0]:.1f} after")
     return _emit(args, header, {"clips": rows, "total": naive_table.totals(rows)}, naive_table.table(rows))

@@ -100,6 +100,7 @@ class AnalysisLoop:
         self._run_commands()
         for camera_id in list(self.sources):
             self.close_camera(camera_id)
+        self.analyzer.close()
 
     # -- changes (analysis thread) -------------------------------------------------------------
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -64,7 +65,7 @@ class CameraPipeline:
         self.flow = FlowEstimator(flow_method)
         self.tracker = CameraTracker(camera_id, names, appearance=appearance)  # None: boxes alone
         self.live = False  # frames that are not waited for (a stream, a paced file): detection may be deferred
-        self.last_detected = float("-inf")  # monotonic time of the last detection: the longest waiting go first
+        self.last_detected = -1  # the analyser's turn number of its last detection: the longest waiting go first
 
     def prepare(self, image: np.ndarray, seq: int, t: float) -> _Prepared:
         """Gate and flow on a small grey copy; raises FrameError for an unusable frame."""
@@ -94,7 +95,6 @@ class CameraPipeline:
         analysis = prepared.analysis
         if dets is None:
             return analysis
-        self.last_detected = time.monotonic()
         start = time.perf_counter()
         analysis.detections, analysis.changed = self.tracker.update(dets, prepared.image, analysis.t)
         for track in analysis.changed:
@@ -138,7 +138,15 @@ class Analyzer:
         self.detector = detector
         self.pipelines = pipelines
         self.budget_s = budget_s
-        self._group_s = 0.0  # what a detection call and its tracking took lately (moving average)
+        self._group_s = 0.0  # what a detection call took lately (moving average)
+        self._worker: ThreadPoolExecutor | None = None  # detection beside tracking, under a budget only
+        self._turn = 0  # detection calls made under the budget, numbered
+
+    def close(self) -> None:
+        """Stop and join the detection thread (the analysis thread calls this when it ends)."""
+        if self._worker is not None:
+            self._worker.shutdown(wait=True)
+            self._worker = None
 
     def analyze(self, frames: list[tuple[str, np.ndarray, int, float]]) -> list[FrameAnalysis]:
         """``frames``: (camera id, image, seq, t) tuples, at most one per camera."""
@@ -151,16 +159,40 @@ class Analyzer:
                 logger.warning("camera %s, frame %d: %s", camera_id, seq, exc)
                 prepared.append(FrameAnalysis(camera_id, seq, t, error=str(exc)))
         done = {id(p): self._finish(p, {}) for p in prepared if not isinstance(p, _Prepared) or not p.motion.detect}
-        for n, group in enumerate(self._groups([p for p in prepared if id(p) not in done])):
+        groups = self._groups([p for p in prepared if id(p) not in done])
+        if self.budget_s is None:
+            for group in groups:
+                detections = self._detect(group)
+                done.update({id(p): self._finish(p, detections) for p in group})
+        else:
+            self._detect_in_turn(groups, start, done)
+        return [done[id(p)] for p in prepared]
+
+    def _detect_in_turn(self, groups: list[list[_Prepared]], start: float, done: dict) -> None:
+        """Each call decided once the one before it has detected; its frames tracked while the next one runs.
+
+        On two cores the detector's call and the tracking of the call before keep both busy,
+        where in turn one of them waited for the other.
+        """
+        if self._worker is None:
+            self._worker = ThreadPoolExecutor(1, thread_name_prefix="detection")
+        running = None  # (group, future)
+        for n, group in enumerate(groups):
+            detections = running[1].result() if running else None
             if n and self._out_of_time(start, group):  # the first call always runs: detection never starves
                 done.update({id(p): self.pipelines[p.analysis.camera_id].defer(p) for p in group})
-                continue
-            began = time.perf_counter()
-            detections = self._detect(group)
-            done.update({id(p): self._finish(p, detections) for p in group})
-            took = time.perf_counter() - began
-            self._group_s = 0.8 * self._group_s + 0.2 * took if self._group_s else took
-        return [done[id(p)] for p in prepared]
+                group, future = None, None
+            else:
+                self._turn += 1
+                for p in group:
+                    self.pipelines[p.analysis.camera_id].last_detected = self._turn
+                future = self._worker.submit(self._detect, group)
+            if running:
+                done.update({id(p): self._finish(p, detections) for p in running[0]})
+            running = (group, future) if group else None
+        if running:
+            detections = running[1].result()
+            done.update({id(p): self._finish(p, detections) for p in running[0]})
 
     def _groups(self, wanting: list[_Prepared]) -> list[list[_Prepared]]:
         """Detection calls in turn: all at once without a budget; else in pairs, longest waiting first."""
@@ -186,9 +218,10 @@ class Analyzer:
             for p in todo:
                 p.analysis.error = f"detection failed: {exc}"
             return {}
-        per_frame = (time.perf_counter() - start) * 1e3 / len(todo)
+        took = time.perf_counter() - start
+        self._group_s = 0.8 * self._group_s + 0.2 * took if self._group_s else took
         for p in todo:
-            p.analysis.timings_ms["detect"] = per_frame
+            p.analysis.timings_ms["detect"] = took * 1e3 / len(todo)
         return {id(p): dets for p, dets in zip(todo, results, strict=True)}
 
     def _finish(self, item: _Prepared | FrameAnalysis, detections: dict[int, Detections | None]) -> FrameAnalysis:
