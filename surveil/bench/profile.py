@@ -17,14 +17,14 @@ from pathlib import Path
 import av
 import psutil
 
-GROUPS = ("capture", "analysis", "recorder", "store-writer", "library pools", "other")
+GROUPS = ("capture", "analysis", "detection", "recorder", "store-writer", "library pools", "other")
 
 
 def group_of(name: str | None) -> str:
     """The group a thread counts in: its Python name without the camera, or ``library pools``."""
     if name is None:
         return "library pools"
-    base = "capture" if name.startswith("capture-") else name
+    base = next((g for g in ("capture", "detection") if name.startswith(g)), name)
     return base if base in GROUPS else "other"
 
 
