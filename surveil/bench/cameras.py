@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -35,12 +34,6 @@ def config_for(count: int, media: Path, root: Path) -> SurveilConfig:
         "recording": {"folder": str(root / "recordings"), "clips_dir": str(root / "clips"), "pre_roll_s": 2,
                       "post_roll_s": 1},
         "rules": [{"name": "anyone", "classes": ["person", "car"], "cooldown_s": 10, "grace_s": 1}]})
-
-
-def _thread_cpu(name: str) -> float:
-    """CPU seconds used so far by the Python thread called ``name`` (0 when there is none)."""
-    native = {t.native_id for t in threading.enumerate() if t.name == name}
-    return sum(t.user_time + t.system_time for t in psutil.Process().threads() if t.id in native)
 
 
 def _stage_totals(engine: Engine) -> dict[str, float]:
@@ -67,10 +60,8 @@ def measure(count: int, media: Path, detector, seconds: float, warmup: float, re
         detected0 = sum(engine.loop.health[c].detected for c in start if c in engine.loop.health)
         threads0, stages0 = profile.thread_cpu(), _stage_totals(engine)
         process.cpu_percent(None)
-        recorder0 = _thread_cpu("recorder")
         time.sleep(seconds)
         cpu = process.cpu_percent(None) / psutil.cpu_count()
-        recorder_cpu = (_thread_cpu("recorder") - recorder0) / seconds / count
         threads = profile.per_camera_second(threads0, profile.thread_cpu(), seconds, count)
         stages = profile.per_camera_second(stages0, _stage_totals(engine), seconds, count, scale=1.0)
         health = engine.health()
@@ -87,7 +78,7 @@ def measure(count: int, media: Path, detector, seconds: float, warmup: float, re
            "fps_in": read / seconds / count, "fps_analysed": sum(analysed) / len(analysed),
            "fps_detected": detected / seconds / count,
            "drop_share": dropped / max(1, offered), "cpu": cpu,
-           "cpu_per_camera": cpu * psutil.cpu_count() / count, "recorder_cpu": recorder_cpu,
+           "cpu_per_camera": cpu * psutil.cpu_count() / count, "recorder_cpu": threads["recorder"] / 1e3,
            "p50": latency["p50"], "p95": latency["p95"], "alerts": latency["count"]}
     return {**row, "threads": threads, "stages": stages} if profiled else row
 

@@ -69,7 +69,6 @@ class CameraSource:
         self.mailbox = mailbox if mailbox is not None else FrameMailbox()
         self.info: StreamInfo | None = None
         self.frames_read = 0
-        self.frames_skipped = 0  # read but not analysed: over the camera's analysis rate (not drops)
         self.reconnects = 0
         self._analysis = AnalysisRate(config.analysis_rate)
         self.stop_bound_s = 2 * max(config.open_timeout_s, config.read_timeout_s) + 1.0
@@ -106,6 +105,11 @@ class CameraSource:
     def live_clock(self) -> bool:
         """True when frame times follow the clock (a stream, or a file played at its own speed)."""
         return self.spec.kind is not SourceKind.FILE or (self.config.realtime and self.config.start_time is None)
+
+    @property
+    def frames_skipped(self) -> int:
+        """Frames read but not analysed: over the camera's analysis rate (not drops)."""
+        return self.frames_read - self.mailbox.puts
 
     @property
     def waited_for(self) -> bool:
@@ -304,8 +308,6 @@ class CameraSource:
             self._pace(t_mono)
         if frame is not None:
             self.mailbox.put(frame, wait=self._stop if self._backpressure else None)
-        else:
-            self.frames_skipped += 1
         self._next = (t_mono + self._period(), t_wall + self._period())
         self.frames_read += 1
         self._rate.tick(time.monotonic())

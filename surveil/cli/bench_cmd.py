@@ -138,6 +138,10 @@ def _cameras(args) -> int:
 
     rows = cameras.run(args.media, args.models, args.counts, args.seconds, args.warmup, args.backend,
                        args.record_off, args.profile)
+    if not rows:  # the export asked for falls back to the .pt where openvino is not installed
+        print(f"surveil bench cameras: no {args.backend} detector loads from {args.models} (the OpenVINO one "
+              "needs yolo11n_int8_openvino_model there and pip install 'surveil[openvino]')", file=sys.stderr)
+        return 1
     header = (f"machine: {vision.machine()}; {args.seconds:g} s measured after {args.warmup:g} s warm-up per run; "
               f"{pools.describe()}")
     text = cameras.table(rows)
