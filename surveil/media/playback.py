@@ -178,7 +178,9 @@ class Playback:
         self.close()
         self._container = av.open(self.segments[index].path)
         stream = self._container.streams.video[0]
-        stream.thread_type = "AUTO"  # frame threads: a seek decodes up to a GOP in a burst
+        # Slice threads, not frame threads: freeing a frame-threaded decoder mid-stream (every seek
+        # and segment change closes one) deadlocked inside FFmpeg once in a CI run.
+        stream.thread_type = "SLICE"
         self._frames = self._container.decode(stream)
         self._index = index
 
