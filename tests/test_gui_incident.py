@@ -263,6 +263,8 @@ def test_the_timeline_zooms_from_a_minute_to_three_days_and_moves_in_time(qtbot,
         qtbot.waitUntil(lambda: "cam" in timeline.strips and timeline.strips["cam"].width() > 200, timeout=5000)
         strip, span = timeline.strips["cam"], lambda: timeline.t1 - timeline.t0
         name = timeline.findChild(LaneName)
+        # A new widget is 640x480 at (0, 0) until its layout places it: wait for the layout, not just a size.
+        qtbot.waitUntil(lambda: strip.geometry().left() > 0, timeout=5000)
         assert name.camera_id == "cam" and name.geometry().right() < strip.geometry().left(), "a column of its own"
         assert timeline.lanes.axis.width() == strip.width(), "the axis over the strips"
 
