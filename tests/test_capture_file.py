@@ -63,6 +63,29 @@ def test_a_live_camera_is_analysed_at_its_rate_and_the_frames_between_are_never_
     assert all(abs(g - 0.1) < 0.01 for g in gaps), gaps
 
 
+def test_a_live_view_gets_frames_at_its_own_rate_and_only_while_it_watches(tmp_path, monkeypatch):
+    from surveil.capture import camera as camera_module
+
+    converted = []
+    real_bgr = camera_module.bgr
+    monkeypatch.setattr(camera_module, "bgr", lambda decoded: converted.append(1) or real_bgr(decoded))
+    clip = write_video(tmp_path / "clip.avi", count=50, fps=50)  # one second
+    source = CameraSource(camera(str(clip), realtime=True, motion={"max_detect_fps": 10}))
+    shown = []
+    source.show(shown.append, fps=25)
+    frames, stop = [], threading.Event()
+    consumer = _drain(source, frames, stop)
+    source.start()
+    final_status(source)
+    stop.set()
+    consumer.join(2)
+    assert [f.seq for f in frames] == list(range(0, 50, 5)), "analysis keeps its own rate"
+    assert [f.seq for f in shown] == list(range(0, 50, 2)), "the view gets 25 a second of the stream's time"
+    assert len(converted) == len({*range(0, 50, 5), *range(0, 50, 2)}), "a frame both analysed and shown: once"
+    source.show(None)
+    assert source._display is None
+
+
 def test_realtime_playback_keeps_the_files_frame_rate(tmp_path):
     clip = write_video(tmp_path / "clip.avi", count=12, fps=20)
     source = CameraSource(camera(str(clip), realtime=True))

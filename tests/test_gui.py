@@ -44,7 +44,8 @@ def test_frames_alerts_and_acknowledgement_flow_through_the_window(qtbot, fake_e
     window.wall.set_layout(1)
     window.close()
     assert int(QSettings(str(tmp_path / "window.ini"), QSettings.Format.IniFormat).value("wall/per_page")) == 1
-    assert not engine.loop.frame_listeners and window.bridge._on_notice not in engine.listeners, \
+    assert not engine.loop.frame_listeners and engine.loop.display is None \
+        and window.bridge._on_notice not in engine.listeners, \
         "the bridge let go of the engine"
 
 

@@ -66,7 +66,7 @@ class FakeLink:
     def listen(self, listener, listening=True):
         _follow(self.notices, listener, listening)
 
-    def watch_frames(self, listener, watching=True):
+    def watch_frames(self, listener, watching=True, fps=None):
         _follow(self.frames, listener, watching)
 
     def mark_event(self, event_id, verdict=None, acknowledged=None, note=None, locked=None):

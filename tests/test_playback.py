@@ -198,7 +198,7 @@ class StoreEngine:
     def health(self) -> dict:
         return {"cameras": {}, "latency_s": {"p95": None}, "retention": {}, "recording": {}, "failures": {}}
 
-    def watch_frames(self, listener, watching=True) -> None:
+    def watch_frames(self, listener, watching=True, fps=None) -> None:
         pass
 
     def mark_event(self, event_id, verdict=None, acknowledged=None, note=None, locked=None) -> None:

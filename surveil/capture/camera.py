@@ -16,6 +16,7 @@ import av
 from surveil.capture.backoff import Backoff
 from surveil.capture.cv import cv2
 from surveil.capture.demux import AvSource, bgr, copy_packet, open_av
+from surveil.capture.display import Display, DisplayListener
 from surveil.capture.frame import AnalysisRate, Frame, FrameMailbox
 from surveil.capture.opener import SourceOpenError, StreamInfo, open_capture, stream_info
 from surveil.capture.status import SourceState, SourceStatus
@@ -74,6 +75,7 @@ class CameraSource:
         self.stop_bound_s = 2 * max(config.open_timeout_s, config.read_timeout_s) + 1.0
         self._rng = rng or random.Random()
         self._tap = tap  # the recorder: sees every packet (or frame) on the capture thread, before any drop
+        self._display: Display | None = None  # a live view's frames, only while one is attached
         # A file read as fast as analysis goes waits for it instead of dropping frames.
         self._backpressure = self.spec.kind is SourceKind.FILE and not config.realtime
         self._start_wall = config.start_time.timestamp() if config.start_time else None
@@ -121,6 +123,10 @@ class CameraSource:
         """The latest status snapshot."""
         with self._status_lock:
             return self._status
+
+    def show(self, listener: DisplayListener | None, fps: float = 15.0) -> None:
+        """Hand frames to ``listener`` on the capture thread at up to ``fps`` a second (None: stop, convert none)."""
+        self._display = None if listener is None else Display(listener, fps)
 
     def add_status_listener(self, listener: StatusListener) -> None:
         """Call ``listener(status)`` on the capture thread at every change of state or reason."""
@@ -251,10 +257,15 @@ class CameraSource:
         ts = self._frame_times.seconds(decoded.pts, decoded.dts, time_base)
         t_mono, t_wall = self._timeline.stamp(ts)
         due, encode = self._analysis.due(t_mono), not remux and self._tap is not None
-        frame = Frame(bgr(decoded), self.camera_id, self.frames_read, t_mono, t_wall) if due or encode else None
+        display = self._display
+        shown = display is not None and display.due(t_mono)
+        needed = due or encode or shown
+        frame = Frame(bgr(decoded), self.camera_id, self.frames_read, t_mono, t_wall) if needed else None
         if encode:  # a stream the recorder cannot keep as it is: it encodes every frame
             self._tap.on_frame(frame)
         self._deliver(frame if due else None, t_mono, t_wall, pass_frames, backoff)
+        if shown:
+            display.show(frame)
         return 1
 
     def _new_timeline(self) -> Timeline:
@@ -290,6 +301,9 @@ class CameraSource:
             if self._tap is not None:
                 self._tap.on_frame(frame)
             self._deliver(frame if self._analysis.due(t_mono) else None, t_mono, t_wall, pass_frames, backoff)
+            display = self._display
+            if display is not None and display.due(t_mono):
+                display.show(frame)
             pass_frames += 1
         return _Outcome.STOPPED, "stopped"
 

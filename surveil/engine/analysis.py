@@ -59,6 +59,7 @@ class AnalysisLoop:
         # Called on the analysis thread with (frame, analysis, class names) after each frame's round:
         # a GUI copies what it needs and hands it to its own thread.
         self.frame_listeners: list[Callable] = []
+        self.display: tuple[Callable, float] | None = None  # (listener, fps): frames to show, from capture threads
         self.wake = threading.Event()
         self.snapshot = Snapshot(0, config)
         self._stop = threading.Event()
@@ -114,8 +115,17 @@ class AnalysisLoop:
         source.add_status_listener(on_status)
         self.analyzer.pipelines[camera.id].live = not source.waited_for
         self.sources = {**self.sources, camera.id: source}
+        display = self.display  # read after the camera is listed: a ``show_frames`` meanwhile reaches it either way
+        if display is not None:
+            source.show(*display)
         self.analyzer.budget_s = round_budget(self.sources.values())
         source.start()
+
+    def show_frames(self, listener: Callable | None, fps: float) -> None:
+        """Send every camera's frames to ``listener`` at up to ``fps`` (None: stop); any thread."""
+        self.display = None if listener is None else (listener, fps)
+        for source in list(self.sources.values()):
+            source.show(listener, fps)
 
     def close_camera(self, camera_id: str) -> None:
         """Stop a camera: capture stops, its tracks and events end, then the recorder closes it and cuts clips."""

@@ -231,6 +231,15 @@ class Engine:
         elif listener in listeners:
             listeners.remove(listener)
 
+    def watch_display(self, listener: Callable | None, fps: float = 15.0) -> None:
+        """Frames to show, up to ``fps`` a second per camera, to ``listener`` on the capture threads (None: stop).
+
+        Between analysed frames too: a live view moves at its own rate, not analysis's. While no
+        listener is set, no frame is converted for display.
+        """
+        if self.loop is not None:
+            self.loop.show_frames(listener, fps)
+
     @property
     def encoder(self) -> TextImageEncoder | None:
         """The CLIP encoder (None when unavailable): thread-safe for text, used by search and back-test."""

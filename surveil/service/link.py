@@ -80,7 +80,7 @@ class EngineLink(Protocol):
     def health(self) -> dict: ...
     def text_search(self) -> bool: ...  # whether CLIP is there to search by words and back-test prompts
     def listen(self, listener: NoticeListener, listening: bool = True) -> None: ...
-    def watch_frames(self, listener: FrameListener, watching: bool = True) -> None: ...
+    def watch_frames(self, listener: FrameListener, watching: bool = True, fps: float | None = None) -> None: ...
 
     def add_camera(self, camera: CameraConfig) -> Change: ...
     def update_camera(self, camera_id: str, camera: CameraConfig) -> Change: ...
@@ -112,7 +112,9 @@ class LocalLink:
 
     def __init__(self, engine):
         self.engine = engine
-        self._frames: list[FrameListener] = []
+        self._frames: list[FrameListener] = []  # every analysed frame
+        self._shown: dict[FrameListener, float] = {}  # a live view: frames at a display rate
+        self._hooked: tuple[bool, float | None] = (False, None)  # (analysis hook, display fps) held on the engine
         self._boxes: dict[str, tuple] = {}
 
     # -- the live engine ----------------------------------------------------------------------
@@ -141,26 +143,45 @@ class LocalLink:
         elif listener in self.engine.listeners:
             self.engine.listeners.remove(listener)
 
-    def watch_frames(self, listener: FrameListener, watching: bool = True) -> None:
-        """Add (or remove) a live-frame listener, called on the analysis thread for every analysed frame."""
-        if watching:
-            if not self._frames:
-                self.engine.watch_frames(self._on_frame)
+    def watch_frames(self, listener: FrameListener, watching: bool = True, fps: float | None = None) -> None:
+        """Add (or remove) a live-frame listener.
+
+        ``fps`` None: every analysed frame, on the analysis thread. ``fps`` given (a live view):
+        frames at up to that rate, analysed or not, on the cameras' capture threads, each with the
+        newest tracked boxes; nothing is converted for display while no such listener is there.
+        """
+        self._frames = [f for f in self._frames if f != listener]
+        self._shown.pop(listener, None)
+        if watching and fps is None:
             self._frames.append(listener)
-        else:
-            if listener in self._frames:
-                self._frames.remove(listener)
-            if not self._frames:
-                self.engine.watch_frames(self._on_frame, watching=False)
+        elif watching:
+            self._shown[listener] = fps
+        self._hook()
+
+    def _hook(self) -> None:
+        """Hold on the engine exactly the hooks the listeners need."""
+        wanted = (bool(self._frames or self._shown), max(self._shown.values()) if self._shown else None)
+        held, self._hooked = self._hooked, wanted
+        if wanted[0] != held[0]:
+            self.engine.watch_frames(self._on_frame, watching=wanted[0])
+        if wanted[1] != held[1]:
+            self.engine.watch_display(self._on_display if wanted[1] else None, wanted[1] or 0.0)
 
     def _on_frame(self, frame, analysis, names: dict[int, str]) -> None:  # analysis thread
         if analysis.detected and analysis.error is None:
             dets = analysis.detections
             self._boxes[frame.camera_id] = (dets.xyxy.copy(), tuple(names.get(int(c), str(c)) for c in dets.class_id),
                                             tuple(int(i) for i in dets.tracker_id))
+        if self._frames:
+            self._tell(self._frames, frame, analysis.detected)
+
+    def _on_display(self, frame) -> None:  # a capture thread
+        self._tell(list(self._shown), frame, False)
+
+    def _tell(self, listeners: list[FrameListener], frame, detected: bool) -> None:
         boxes, labels, ids = self._boxes.get(frame.camera_id, (np.zeros((0, 4), np.float32), (), ()))
-        live = LiveFrame(frame.camera_id, frame.image, boxes, labels, ids, analysis.detected)
-        for listener in list(self._frames):
+        live = LiveFrame(frame.camera_id, frame.image, boxes, labels, ids, detected)
+        for listener in list(listeners):
             listener(live)
 
     # -- commands ----------------------------------------------------------------------------
@@ -244,9 +265,8 @@ class LocalLink:
 
     def close(self) -> None:
         """Stop listening for frames; the window's owner stops the engine."""
-        if self._frames:
-            self._frames.clear()
-            self.engine.watch_frames(self._on_frame, watching=False)
+        self._frames, self._shown = [], {}
+        self._hook()
 
     def _store(self):
         store = self.engine.store

@@ -98,8 +98,11 @@ class RemoteLink:
         elif listener in self._notices:
             self._notices.remove(listener)
 
-    def watch_frames(self, listener: FrameListener, watching: bool = True) -> None:
-        """Add (or remove) a live-frame listener, called on this link's frame thread."""
+    def watch_frames(self, listener: FrameListener, watching: bool = True, fps: float | None = None) -> None:
+        """Add (or remove) a live-frame listener, called on this link's frame thread.
+
+        A service's frames are its newest analysed ones (``/live.jpg``), so ``fps`` has no effect here.
+        """
         if watching:
             self._frames.append(listener)
         elif listener in self._frames:
