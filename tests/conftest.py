@@ -64,9 +64,17 @@ def pytest_make_collect_report(collector):
 
 @pytest.fixture(autouse=True)
 def surveil_home(tmp_path, monkeypatch) -> Path:
-    """A fresh SURVEIL_HOME for each test."""
+    """A fresh SURVEIL_HOME for each test.
+
+    Its model cache shares one folder of OpenVINO conversions with the whole session: a .pt
+    converts once per run, not once per test (``tests/test_ov_convert.py`` tests converting).
+    """
     home = tmp_path / "surveil-home"
     monkeypatch.setenv("SURVEIL_HOME", str(home))
+    shared = _SESSION_HOME / "openvino-conversions"
+    shared.mkdir(exist_ok=True)
+    (home / "models").mkdir(parents=True)
+    (home / "models" / "openvino").symlink_to(shared, target_is_directory=True)
     return home
 
 

@@ -80,9 +80,11 @@ def test_other_weights_get_another_tag(encoder, assets):
 
 
 def test_loading_writes_nothing_into_the_working_folder(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
     load_appearance().encode([np.full((50, 20, 3), 90, np.uint8)])
-    assert os.listdir(tmp_path) == []
+    assert os.listdir(work) == []
 
 
 def test_weights_that_are_not_a_checkpoint_are_refused(tmp_path):

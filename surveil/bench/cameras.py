@@ -17,11 +17,10 @@ from pathlib import Path
 
 import psutil
 
-from surveil.bench import profile
-from surveil.config import DetectorConfig, SurveilConfig
+from surveil.bench import detectors, profile
+from surveil.config import SurveilConfig
 from surveil.engine.engine import Engine
 from surveil.paths import app_paths
-from surveil.vision.detector import YoloDetector
 
 CLIPS = ("lobby_cctv_640x360.mp4", "highway_traffic_640x360.mp4")
 
@@ -74,7 +73,7 @@ def measure(count: int, media: Path, detector, seconds: float, warmup: float, re
         engine.stop()
         shutil.rmtree(root, ignore_errors=True)
     latency = health["latency_s"]
-    row = {"cameras": count, "backend": detector.backend, "recording": record,
+    row = {"cameras": count, "recording": record,
            "fps_in": read / seconds / count, "fps_analysed": sum(analysed) / len(analysed),
            "fps_detected": detected / seconds / count,
            "drop_share": dropped / max(1, offered), "cpu": cpu,
@@ -83,24 +82,11 @@ def measure(count: int, media: Path, detector, seconds: float, warmup: float, re
     return {**row, "threads": threads, "stages": stages} if profiled else row
 
 
-def detectors_for(models: Path, backend: str = "all") -> list:
-    """The detectors to run: the .pt (torch) and the OpenVINO export where it loads, warmed up."""
-    cache = app_paths().model_cache_dir
-    names = {"torch": ("yolo11n.pt",), "openvino": ("yolo11n_int8_openvino_model",)}.get(
-        backend, ("yolo11n.pt", "yolo11n_int8_openvino_model"))
-    detectors = [YoloDetector(DetectorConfig(weights=str(models / name)), cache)
-                 for name in names if (models / name).exists()]
-    detectors = [d for d in {d.backend: d for d in detectors}.values() if backend in ("all", d.backend)]
-    for detector in detectors:
-        detector.warmup()
-    return detectors
-
-
 def run(media: Path, models: Path, counts: list[int], seconds: float, warmup: float, backend: str = "all",
         record_off: bool = True, profiled: bool = False) -> list[dict]:
     """Every count with each backend asked for; recording on, and off too unless ``record_off`` is False."""
-    rows = [measure(n, media, d, seconds, warmup, record, profiled)
-            for d in detectors_for(models, backend) for n in counts
+    rows = [{**measure(n, media, d, seconds, warmup, record, profiled), "backend": name}
+            for name, d in detectors.load_all(models, backend) for n in counts
             for record in ((True, False) if record_off else (True,))]
     if profiled:
         clips = [media / c for c in CLIPS]

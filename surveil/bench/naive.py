@@ -34,15 +34,13 @@ from pathlib import Path
 
 import av
 
+from surveil.bench import detectors
 from surveil.bench.naive_engine import ORIGIN, run_engine
 from surveil.bench.naive_match import Span, compare
-from surveil.config import DetectorConfig
-from surveil.paths import app_paths
 from surveil.rules.engine import RuleEngine
 from surveil.rules.evaluator import RuleEvaluator
 from surveil.rules.events import EventUpdate
 from surveil.rules.model import Rule
-from surveil.vision.detector import YoloDetector
 from surveil.vision.pipeline import FrameAnalysis
 from surveil.vision.tracker import CameraTracker
 from surveil.vision.tracks import TrackState
@@ -50,7 +48,6 @@ from surveil.vision.tracks import TrackState
 logger = logging.getLogger(__name__)
 
 CLIPS = ("lobby_cctv_640x360.mp4", "highway_traffic_640x360.mp4")
-WEIGHTS = {"torch": "yolo11n.pt", "openvino": "yolo11n_int8_openvino_model"}
 VEHICLES = ["car", "truck", "bus"]
 RULES = [{"name": "people", "classes": ["person"], "cooldown_s": 0},
          {"name": "vehicles", "classes": VEHICLES, "cooldown_s": 0},
@@ -135,7 +132,7 @@ def bench_clip(clip: Path, seconds: float, detector, cameras: int = 1) -> dict:
     naive_wall = time.perf_counter() - started
     mine = run_engine(clip, seconds, clip_fps(clip), detector, RULES, cameras)
     logger.info("%s: naive %.0f s, surveil %.0f s of wall time", clip.name, naive_wall, mine.wall_s)
-    return {"clip": clip.name, "backend": detector.backend, "cameras": cameras, "footage_s": footage,
+    return {"clip": clip.name, "cameras": cameras, "footage_s": footage,
             "naive_frames": naive_frames, "surveil_frames": mine.frames, "surveil_detected": mine.detected,
             "surveil_footage_s": mine.footage_s, "surveil_drift_s": mine.drift_s, "naive_wall_s": naive_wall,
             "surveil_wall_s": mine.wall_s,
@@ -144,22 +141,17 @@ def bench_clip(clip: Path, seconds: float, detector, cameras: int = 1) -> dict:
             "rules": compare(naive_spans, mine.spans, [r.name for r in rules])}
 
 
-def detector_for(models: Path, backend: str) -> YoloDetector:
-    """The detector of ``backend``: the OpenVINO export falls back to the .pt where it is missing or cannot load."""
-    weights = models / WEIGHTS[backend]
-    weights = weights if weights.exists() else models / WEIGHTS["torch"]
-    detector = YoloDetector(DetectorConfig(weights=str(weights)), app_paths().model_cache_dir)
-    detector.warmup()
-    return detector
-
-
 def run(media: Path, models: Path, seconds: float, backend: str, cameras: int = 1) -> list[dict]:
     """Every busy clip with one detector."""
     from surveil.vision import pools
     from surveil.vision.appearance import load_if_enabled
 
     pools.configure()  # as the engine sizes them: before the first pass, so every pass runs with the same threads
-    detector = detector_for(models, backend)
+    loaded = detectors.load(models, backend)
+    if loaded is None:
+        return []
+    detector = loaded
     load_if_enabled(True)  # loaded once here, so the engine's start finds it cached and measures no loading
-    return [bench_clip(media / name, seconds, detector, cameras) for name in CLIPS if (media / name).is_file()]
+    return [{**bench_clip(media / name, seconds, detector, cameras), "backend": backend}
+            for name in CLIPS if (media / name).is_file()]
 

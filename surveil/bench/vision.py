@@ -6,8 +6,9 @@ import platform
 import time
 from pathlib import Path
 
+from surveil.bench import detectors
 from surveil.capture.cv import cv2
-from surveil.config import DetectorConfig, MotionConfig
+from surveil.config import MotionConfig
 from surveil.vision.analyze import analyze_video
 from surveil.vision.detector import YoloDetector
 from surveil.vision.flow import FlowEstimator
@@ -43,21 +44,17 @@ def bench_clip(path: Path, detector: YoloDetector, frames: int) -> dict:
     gated = analyze_video(path, detector, MotionConfig(), None, max_frames=frames)
     ungated = analyze_video(path, detector, MotionConfig(enabled=False), None, max_frames=frames)
     per_frame = gated.stage_ms_per_frame()
-    return {"clip": path.name, "backend": detector.backend, "frames": gated.frames_read,
+    return {"clip": path.name, "frames": gated.frames_read,
             "decode_only": decode_ms(path, frames), **{s: per_frame.get(s, 0.0) for s in STAGES},
             "fps_gate": gated.frames_read / gated.wall_s, "fps_no_gate": ungated.frames_read / ungated.wall_s,
             "skipped": gated.frames_skipped / max(1, gated.frames_read)}
 
 
-def run(media: Path, models: Path, frames: int, cache: Path) -> list[dict]:
-    """Every clip in ``media`` with the .pt and, where openvino is installed, the OpenVINO export."""
-    weights = [models / "yolo11n.pt", models / "yolo11n_int8_openvino_model"]
-    detectors = [YoloDetector(DetectorConfig(weights=str(w)), cache) for w in weights if w.exists()]
-    detectors = list({d.backend: d for d in detectors}.values())  # OpenVINO falls back to torch without the package
-    for detector in detectors:
-        detector.warmup()
+def run(media: Path, models: Path, frames: int) -> list[dict]:
+    """Every clip in ``media`` with each detector that loads here (``bench.detectors``)."""
     clips = sorted(p for p in media.iterdir() if p.suffix in (".mp4", ".avi", ".mkv"))
-    return [bench_clip(clip, d, frames) for clip in clips for d in detectors]
+    loaded = detectors.load_all(models)
+    return [{**bench_clip(clip, d, frames), "backend": name} for clip in clips for name, d in loaded]
 
 
 def table(rows: list[dict]) -> str:

@@ -34,8 +34,9 @@ def register(sub) -> None:
     cams.add_argument("--warmup", type=_positive(float, zero=True), default=5.0)
     cams.add_argument("--profile", action="store_true",
                       help="also CPU ms per camera-second by thread and by stage, beside the decode-only floor")
-    cams.add_argument("--backend", choices=["torch", "openvino", "all"], default="all",
-                      help="which detector backends to run (default: every one that loads here)")
+    cams.add_argument("--backend", choices=["openvino", "int8", "torch", "all"], default="all",
+                      help="which detectors to run: openvino (yolo11n.pt converted, the CPU default), int8 (the "
+                           "INT8 export), torch (the .pt on PyTorch); default: every one that loads here")
     cams.add_argument("--no-record-off", dest="record_off", action="store_false",
                       help="skip the second run of each count with recording off")
     naive = _bench(which, "naive", _naive, "surveil against detection on every frame: CPU per camera-hour and "
@@ -43,8 +44,9 @@ def register(sub) -> None:
     _footage(naive, shared, "folder with yolo11n.pt and its export", "folder with the 640x360 clips")
     naive.add_argument("--seconds", type=_positive(float), default=60.0,
                        help="seconds of footage per clip (a shorter clip is looped)")
-    naive.add_argument("--backend", choices=["torch", "openvino"], default="openvino",
-                       help="detector backend (openvino falls back to torch where it cannot load)")
+    naive.add_argument("--backend", choices=["openvino", "int8", "torch"], default="openvino",
+                       help="the detector both sides share: openvino (yolo11n.pt converted, the CPU default), "
+                            "int8 (the INT8 export) or torch")
     naive.add_argument("--cameras", type=_positive(int), default=1,
                        help="surveil runs this many cameras of the clip and counts the first one's events; "
                             "its CPU is shared out per camera")
@@ -109,7 +111,7 @@ def _emit(args, header: str, rows, table: str) -> int:
 def _vision(args) -> int:
     from surveil.bench import vision
 
-    rows = vision.run(args.media, args.models, args.frames, app_paths().model_cache_dir)
+    rows = vision.run(args.media, args.models, args.frames)
     header = f"machine: {vision.machine()}; {args.frames} frames per clip; times in ms per frame read"
     flow = vision.flow_line(args.media)
     return _emit(args, header, {"clips": rows, "flow": flow}, f"{vision.table(rows)}\n\n{flow}")
@@ -139,8 +141,8 @@ def _cameras(args) -> int:
     rows = cameras.run(args.media, args.models, args.counts, args.seconds, args.warmup, args.backend,
                        args.record_off, args.profile)
     if not rows:  # the export asked for falls back to the .pt where openvino is not installed
-        print(f"surveil bench cameras: no {args.backend} detector loads from {args.models} (the OpenVINO one "
-              "needs yolo11n_int8_openvino_model there and pip install 'surveil[openvino]')", file=sys.stderr)
+        print(f"surveil bench cameras: no {args.backend} detector loads from {args.models} (openvino and int8 "
+              "need pip install 'surveil[openvino]', int8 also yolo11n_int8_openvino_model there)", file=sys.stderr)
         return 1
     header = (f"machine: {vision.machine()}; {args.seconds:g} s measured after {args.warmup:g} s warm-up per run; "
               f"{pools.describe()}")
@@ -163,6 +165,10 @@ def _naive(args) -> int:
         return 1
     started, load = time.perf_counter(), os.getloadavg()[0]  # a busy machine inflates CPU time (threads spin)
     rows = naive.run(args.media, args.models, args.seconds, args.backend, args.cameras)
+    if not rows:
+        print(f"surveil bench naive: the {args.backend} detector does not load from {args.models} (openvino and "
+              "int8 need pip install 'surveil[openvino]')", file=sys.stderr)
+        return 1
     header = (f"machine: {vision.machine()}; {args.seconds:g} s of footage per clip, clips looped; "
               f"surveil runs {args.cameras} camera(s) of each clip; "
               f"{pools.describe()}; run took {time.perf_counter() - started:.0f} s, "

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 
@@ -21,6 +22,12 @@ class DetectorConfig(StrictModel):
         "yolo11n.pt", title="Detector weights",
         description="A path to YOLO weights (.pt) or an OpenVINO export folder, or a file name looked up "
         "in the model cache and then in the bundled resources.",
+    )
+    runtime: Literal["auto", "torch", "openvino"] = Field(
+        "auto", title="Runtime for .pt weights",
+        description="'auto' runs .pt weights on OpenVINO when it is installed and the device is the CPU "
+                    "(converted once into the model cache: about half the CPU of torch), else on torch. "
+                    "An OpenVINO export folder always runs on OpenVINO.",
     )
     device: str = Field(
         "auto", title="Device",
@@ -39,8 +46,9 @@ class DetectorConfig(StrictModel):
     )
     pack_frames: bool = Field(
         True, title="Two cameras per call",
-        description="With a fixed square input (the OpenVINO export), two wide frames from different cameras "
-                    "share one detector call, each at 88 % of its own scale: half the detection work.",
+        description="With a fixed square input (an OpenVINO export with a static shape), two wide frames from "
+                    "different cameras share one detector call, each at 88 % of its own scale: half the "
+                    "detection work. A free input shape (torch, a converted .pt) batches frames instead.",
     )
 
 

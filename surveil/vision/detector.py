@@ -11,7 +11,7 @@ import numpy as np
 
 from surveil.config.sections import DetectorConfig
 from surveil.resources import DEFAULT_DETECTOR
-from surveil.vision import packing
+from surveil.vision import ov_convert, packing
 from surveil.vision.detections import Detections
 from surveil.vision.runtime import configure_ultralytics, pick_device
 from surveil.vision.weights import WeightsNotFound, is_openvino_export, resolve_weights
@@ -47,9 +47,11 @@ class YoloDetector:
         self.model = self._load(self.path)
         self.names: dict[int, str] = {int(k): str(v) for k, v in self.model.names.items()}
         self._classes = self._class_ids(config.classes)
-        self.batch_capable = self.backend == "torch"  # the OpenVINO export has a fixed batch of one
-        # A fixed square input letterboxes wide frames: two of them share one call instead (packing).
-        self.packs = config.pack_frames and self.backend == "openvino"
+        # A free input shape takes a batch of frames, each letterboxed to its own rectangle; a fixed
+        # square one (the static OpenVINO export) letterboxes wide frames: two share one call instead.
+        free_shape = self.backend == "torch" or ov_convert.is_dynamic(self.path)
+        self.batch_capable = free_shape
+        self.packs = config.pack_frames and not free_shape
 
     def __repr__(self) -> str:
         return f"YoloDetector({self.path.name}, {self.backend}, {self.device})"
@@ -89,13 +91,29 @@ class YoloDetector:
         except WeightsNotFound as exc:
             raise DetectorError(str(exc)) from None
         if not is_openvino_export(path):
-            return path, "torch"
+            return self._runtime_for(path, cache_dir)
         if importlib.util.find_spec("openvino") is None:
             fallback = resolve_weights(DEFAULT_DETECTOR, cache_dir)
             logger.warning("%s is an OpenVINO export but the openvino package is not installed "
                            "(pip install 'surveil[openvino]'); using %s instead", path, fallback.name)
             return fallback, "torch"
         return path, "openvino"
+
+    def _runtime_for(self, path: Path, cache_dir: Path) -> tuple[Path, str]:
+        """.pt weights on OpenVINO (converted once) where the config and the machine allow, else on torch."""
+        runtime = self.config.runtime
+        installed = importlib.util.find_spec("openvino") is not None
+        if runtime == "openvino" and not installed:
+            logger.warning("models.detector.runtime is openvino but the openvino package is not installed "
+                           "(pip install 'surveil[openvino]'); running %s on torch", path.name)
+        if runtime == "torch" or not installed or (runtime == "auto" and pick_device(self.config.device) != "cpu"):
+            return path, "torch"
+        try:
+            return ov_convert.converted(path, cache_dir), "openvino"
+        except Exception as exc:  # ultralytics' export raises many kinds; torch still runs the weights
+            logger.warning("could not convert %s for OpenVINO (%s: %s); running it on torch",
+                           path.name, type(exc).__name__, exc)
+            return path, "torch"
 
     def _load(self, path: Path):
         configure_ultralytics()
