@@ -1,6 +1,7 @@
 """A .pt detector on OpenVINO: converted once into the cache, chosen by ``models.detector.runtime``."""
 
 import importlib.util
+import json
 import logging
 
 import numpy as np
@@ -91,3 +92,17 @@ def _iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     inter = np.prod(np.clip(hi - lo, 0, None), axis=2)
     area = lambda x: np.prod(x[:, 2:] - x[:, :2], axis=1)  # noqa: E731
     return inter / (area(a)[:, None] + area(b)[None, :] - inter)
+
+
+def test_models_list_says_where_the_detector_runs(tmp_path, capsys, monkeypatch):
+    from surveil.cli.main import main
+
+    pinned = tmp_path / "torch.yaml"
+    pinned.write_text("models: {detector: {runtime: torch}}\n")
+    assert main(["models", "list", "--config", str(pinned), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out.splitlines()[0])["runs_on"] == "torch"
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: object() if name == "openvino" else None)
+    default = tmp_path / "default.yaml"
+    default.write_text("models: {detector: {device: cpu}}\n")
+    assert main(["models", "list", "--config", str(default)]) == 0
+    assert "runs on openvino (converted at the engine's first start: " in capsys.readouterr().out

@@ -36,6 +36,7 @@ def run(args) -> int:
     config, _ = load_or_default(args.config, paths.config_file)
     states = [_detector_state(config.models.detector.weights, paths.model_cache_dir),
               clip_state(config.models.clip, paths.model_cache_dir)]
+    runs_on = _runs_on(config.models.detector, states[0].path, paths.model_cache_dir)
     failed = 0
     if args.action == "download" and states[1].state == "downloadable":
         try:
@@ -45,6 +46,7 @@ def run(args) -> int:
             failed = 1
         states[1] = clip_state(config.models.clip, paths.model_cache_dir)
     rows = [_row(state, args.action == "verify") for state in states]
+    rows[0]["runs_on"] = runs_on
     mismatch = any(row.get("verify", "").startswith("MISMATCH") for row in rows)
     failed = failed or states[0].state != "present" or mismatch
     for row in rows:
@@ -67,7 +69,24 @@ def _row(state: WeightsState, check: bool) -> dict:
 
 def _line(row: dict) -> str:
     shown = row["path"] if row["state"] == "present" else f"({row['detail']})"
-    return f"{row['name']:45} {row['state']:8} {shown}" + (f"  {row['verify']}" if "verify" in row else "")
+    line = f"{row['name']:45} {row['state']:8} {shown}" + (f"  {row['verify']}" if "verify" in row else "")
+    return line + (f"\n{'':45} runs on {row['runs_on']}" if row.get("runs_on") else "")
+
+
+def _runs_on(detector, path: Path | None, cache: Path) -> str | None:
+    """How the engine will run the detector: a .pt on torch, or on OpenVINO from its conversion in the cache."""
+    from surveil.vision import ov_convert
+    from surveil.vision.weights import is_openvino_export
+
+    if path is None:
+        return None
+    if is_openvino_export(path):
+        return "openvino (an export)"
+    if ov_convert.runtime_for(detector) == "torch":
+        return "torch"
+    target = ov_convert.target_for(path, cache)
+    made = "converted" if is_openvino_export(target) else "converted at the engine's first start"
+    return f"openvino ({made}: {target})"
 
 
 def verify(path: Path) -> str:

@@ -101,12 +101,10 @@ class YoloDetector:
 
     def _runtime_for(self, path: Path, cache_dir: Path) -> tuple[Path, str]:
         """.pt weights on OpenVINO (converted once) where the config and the machine allow, else on torch."""
-        runtime = self.config.runtime
-        installed = importlib.util.find_spec("openvino") is not None
-        if runtime == "openvino" and not installed:
+        if self.config.runtime == "openvino" and importlib.util.find_spec("openvino") is None:
             logger.warning("models.detector.runtime is openvino but the openvino package is not installed "
                            "(pip install 'surveil[openvino]'); running %s on torch", path.name)
-        if runtime == "torch" or not installed or (runtime == "auto" and pick_device(self.config.device) != "cpu"):
+        if ov_convert.runtime_for(self.config) == "torch":
             return path, "torch"
         try:
             return ov_convert.converted(path, cache_dir), "openvino"

@@ -15,12 +15,14 @@ result into place under a name that carries the weights' hash: changed weights c
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import logging
 import shutil
 import tempfile
 import warnings
 from pathlib import Path
 
+from surveil.vision.runtime import pick_device
 from surveil.vision.weights import is_openvino_export
 
 logger = logging.getLogger(__name__)
@@ -28,9 +30,23 @@ logger = logging.getLogger(__name__)
 FOLDER = "openvino"  # inside the model cache
 
 
+def runtime_for(config) -> str:
+    """Where a .pt of this ``DetectorConfig`` runs: ``openvino`` or ``torch``."""
+    if config.runtime == "torch" or importlib.util.find_spec("openvino") is None:
+        return "torch"
+    if config.runtime == "auto" and pick_device(config.device) != "cpu":
+        return "torch"
+    return "openvino"
+
+
+def target_for(weights: Path, cache_dir: Path) -> Path:
+    """Where the conversion of ``weights`` lives in the cache (it may not be made yet)."""
+    return cache_dir / FOLDER / f"{weights.stem}-{_digest(weights)}_openvino_model"
+
+
 def converted(weights: Path, cache_dir: Path) -> Path:
     """The OpenVINO export of ``weights`` (a .pt) in the cache, made now if it is not there yet."""
-    target = cache_dir / FOLDER / f"{weights.stem}-{_digest(weights)}_openvino_model"
+    target = target_for(weights, cache_dir)
     if is_openvino_export(target):
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
