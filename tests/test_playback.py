@@ -198,7 +198,10 @@ class StoreEngine:
     def health(self) -> dict:
         return {"cameras": {}, "latency_s": {"p95": None}, "retention": {}, "recording": {}, "failures": {}}
 
-    def watch_frames(self, listener, watching=True, fps=None) -> None:
+    def watch_frames(self, listener, watching=True) -> None:
+        pass
+
+    def watch_display(self, listener, fps=15.0) -> None:
         pass
 
     def mark_event(self, event_id, verdict=None, acknowledged=None, note=None, locked=None) -> None:

@@ -7,6 +7,11 @@ label, camera and time (``search_rows``): a filter scores only the row ranges it
 A block never changes; an object deleted or written again is marked dead in its block, and
 what catching up adds becomes a new small block (small ones are merged as they pile up).
 Keeping the index beside the store and up to date is ``search_cache``'s part.
+
+A large block opened from a snapshot may also have int8 rows (``search_int8``): an unfiltered or
+broadly filtered search then scores those and re-ranks the few rows they cannot rule out. Every
+score returned comes from ``exact_scores``, so the int8 and float32 paths return the same objects
+with the same float32 scores, ties included (broken by block, then row).
 """
 
 from __future__ import annotations
@@ -20,7 +25,8 @@ import numpy as np
 
 from surveil.store.audit import GENESIS
 from surveil.store.layout import record_ms
-from surveil.store.search_rows import SortedRows, id_bytes
+from surveil.store.search_int8 import MIN_ROWS
+from surveil.store.search_rows import SortedRows, dot_slack, exact_scores, id_bytes
 from surveil.store.store import EventStore
 
 if TYPE_CHECKING:
@@ -29,6 +35,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 MAX_BLOCKS = 4  # beyond this, the smallest blocks are merged
+INT8_SHARE = 0.5  # a filter allowing less of a block than this scores its row ranges in float32 instead
 
 
 def text_query(encoder: TextImageEncoder, text: str) -> np.ndarray:
@@ -53,10 +60,11 @@ class SearchFilter:
 
 
 class _Block:
-    """Sorted rows and which of them are still alive."""
+    """Sorted rows and which of them are still alive; ``int8``: their int8 scorer (``search_int8``), if any."""
 
-    def __init__(self, rows: SortedRows):
-        self.rows, self.alive, self.dead = rows, np.ones(len(rows), bool), 0
+    def __init__(self, rows: SortedRows, int8=None):
+        self.rows, self.alive, self.dead, self.int8 = rows, np.ones(len(rows), bool), 0, int8
+        self._bias: np.ndarray | None = None
 
     def kill(self, positions: np.ndarray) -> int:
         """Mark rows dead (-1: not in this block); how many were alive."""
@@ -64,7 +72,19 @@ class _Block:
         killed = int(self.alive[positions].sum())
         self.alive[positions] = False
         self.dead += killed
+        self._bias = None
         return killed
+
+    def bias(self, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+        """0 for the alive rows in the ranges, -inf for the others: what the int8 scorer adds to its scores."""
+        if self._bias is None:
+            self._bias = np.where(self.alive, np.float32(0), np.float32(-np.inf))
+        if len(lo) == 1 and lo[0] == 0 and hi[0] == len(self.rows):
+            return self._bias
+        bias = np.full(len(self.rows), -np.inf, np.float32)
+        for a, b in zip(lo.tolist(), hi.tolist(), strict=True):
+            bias[a:b] = self._bias[a:b]
+        return bias
 
 
 @dataclass(frozen=True)
@@ -87,12 +107,13 @@ class EmbeddingIndex:
     """
 
     def __init__(self, dim: int = 0, base: SortedRows | None = None, cameras: list[str] = (),
-                 labels: list[str] = ()):
+                 labels: list[str] = (), int8=None):
         self._lock = threading.Lock()
         self.dim = dim
         self._codes = {"camera": {v: i for i, v in enumerate(cameras)}, "label": {v: i for i, v in enumerate(labels)}}
-        self._blocks = [_Block(base)] if base is not None and len(base) else []
+        self._blocks = [_Block(base, int8)] if base is not None and len(base) else []
         self.seq, self.hash, self.changes = -1, GENESIS, 0
+        self.paths: list[tuple[int, str]] = []  # (rows, how they were scored) of each block in the last search
 
     def __len__(self) -> int:
         return sum(len(b.rows) - b.dead for b in self._blocks)
@@ -143,13 +164,21 @@ class EmbeddingIndex:
                 return []
             since = None if flt.since is None else int(flt.since * 1000)
             until = None if flt.until is None else int(flt.until * 1000)
-            found = [_block_top(b, q, k, cameras, labels, since, until) for b in self._blocks]
+            quiet = any(b.int8 is not None and b.int8.ready for b in self._blocks)
+            found = [_block_top(b, q, k, cameras, labels, since, until, quiet) for b in self._blocks]
+            self.paths = [(len(b.rows), path) for b, (_, _, path) in zip(self._blocks, found, strict=True)]
+            blocks = [b.rows for b in self._blocks]
         scores = np.concatenate([s for s, _, _ in found])
-        best = _best(scores, k)
-        best = best[np.argsort(-scores[best], kind="stable")]
+        best = np.argsort(-scores, kind="stable")[:k]  # each block's are in (score, row) order: ties by block, row
         owners = np.concatenate([np.full(len(s), i) for i, (s, _, _) in enumerate(found)])
-        rows = np.concatenate([r for _, _, r in found])
-        return [(found[owners[i]][1].ids[rows[i]].decode(), float(scores[i])) for i in best if scores[i] > -np.inf]
+        rows = np.concatenate([r for _, r, _ in found])
+        return [(blocks[owners[i]].ids[rows[i]].decode(), float(scores[i])) for i in best]
+
+    def wait_int8(self, timeout: float | None = None) -> float | None:
+        """Wait for the int8 scorer of the snapshot's block; seconds from opening to ready, None if it has none."""
+        with self._lock:
+            scorers = [b.int8 for b in self._blocks if b.int8 is not None]
+        return scorers[0].ready_after if scorers and scorers[0].wait(timeout) else None
 
     def freeze(self) -> Frozen:
         """What a snapshot holds, consistent at ``seq``: the blocks never change, the alive positions are copies."""
@@ -196,19 +225,45 @@ def merged(parts: list[tuple[SortedRows, np.ndarray]], dim: int) -> SortedRows:
     return SortedRows.build(vectors, *columns, dim, normalise=False)
 
 
-def _block_top(block: _Block, q: np.ndarray, k: int, cameras, labels, since, until):
-    """(scores, rows, positions) of the k best rows of one block within the filter (-inf: dead)."""
+def _block_top(block: _Block, q: np.ndarray, k: int, cameras, labels, since, until, quiet: bool):
+    """(scores, positions, path) of the k best alive rows of one block within the filter, in (score, row) order.
+
+    ``quiet``: an int8 scorer is in use, so ranges too small for it are scored by ``exact_scores``
+    (one thread) rather than by a BLAS call whose idle threads would then spin against OpenVINO's.
+    """
     lo, hi = block.rows.ranges(cameras, labels, since, until)
+    allowed = int((hi - lo).sum())
+    if block.int8 is not None and block.int8.ready and k < allowed and allowed >= INT8_SHARE * len(block.rows):
+        found = block.int8.candidates(q, k, block.bias(lo, hi))
+        if found is not None:
+            return *_top(*found, k), f"int8, {len(found[1])} re-ranked"
+    exact = quiet and allowed < MIN_ROWS
     offsets = np.r_[0, np.cumsum(hi - lo)]
-    scores = np.empty(int(offsets[-1]), np.float32)
+    scores = np.empty(allowed, np.float32)
     for a, b, o in zip(lo.tolist(), hi.tolist(), offsets[:-1].tolist(), strict=True):
         out = scores[o:o + b - a]
-        np.dot(block.rows.rows[a:b], q, out=out)  # one contiguous range: a matrix-vector product, nothing copied
+        if exact:
+            exact_scores(block.rows.rows[a:b], q, out)
+        else:
+            np.dot(block.rows.rows[a:b], q, out=out)  # one contiguous range: a matrix-vector product, nothing copied
         if block.dead:
             out[~block.alive[a:b]] = -np.inf
-    top = _best(scores, k)
-    run = np.searchsorted(offsets, top, "right") - 1
-    return scores[top], block.rows, lo[run] + (top - offsets[run])
+    kth = scores[_best(scores, k)].min() if allowed > k else -np.inf
+    # BLAS scores may differ from exact_scores' in the last bits: keep every row that could still be in the top k
+    near = np.flatnonzero((scores >= kth - (0 if exact else 4 * dot_slack(len(q)))) & (scores > -np.inf))
+    run = np.searchsorted(offsets, near, "right") - 1
+    positions = lo[run] + (near - offsets[run])
+    scores = scores[near] if exact else exact_scores(block.rows.rows[positions], q)
+    return *_top(scores, positions, k), "float32, one thread" if exact else "float32"
+
+
+def _top(scores: np.ndarray, positions: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """The k best of the candidates in (score, row) order: the lower row first among equal scores."""
+    if len(scores) > k:
+        keep = np.flatnonzero(scores >= scores[_best(scores, k)].min())  # every row tied with the k-th too
+        scores, positions = scores[keep], positions[keep]
+    order = np.lexsort((positions, -scores))[:k]
+    return scores[order], positions[order]
 
 
 def _best(scores: np.ndarray, k: int) -> np.ndarray:

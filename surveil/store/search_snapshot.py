@@ -1,6 +1,6 @@
 """The search index on disk, beside the store: ``<store>/search/``, one snapshot per vector space.
 
-A snapshot of a space (``clip``, or ``appearance-<sha1 of the model tag>``) is three files:
+A snapshot of a space (``clip``, or ``appearance-<sha1 of the model tag>``) is three files, or five:
 
 - ``<space>.json``: format, space, dimension, row count, the audit entry (seq and hash) whose
   state the rows hold, the camera and label names in code order, and the token naming the
@@ -10,6 +10,9 @@ A snapshot of a space (``clip``, or ``appearance-<sha1 of the model tag>``) is t
   the OS's file cache, shared by every process that searches the store.
 - ``<space>-<token>.columns.npz``: ids (bytes), ms (int64), camera and label codes (int32), and
   ``by_id``, the order that sorts the ids (looking an id up is a binary search).
+- from ``search_int8.MIN_ROWS`` rows, where OpenVINO is installed: ``<space>-<token>.q8.npy`` and
+  ``.q8.npz``, the rows as int8 for a faster first pass. A snapshot without them (an older one)
+  is searched in float32; damaged ones are said in one log line and the float32 rows searched.
 
 float32 rather than float16 on disk: numpy has no fast half-precision product, and float32
 rows give the very scores a fresh load gives. Data files are written under a new token,
@@ -33,6 +36,7 @@ from pathlib import Path
 
 import numpy as np
 
+from surveil.store import search_int8
 from surveil.store.search import EmbeddingIndex, Frozen
 from surveil.store.search_rows import SortedRows
 
@@ -100,8 +104,12 @@ def _open(path: Path, tag: str | None, dim: int | None) -> EmbeddingIndex:
     if n and (columns["camera"].max() >= len(cameras) or columns["label"].max() >= len(labels)):
         raise _Unusable("a camera or label code names nothing")
     by_id = columns.pop("by_id")
-    index = EmbeddingIndex(width, SortedRows(rows.view(np.ndarray), **columns, by_id=by_id), cameras, labels)
+    rows = rows.view(np.ndarray)
+    int8 = search_int8.open_rows(stem, rows)
+    index = EmbeddingIndex(width, SortedRows(rows, **columns, by_id=by_id), cameras, labels, int8)
     index.seq, index.hash = int(meta["seq"]), str(meta["hash"])
+    if int8 is not None:
+        int8.start()  # compiles on a thread: searches until then scan the float32 rows
     return index
 
 
@@ -140,6 +148,8 @@ def _write_data(stem: Path, frozen: Frozen) -> int:
     source = np.concatenate([np.full(len(at), i) for i, (_, at) in enumerate(parts)])
     position = np.concatenate([at for _, at in parts])
     _replace(Path(f"{stem}.rows.npy"), lambda f: _write_rows(f, frozen.dim, parts, order, source, position))
+    if search_int8.wanted(len(order)):  # from the rows just written (the OS's cache), a chunk at a time
+        search_int8.write(stem, np.load(f"{stem}.rows.npy", mmap_mode="r"), _replace)
     ids = ids[order]
     _replace(Path(f"{stem}.columns.npz"), lambda f: np.savez(f, ids=ids, ms=ms[order], camera=camera[order],
                                                             label=label[order], by_id=np.argsort(ids, kind="stable")))
