@@ -39,3 +39,16 @@ def test_a_window_not_yet_over_changes_nothing():
     assert watch.update({"a": (10, 10)}) is False and not watch.state.overloaded
     clock[0] = 5.0
     assert watch.update({"a": (10, 10)}) is True and watch.state.drop_share == 1.0
+
+
+def test_the_log_line_names_openvino_only_for_a_detector_on_torch_on_the_cpu(caplog):
+    caplog.set_level(logging.WARNING, "surveil.engine.overload")
+    for on_torch in (True, False):
+        clock = [0.0]
+        watch = OverloadWatch(window_s=5.0, clock=lambda c=clock: c[0], detector_on_torch_cpu=on_torch)
+        watch.update({"a": (0, 0)})
+        clock[0] = 5.0
+        assert watch.update({"a": (10, 5)}) is True
+    torch_line, other_line = (r.getMessage() for r in caplog.records)
+    assert "run the detector on OpenVINO (pip install 'surveil[openvino]'" in torch_line
+    assert "OpenVINO" not in other_line and other_line.endswith("motion.max_detect_fps")

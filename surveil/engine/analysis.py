@@ -55,7 +55,9 @@ class AnalysisLoop:
         self.sources: dict[str, CameraSource] = {}  # replaced whole on change: other threads may hold the old one
         self.lingering: list[CameraSource] = []  # closed cameras whose capture thread is still ending (joined at stop)
         self.health: dict[str, CameraHealth] = {}
-        self.overload = OverloadWatch()
+        detector = analyzer.detector
+        self.overload = OverloadWatch(detector_on_torch_cpu=getattr(detector, "backend", None) == "torch"
+                                      and getattr(detector, "device", None) == "cpu")
         # Called on the analysis thread with (frame, analysis, class names) after each frame's round:
         # a GUI copies what it needs and hands it to its own thread.
         self.frame_listeners: list[Callable] = []

@@ -36,8 +36,11 @@ class Overload:
 class OverloadWatch:
     """Fed on the analysis thread with each camera's mailbox counters; judges once a window."""
 
-    def __init__(self, window_s: float = WINDOW_S, clock=time.monotonic):
+    def __init__(self, window_s: float = WINDOW_S, clock=time.monotonic, detector_on_torch_cpu: bool = False):
         self.state = Overload()
+        # What else to change besides the rates: a CPU detector on torch has a faster runtime to move to.
+        self._more = (", or run the detector on OpenVINO (pip install 'surveil[openvino]'; "
+                      "models.detector.runtime)") if detector_on_torch_cpu else ""
         self._window, self._clock = window_s, clock
         self._start: float | None = None
         self._base: dict[str, tuple[int, int]] = {}
@@ -63,8 +66,8 @@ class OverloadWatch:
         if over and not was:
             logger.warning("analysis is overloaded: %.0f %% of the frames due for analysis on %d camera(s) were "
                            "replaced by newer ones before analysis took them; every camera keeps an equal share. "
-                           "Lower cameras[].analysis_fps or motion.max_detect_fps, or use the OpenVINO detector",
-                           share * 100, cameras)
+                           "Lower cameras[].analysis_fps or motion.max_detect_fps%s",
+                           share * 100, cameras, self._more)
         elif was and not over:
             logger.info("analysis keeps up again (%.1f %% dropped in the last %.0f s)", share * 100, self._window)
         return over != was
