@@ -41,20 +41,29 @@ def test_file_plays_once_and_every_frame_is_stamped(tmp_path):
     assert {f.camera_id for f in frames} == {"cam"} and frames[0].size == (160, 120)
 
 
-def test_a_live_camera_is_analysed_at_its_rate_and_the_frames_between_are_never_converted(tmp_path, monkeypatch):
+def _count_conversions(monkeypatch) -> list:
     from surveil.capture import camera as camera_module
 
-    converted = []
-    real_bgr = camera_module.bgr
+    converted, real_bgr = [], camera_module.bgr
     monkeypatch.setattr(camera_module, "bgr", lambda decoded: converted.append(1) or real_bgr(decoded))
-    clip = write_video(tmp_path / "clip.avi", count=50, fps=50)  # one second
-    source = CameraSource(camera(str(clip), realtime=True, motion={"max_detect_fps": 10}))
+    return converted
+
+
+def _play_to_the_end(source: CameraSource) -> list:
     frames, stop = [], threading.Event()
     consumer = _drain(source, frames, stop)
     source.start()
     final_status(source)
     stop.set()
     consumer.join(2)
+    return frames
+
+
+def test_a_live_camera_is_analysed_at_its_rate_and_the_frames_between_are_never_converted(tmp_path, monkeypatch):
+    converted = _count_conversions(monkeypatch)
+    clip = write_video(tmp_path / "clip.avi", count=50, fps=50)  # one second
+    source = CameraSource(camera(str(clip), realtime=True, motion={"max_detect_fps": 10}))
+    frames = _play_to_the_end(source)
     assert source.frames_read == 50 and source.frames_skipped == 40, "read, not analysed: not drops"
     # Unset, the rate is the gate's detection rate: 10 a second of the stream's time, every fifth frame.
     assert [f.seq for f in frames] == list(range(0, 50, 5)) and source.mailbox.drops == 0
@@ -64,21 +73,12 @@ def test_a_live_camera_is_analysed_at_its_rate_and_the_frames_between_are_never_
 
 
 def test_a_live_view_gets_frames_at_its_own_rate_and_only_while_it_watches(tmp_path, monkeypatch):
-    from surveil.capture import camera as camera_module
-
-    converted = []
-    real_bgr = camera_module.bgr
-    monkeypatch.setattr(camera_module, "bgr", lambda decoded: converted.append(1) or real_bgr(decoded))
+    converted = _count_conversions(monkeypatch)
     clip = write_video(tmp_path / "clip.avi", count=50, fps=50)  # one second
     source = CameraSource(camera(str(clip), realtime=True, motion={"max_detect_fps": 10}))
     shown = []
     source.show(shown.append, fps=25)
-    frames, stop = [], threading.Event()
-    consumer = _drain(source, frames, stop)
-    source.start()
-    final_status(source)
-    stop.set()
-    consumer.join(2)
+    frames = _play_to_the_end(source)
     assert [f.seq for f in frames] == list(range(0, 50, 5)), "analysis keeps its own rate"
     assert [f.seq for f in shown] == list(range(0, 50, 2)), "the view gets 25 a second of the stream's time"
     assert len(converted) == len({*range(0, 50, 5), *range(0, 50, 2)}), "a frame both analysed and shown: once"
