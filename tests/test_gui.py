@@ -41,6 +41,12 @@ def test_frames_alerts_and_acknowledgement_flow_through_the_window(qtbot, fake_e
     state = engine.store.get_state(event_id)
     assert state.acknowledged and state.verdict == "false_alarm"
     qtbot.waitUntil(lambda: "1/1 cameras live" in window.health_label.text(), timeout=5000)
+    source = engine.loop.sources["cam"]
+    qtbot.waitUntil(lambda: source._display is not None, timeout=5000)  # the tile is on screen: frames for it
+    window.tabs.setCurrentWidget(window.rules)
+    assert source._display is None, "the wall out of sight: nothing converted for it"
+    window.tabs.setCurrentWidget(window.wall)
+    qtbot.waitUntil(lambda: source._display is not None, timeout=5000)
     window.wall.set_layout(1)
     window.close()
     assert int(QSettings(str(tmp_path / "window.ini"), QSettings.Format.IniFormat).value("wall/per_page")) == 1

@@ -66,8 +66,9 @@ class FakeLink:
     def listen(self, listener, listening=True):
         _follow(self.notices, listener, listening)
 
-    def watch_frames(self, listener, watching=True, fps=None):
-        _follow(self.frames, listener, watching)
+    def watch_frames(self, listener, watching=True, fps=None, cameras=None):
+        if not (watching and listener in self.frames):  # watching again only changes what is watched
+            _follow(self.frames, listener, watching)
 
     def mark_event(self, event_id, verdict=None, acknowledged=None, note=None, locked=None):
         self.marks.append((event_id, verdict, acknowledged, note, locked))

@@ -25,3 +25,17 @@ def test_a_view_moves_faster_than_analysis_and_carries_the_newest_boxes(fake_eng
     assert engine.loop.frame_listeners, "the analysis listener stays"
     link.close()
     assert not engine.loop.frame_listeners
+
+
+def test_a_view_of_some_cameras_converts_only_theirs_and_gets_the_others_analysed(fake_engine):
+    engine, link = fake_engine, LocalLink(fake_engine)
+    source, got = engine.loop.sources["cam"], []
+    link.watch_frames(got.append, fps=20, cameras=frozenset({"elsewhere"}))
+    assert source._display is None and engine.loop.display[2] == frozenset({"elsewhere"})
+    wait_for(lambda: len(got) >= 3, 20, "analysed frames of a camera not on screen")
+    assert any(f.detected for f in got), "analysed frames (a view's own frames never say detected)"
+    link.watch_frames(got.append, fps=20, cameras=frozenset({"cam"}))
+    assert source._display is not None, "on screen: converted for the view"
+    link.watch_frames(got.append, fps=20, cameras=frozenset())
+    assert source._display is None and engine.loop.display is None, "nothing on screen: nothing converted for it"
+    link.close()

@@ -3,6 +3,7 @@
 import importlib.util
 import json
 import logging
+import os
 
 import numpy as np
 import pytest
@@ -31,13 +32,28 @@ def test_a_pt_converts_once_and_batches_frames_of_any_shape(tmp_path, monkeypatc
     assert [len(d) for d in again.detect(frames)] == [0, 0], "two shapes in one call, nothing in grey"
 
 
-@openvino
-def test_changed_weights_convert_again_under_another_name(tmp_path):
-    one, two = tmp_path / "a" / "det.pt", tmp_path / "b" / "det.pt"
-    for path, body in ((one, b"first"), (two, b"second")):
-        path.parent.mkdir()
-        path.write_bytes(body)
-    assert ov_convert._digest(one) != ov_convert._digest(two)
+def test_changed_weights_convert_again_and_a_killed_conversion_is_cleared(tmp_path, monkeypatch):
+    weights, cache, exports = tmp_path / "det.pt", tmp_path / "cache", []
+
+    def fake_export(copy):  # what Ultralytics makes: a folder beside the file it read
+        made = copy.parent / f"{copy.stem}_openvino_model"
+        made.mkdir()
+        (made / "det.xml").write_bytes(copy.read_bytes())
+        (made / "det.bin").write_bytes(b"")
+        exports.append(copy.read_bytes())
+        return str(made)
+
+    monkeypatch.setattr(ov_convert, "_export", fake_export)
+    left = cache / "openvino" / ".converting-killed"
+    left.mkdir(parents=True)
+    os.utime(left, (0, 0))  # a killed conversion's folder, long ago
+    weights.write_bytes(b"first")
+    first = ov_convert.converted(weights, cache)
+    assert ov_convert.converted(weights, cache) == first and exports == [b"first"], "made once"
+    weights.write_bytes(b"second")
+    second = ov_convert.converted(weights, cache)
+    assert second != first and exports == [b"first", b"second"] and (second / "det.xml").read_bytes() == b"second"
+    assert sorted(p.name for p in (cache / "openvino").iterdir()) == sorted([first.name, second.name])
 
 
 def test_runtime_torch_and_a_failed_conversion_run_on_torch(tmp_path, monkeypatch, caplog):

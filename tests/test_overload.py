@@ -41,14 +41,22 @@ def test_a_window_not_yet_over_changes_nothing():
     assert watch.update({"a": (10, 10)}) is True and watch.state.drop_share == 1.0
 
 
-def test_the_log_line_names_openvino_only_for_a_detector_on_torch_on_the_cpu(caplog):
+def test_the_log_line_names_openvino_only_for_a_detector_on_torch_on_the_cpu(caplog, monkeypatch):
+    from types import SimpleNamespace
+
+    from surveil.engine import overload
+
     caplog.set_level(logging.WARNING, "surveil.engine.overload")
-    for on_torch in (True, False):
-        clock = [0.0]
-        watch = OverloadWatch(window_s=5.0, clock=lambda c=clock: c[0], detector_on_torch_cpu=on_torch)
-        watch.update({"a": (0, 0)})
-        clock[0] = 5.0
-        assert watch.update({"a": (10, 5)}) is True
-    torch_line, other_line = (r.getMessage() for r in caplog.records)
-    assert "run the detector on OpenVINO (pip install 'surveil[openvino]'" in torch_line
-    assert "OpenVINO" not in other_line and other_line.endswith("motion.max_detect_fps")
+    on_torch, on_ov = SimpleNamespace(backend="torch", device="cpu"), SimpleNamespace(backend="openvino", device="cpu")
+    monkeypatch.setattr(overload.importlib.util, "find_spec", lambda name, *a: None)
+    missing = overload.detector_hint(on_torch)
+    monkeypatch.setattr(overload.importlib.util, "find_spec", lambda name, *a: object())
+    pinned = overload.detector_hint(on_torch)
+    assert "pip install 'surveil[openvino]'" in missing and "models.detector.runtime" in pinned
+    assert overload.detector_hint(on_ov) == "" and overload.detector_hint(SimpleNamespace()) == ""
+    clock = [0.0]
+    watch = OverloadWatch(window_s=5.0, clock=lambda: clock[0], more=pinned)
+    watch.update({"a": (0, 0)})
+    clock[0] = 5.0
+    assert watch.update({"a": (10, 5)}) is True
+    assert caplog.records[-1].getMessage().endswith("motion.max_detect_fps" + pinned)

@@ -68,7 +68,7 @@ class _StoreOnlyEngine:
         self.store, self.encoder, self.config, self.listeners = store, None, SurveilConfig(), []
         self.marks = []
 
-    def watch_frames(self, listener, watching=True, fps=None):
+    def watch_frames(self, listener, watching=True, fps=None, cameras=None):
         pass
 
     def mark_event(self, event_id, verdict=None, acknowledged=None, note=None, locked=None):

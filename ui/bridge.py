@@ -28,10 +28,18 @@ class EngineBridge(QObject):
     def __init__(self, link: EngineLink, max_fps: float = 15.0, parent: QObject | None = None):
         super().__init__(parent)
         self.link = link
-        self._period = 1.0 / max_fps
+        self._max_fps, self._period = max_fps, 1.0 / max_fps
         self._last: dict[str, float] = {}
+        self._shown: frozenset[str] | None = None  # the cameras on screen (None: not told yet, all)
         link.listen(self._on_notice)
         link.watch_frames(self._on_frame, fps=max_fps)
+
+    def show_cameras(self, camera_ids: set[str]) -> None:
+        """The cameras whose tiles are on screen get frames at the view's rate; the others only analysed ones."""
+        shown = frozenset(camera_ids)
+        if shown != self._shown:
+            self._shown = shown
+            self.link.watch_frames(self._on_frame, fps=self._max_fps if shown else None, cameras=shown)
 
     def detach(self) -> None:
         """Stop receiving from the link (idempotent)."""

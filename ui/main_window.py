@@ -89,6 +89,8 @@ class MainWindow(CameraCommands, WindowMenus, QMainWindow):
         self.tabs.addTab(self.review, "Review")
         self.tabs.currentChanged.connect(lambda i: self.review.refresh() if self.tabs.widget(i) is self.review
                                          else None)  # coming back to Review shows what happened meanwhile
+        self.tabs.currentChanged.connect(lambda _: self._follow_view())
+        self.wall.changed.connect(self._follow_view)
         self.review.table.doubleClicked.connect(lambda index: self.open_incident(index.data(RECORD_ROLE).event_id))
         self.rules.backtest_hits.itemDoubleClicked.connect(
             lambda item: self.open_recording(*item.data(Qt.ItemDataRole.UserRole)))  # (camera, time) of the hit
@@ -192,6 +194,12 @@ class MainWindow(CameraCommands, WindowMenus, QMainWindow):
             if tile is not None and (tile.state, tile.reason) != (view.state, view.reason):
                 tile.set_status(view.state, view.reason, view.retry_at)
         self.status.show(health)
+        self._follow_view()
+
+    def _follow_view(self) -> None:
+        """Frames at the view's rate only for the tiles on screen: none while minimised or on another tab."""
+        shown = set() if self.isMinimized() else {c for c, tile in self.wall.tiles.items() if tile.isVisible()}
+        self.bridge.show_cameras(shown)
 
     def _restore(self) -> None:
         geometry, state = self.settings.value("window/geometry"), self.settings.value("window/state")

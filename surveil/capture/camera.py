@@ -257,8 +257,8 @@ class CameraSource:
         ts = self._frame_times.seconds(decoded.pts, decoded.dts, time_base)
         t_mono, t_wall = self._timeline.stamp(ts)
         due, encode = self._analysis.due(t_mono), not remux and self._tap is not None
-        display = self._display
-        shown = display is not None and display.due(t_mono)
+        display = self._display_due(t_mono)
+        shown = display is not None
         needed = due or encode or shown
         frame = Frame(bgr(decoded), self.camera_id, self.frames_read, t_mono, t_wall) if needed else None
         if encode:  # a stream the recorder cannot keep as it is: it encodes every frame
@@ -267,6 +267,14 @@ class CameraSource:
         if shown:
             display.show(frame)
         return 1
+
+    def _display_due(self, t_mono: float) -> Display | None:
+        """The live view to show this frame to, if one watches and it is due."""
+        display = self._display
+        # A file read faster than real time is shown at the view's rate of real time, not of the stream's.
+        if display is None or not display.due(t_mono if self.live_clock else time.monotonic()):
+            return None
+        return display
 
     def _new_timeline(self) -> Timeline:
         if self.spec.kind is not SourceKind.FILE:
@@ -301,8 +309,8 @@ class CameraSource:
             if self._tap is not None:
                 self._tap.on_frame(frame)
             self._deliver(frame if self._analysis.due(t_mono) else None, t_mono, t_wall, pass_frames, backoff)
-            display = self._display
-            if display is not None and display.due(t_mono):
+            display = self._display_due(t_mono)
+            if display is not None:
                 display.show(frame)
             pass_frames += 1
         return _Outcome.STOPPED, "stopped"

@@ -34,7 +34,8 @@ class Display:
         """Hand a frame over; a viewer that fails is logged once and never stops capture."""
         try:
             self.listener(frame)
-        except Exception:
+        except Exception as exc:
             if not self._failed:
                 self._failed = True
-                logger.exception("%s: the live view failed on a frame", frame.camera_id)
+                logger.warning("%s: the live view failed on a frame: %s: %s", frame.camera_id, type(exc).__name__, exc)
+                logger.debug("live view failure", exc_info=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import json
 import sys
 from pathlib import Path
@@ -80,11 +81,15 @@ def _runs_on(detector, path: Path | None, cache: Path) -> str | None:
 
     if path is None:
         return None
+    installed = importlib.util.find_spec("openvino") is not None
     if is_openvino_export(path):
-        return "openvino (an export)"
+        return "openvino (an export)" if installed else f"torch ({DEFAULT_DETECTOR}: the openvino package is missing)"
     if ov_convert.runtime_for(detector) == "torch":
         return "torch"
-    target = ov_convert.target_for(path, cache)
+    try:
+        target = ov_convert.target_for(path, cache)
+    except OSError as exc:
+        return f"openvino, once the weights can be read ({exc.strerror})"
     made = "converted" if is_openvino_export(target) else "converted at the engine's first start"
     return f"openvino ({made}: {target})"
 

@@ -20,7 +20,7 @@ from surveil.config import CameraConfig, SurveilConfig
 from surveil.engine.alerts import EngineNotice
 from surveil.engine.health import CameraHealth
 from surveil.engine.incidents import Incidents
-from surveil.engine.overload import OverloadWatch
+from surveil.engine.overload import OverloadWatch, detector_hint
 from surveil.engine.persist import object_id, object_put, tagged
 from surveil.engine.snapshot import CameraView, Snapshot, TrackView, frozen
 from surveil.engine.watch import Watch
@@ -55,13 +55,12 @@ class AnalysisLoop:
         self.sources: dict[str, CameraSource] = {}  # replaced whole on change: other threads may hold the old one
         self.lingering: list[CameraSource] = []  # closed cameras whose capture thread is still ending (joined at stop)
         self.health: dict[str, CameraHealth] = {}
-        detector = analyzer.detector
-        self.overload = OverloadWatch(detector_on_torch_cpu=getattr(detector, "backend", None) == "torch"
-                                      and getattr(detector, "device", None) == "cpu")
+        self.overload = OverloadWatch(more=detector_hint(analyzer.detector))
         # Called on the analysis thread with (frame, analysis, class names) after each frame's round:
         # a GUI copies what it needs and hands it to its own thread.
         self.frame_listeners: list[Callable] = []
-        self.display: tuple[Callable, float] | None = None  # (listener, fps): frames to show, from capture threads
+        # (listener, fps, cameras or None for all): frames to show, handed over on the capture threads
+        self.display: tuple[Callable, float, frozenset[str] | None] | None = None
         self.wake = threading.Event()
         self.snapshot = Snapshot(0, config)
         self._stop = threading.Event()
@@ -117,17 +116,22 @@ class AnalysisLoop:
         source.add_status_listener(on_status)
         self.analyzer.pipelines[camera.id].live = not source.waited_for
         self.sources = {**self.sources, camera.id: source}
-        display = self.display  # read after the camera is listed: a ``show_frames`` meanwhile reaches it either way
-        if display is not None:
-            source.show(*display)
+        self._show(source)  # after the camera is listed: a ``show_frames`` meanwhile reaches it either way
         self.analyzer.budget_s = round_budget(self.sources.values())
         source.start()
 
-    def show_frames(self, listener: Callable | None, fps: float) -> None:
-        """Send every camera's frames to ``listener`` at up to ``fps`` (None: stop); any thread."""
-        self.display = None if listener is None else (listener, fps)
+    def show_frames(self, listener: Callable | None, fps: float, cameras: frozenset[str] | None = None) -> None:
+        """Send the frames of ``cameras`` (None: all) to ``listener`` at up to ``fps`` (None: stop); any thread."""
+        self.display = None if listener is None else (listener, fps, cameras)
         for source in list(self.sources.values()):
-            source.show(listener, fps)
+            self._show(source)
+
+    def _show(self, source: CameraSource) -> None:
+        display = self.display
+        if display is None or (display[2] is not None and source.camera_id not in display[2]):
+            source.show(None)
+        else:
+            source.show(display[0], display[1])
 
     def close_camera(self, camera_id: str) -> None:
         """Stop a camera: capture stops, its tracks and events end, then the recorder closes it and cuts clips."""

@@ -231,14 +231,15 @@ class Engine:
         elif listener in listeners:
             listeners.remove(listener)
 
-    def watch_display(self, listener: Callable | None, fps: float = 15.0) -> None:
-        """Frames to show, up to ``fps`` a second per camera, to ``listener`` on the capture threads (None: stop).
+    def watch_display(self, listener: Callable | None, fps: float = 15.0,
+                      cameras: frozenset[str] | None = None) -> None:
+        """Frames of ``cameras`` (None: all) to show, up to ``fps`` a second each, to ``listener`` (None: stop).
 
-        Between analysed frames too: a live view moves at its own rate, not analysis's. While no
-        listener is set, no frame is converted for display.
+        ``listener`` is called on the capture threads, between analysed frames too: a live view moves
+        at its own rate, not analysis's. No frame is converted for display for a camera not shown.
         """
         if self.loop is not None:
-            self.loop.show_frames(listener, fps)
+            self.loop.show_frames(listener, fps, cameras)
 
     @property
     def encoder(self) -> TextImageEncoder | None:

@@ -9,6 +9,7 @@ in the status bar and in one log line at each change, instead of a cliff nobody 
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import time
 from dataclasses import dataclass
@@ -33,14 +34,21 @@ class Overload:
         return {"overloaded": self.overloaded, "drop_share": round(self.drop_share, 4), "since": self.since}
 
 
+def detector_hint(detector) -> str:
+    """A CPU detector on torch has a faster runtime to move to: how, as the end of the overload line."""
+    if getattr(detector, "backend", None) != "torch" or getattr(detector, "device", None) != "cpu":
+        return ""
+    if importlib.util.find_spec("openvino") is None:
+        return ", or install OpenVINO for the detector (pip install 'surveil[openvino]')"
+    return ", or run the detector on OpenVINO (models.detector.runtime: auto or openvino)"
+
+
 class OverloadWatch:
     """Fed on the analysis thread with each camera's mailbox counters; judges once a window."""
 
-    def __init__(self, window_s: float = WINDOW_S, clock=time.monotonic, detector_on_torch_cpu: bool = False):
+    def __init__(self, window_s: float = WINDOW_S, clock=time.monotonic, more: str = ""):
         self.state = Overload()
-        # What else to change besides the rates: a CPU detector on torch has a faster runtime to move to.
-        self._more = (", or run the detector on OpenVINO (pip install 'surveil[openvino]'; "
-                      "models.detector.runtime)") if detector_on_torch_cpu else ""
+        self._more = more  # what else to change besides the rates (``detector_hint``)
         self._window, self._clock = window_s, clock
         self._start: float | None = None
         self._base: dict[str, tuple[int, int]] = {}

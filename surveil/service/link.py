@@ -80,7 +80,8 @@ class EngineLink(Protocol):
     def health(self) -> dict: ...
     def text_search(self) -> bool: ...  # whether CLIP is there to search by words and back-test prompts
     def listen(self, listener: NoticeListener, listening: bool = True) -> None: ...
-    def watch_frames(self, listener: FrameListener, watching: bool = True, fps: float | None = None) -> None: ...
+    def watch_frames(self, listener: FrameListener, watching: bool = True, fps: float | None = None,
+                     cameras: frozenset[str] | None = None) -> None: ...
 
     def add_camera(self, camera: CameraConfig) -> Change: ...
     def update_camera(self, camera_id: str, camera: CameraConfig) -> Change: ...
@@ -113,8 +114,8 @@ class LocalLink:
     def __init__(self, engine):
         self.engine = engine
         self._frames: list[FrameListener] = []  # every analysed frame
-        self._shown: dict[FrameListener, float] = {}  # a live view: frames at a display rate
-        self._hooked: tuple[bool, float | None] = (False, None)  # (analysis hook, display fps) held on the engine
+        self._shown: dict[FrameListener, tuple] = {}  # a live view: (fps, cameras or None for all)
+        self._hooked: tuple = (False, None)  # (analysis hook, (display fps, cameras) or None) held on the engine
         self._boxes: dict[str, tuple] = {}
 
     # -- the live engine ----------------------------------------------------------------------
@@ -143,42 +144,52 @@ class LocalLink:
         elif listener in self.engine.listeners:
             self.engine.listeners.remove(listener)
 
-    def watch_frames(self, listener: FrameListener, watching: bool = True, fps: float | None = None) -> None:
-        """Add (or remove) a live-frame listener.
+    def watch_frames(self, listener: FrameListener, watching: bool = True, fps: float | None = None,
+                     cameras: frozenset[str] | None = None) -> None:
+        """Add (or remove, or change) a live-frame listener.
 
-        ``fps`` None: every analysed frame, on the analysis thread. ``fps`` given (a live view):
-        frames at up to that rate, analysed or not, on the cameras' capture threads, each with the
-        newest tracked boxes; nothing is converted for display while no such listener is there.
+        ``fps`` None: every analysed frame, on the analysis thread. ``fps`` given (a live view): the
+        frames of ``cameras`` (None: all) at up to that rate, analysed or not, on the cameras' capture
+        threads, each with the newest tracked boxes; the other cameras' analysed frames as before.
+        Nothing is converted for display for a camera no listener shows.
         """
-        self._frames = [f for f in self._frames if f != listener]
-        self._shown.pop(listener, None)
+        # Replaced whole, never changed in place: capture and analysis threads read them meanwhile.
+        frames = [f for f in self._frames if f != listener]
+        shown = {f: view for f, view in self._shown.items() if f != listener}
         if watching and fps is None:
-            self._frames.append(listener)
+            frames.append(listener)
         elif watching:
-            self._shown[listener] = fps
+            shown[listener] = (fps, cameras)
+        self._frames, self._shown = frames, shown
         self._hook()
 
     def _hook(self) -> None:
         """Hold on the engine exactly the hooks the listeners need."""
-        wanted = (bool(self._frames or self._shown), max(self._shown.values()) if self._shown else None)
+        views = list(self._shown.values())
+        cameras = None if any(c is None for _, c in views) else frozenset().union(*(c for _, c in views))
+        display = (max(f for f, _ in views), cameras) if views and (cameras is None or cameras) else None
+        wanted = (bool(self._frames or self._shown), display)
         held, self._hooked = self._hooked, wanted
         if wanted[0] != held[0]:
             self.engine.watch_frames(self._on_frame, watching=wanted[0])
         if wanted[1] != held[1]:
-            self.engine.watch_display(self._on_display if wanted[1] else None, wanted[1] or 0.0)
+            self.engine.watch_display(self._on_display if display else None, *(display or (0.0, None)))
 
     def _on_frame(self, frame, analysis, names: dict[int, str]) -> None:  # analysis thread
         if analysis.detected and analysis.error is None:
             dets = analysis.detections
             self._boxes[frame.camera_id] = (dets.xyxy.copy(), tuple(names.get(int(c), str(c)) for c in dets.class_id),
                                             tuple(int(i) for i in dets.tracker_id))
-        if self._frames:
-            self._tell(self._frames, frame, analysis.detected)
+        camera = frame.camera_id
+        unshown = [f for f, (_, cameras) in self._shown.items() if cameras is not None and camera not in cameras]
+        if self._frames or unshown:
+            self._tell([*self._frames, *unshown], frame, analysis.detected)
 
     def _on_display(self, frame) -> None:  # a capture thread
-        self._tell(list(self._shown), frame, False)
+        self._tell([f for f, (_, cameras) in self._shown.items() if cameras is None or frame.camera_id in cameras],
+                   frame, False)
 
-    def _tell(self, listeners: list[FrameListener], frame, detected: bool) -> None:
+    def _tell(self, listeners, frame, detected: bool) -> None:
         boxes, labels, ids = self._boxes.get(frame.camera_id, (np.zeros((0, 4), np.float32), (), ()))
         live = LiveFrame(frame.camera_id, frame.image, boxes, labels, ids, detected)
         for listener in list(listeners):

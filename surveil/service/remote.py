@@ -98,14 +98,16 @@ class RemoteLink:
         elif listener in self._notices:
             self._notices.remove(listener)
 
-    def watch_frames(self, listener: FrameListener, watching: bool = True, fps: float | None = None) -> None:
+    def watch_frames(self, listener: FrameListener, watching: bool = True, fps: float | None = None,
+                     cameras: frozenset[str] | None = None) -> None:
         """Add (or remove) a live-frame listener, called on this link's frame thread.
 
-        A service's frames are its newest analysed ones (``/live.jpg``), so ``fps`` has no effect here.
+        A service's frames are its newest analysed ones (``/live.jpg``): ``fps`` and ``cameras`` do not apply,
+        and watching again changes nothing.
         """
-        if watching:
+        if watching and listener not in self._frames:
             self._frames.append(listener)
-        elif listener in self._frames:
+        elif not watching and listener in self._frames:
             self._frames.remove(listener)
 
     # -- commands ----------------------------------------------------------------------------

@@ -23,9 +23,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from surveil.store import search_int8
 from surveil.store.audit import GENESIS
 from surveil.store.layout import record_ms
-from surveil.store.search_int8 import MIN_ROWS
 from surveil.store.search_rows import SortedRows, dot_slack, exact_scores, id_bytes
 from surveil.store.store import EventStore
 
@@ -237,7 +237,7 @@ def _block_top(block: _Block, q: np.ndarray, k: int, cameras, labels, since, unt
         found = block.int8.candidates(q, k, block.bias(lo, hi))
         if found is not None:
             return *_top(*found, k), f"int8, {len(found[1])} re-ranked"
-    exact = quiet and allowed < MIN_ROWS
+    exact = quiet and allowed < search_int8.MIN_ROWS  # read here: a test may lower it
     offsets = np.r_[0, np.cumsum(hi - lo)]
     scores = np.empty(allowed, np.float32)
     for a, b, o in zip(lo.tolist(), hi.tolist(), offsets[:-1].tolist(), strict=True):

@@ -174,9 +174,10 @@ class Int8Rows:
             self._request = request
             self.ready_after = time.perf_counter() - self._opened
             logger.debug("int8 scorer of %s ready after %.2f s", self.stem, self.ready_after)
-        except Exception:  # OpenVINO failing to compile must not take searching down: the float32 rows remain
-            logger.exception("cannot compile the int8 rows of search snapshot %s: searching its float32 rows",
-                             self.stem)
+        except Exception as exc:  # OpenVINO failing to compile must not take searching down: float32 rows remain
+            logger.warning("cannot compile the int8 rows of search snapshot %s (%s: %s): searching its float32 rows",
+                           self.stem, type(exc).__name__, exc)
+            logger.debug("int8 compile failure", exc_info=True)
             self._request = None
         finally:
             self._done.set()

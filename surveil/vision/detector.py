@@ -106,6 +106,9 @@ class YoloDetector:
                            "(pip install 'surveil[openvino]'); running %s on torch", path.name)
         if ov_convert.runtime_for(self.config) == "torch":
             return path, "torch"
+        if self.config.device not in ("auto", "cpu"):
+            logger.warning("models.detector.runtime is openvino: %s runs on the CPU, not on device %s",
+                           path.name, self.config.device)
         try:
             return ov_convert.converted(path, cache_dir), "openvino"
         except Exception as exc:  # ultralytics' export raises many kinds; torch still runs the weights
