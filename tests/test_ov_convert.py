@@ -121,4 +121,4 @@ def test_models_list_says_where_the_detector_runs(tmp_path, capsys, monkeypatch)
     default = tmp_path / "default.yaml"
     default.write_text("models: {detector: {device: cpu}}\n")
     assert main(["models", "list", "--config", str(default)]) == 0
-    assert "runs on openvino (converted at the engine's first start: " in capsys.readouterr().out
+    assert "runs on openvino (converted" in capsys.readouterr().out  # now or at the engine's first start

@@ -201,7 +201,7 @@ class StoreEngine:
     def watch_frames(self, listener, watching=True) -> None:
         pass
 
-    def watch_display(self, listener, fps=15.0) -> None:
+    def watch_display(self, listener, fps=15.0, cameras=None) -> None:
         pass
 
     def mark_event(self, event_id, verdict=None, acknowledged=None, note=None, locked=None) -> None:

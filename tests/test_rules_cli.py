@@ -17,7 +17,8 @@ def test_models_lists_the_bundled_detector_and_says_clip_is_missing_without_fail
     assert done.returncode == 0, "missing CLIP weights alone are not a failure: the detector is here"
     lines = done.stdout.splitlines()
     assert "detector yolo11n.pt" in lines[0] and "present" in lines[0] and "sha256 ok" in lines[0]
-    assert "missing  (not in the model cache: run `surveil models download`)" in lines[1]
+    assert lines[1].strip().startswith("runs on "), "the detector's runtime, under its line"
+    assert "missing  (not in the model cache: run `surveil models download`)" in lines[2]
     assert "rules made of classes, zones and motion work without them" in done.stdout
     rows = [json.loads(line) for line in _surveil("models", "--json").stdout.splitlines()]
     assert [(r["state"], r["downloadable"]) for r in rows] == [("present", False), ("missing", True)]
