@@ -5,6 +5,7 @@ import pytest
 from videos import write_video
 
 from surveil.bench.naive import frames
+from surveil.bench.naive_engine import config_for
 from surveil.bench.naive_match import Span, compare, found, same_object
 from surveil.bench.naive_table import table
 
@@ -69,3 +70,11 @@ def test_table_totals_weigh_cpu_by_footage():
     assert "| both | torch | 80 s |  | 100 | 4000 | 1000 | 4.0× | 40× | 10.0× |" in text
     assert "| both | every rule | 10 | 8 | 10 (100%) | 9 (90%) | 6 of 6 (100%) |" in text
     assert "| b.mp4 | people |" not in text  # nothing on either side: left out
+
+
+def test_the_follow_rate_reaches_every_camera_of_the_engine_side(tmp_path):
+    rules = [{"name": "people", "classes": ["person"]}]
+    following = config_for(tmp_path / "clip.mp4", rules, tmp_path, count=3, follow=2.0)
+    unset = config_for(tmp_path / "clip.mp4", rules, tmp_path, count=3)
+    assert [c.motion.follow_detect_fps for c in following.cameras] == [2.0] * 3
+    assert [c.motion.follow_detect_fps for c in unset.cameras] == [None] * 3

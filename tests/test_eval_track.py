@@ -121,3 +121,15 @@ def test_the_full_rate_scores_every_frame_and_keeps_identities(assets, mot, caps
     rows = dict(line.strip().rsplit(None, 1) for line in out.splitlines()[2:-1])
     assert float(rows["recall"]) > 0.5 and float(rows["precision"]) > 0.5, out
     assert float(rows["MOTA"]) > 0.3 and float(rows["IDF1"]) > 0.4 and int(rows["ID switches"]) < 40, out
+
+
+@pytest.mark.media
+def test_a_follow_rate_detects_less_often_while_only_tracked_people_move(assets, mot, capsys):
+    code, out, err = _eval(capsys, mot / f"{CAMPUS}.mp4", "--gt", mot / f"{CAMPUS}.gt.txt", "--weights",
+                           assets / "models" / "yolo11n.pt", "--fps", "5", "--follow", "2", "--json")
+    assert code == 0, err
+    result = json.loads(out)
+    assert result["rate"] == "5 fps, 2 while following"
+    # Every 5th frame (15) at the full rate; a group walking together is mostly followed, so fewer.
+    assert 3 <= result["frames_scored"] < 15 and "the motion gate's choice" in result["scored_frames"]
+    assert result["recall"] > 0.3 and result["idf1"] > 0.2

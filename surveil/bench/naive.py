@@ -122,15 +122,15 @@ def _spans(updates: list[EventUpdate], last_t: float, boxes: dict[int, list]) ->
     return sorted(spans, key=lambda s: s.start)
 
 
-def bench_clip(clip: Path, seconds: float, detector, cameras: int = 1) -> dict:
-    """The three passes over one clip and how their events compare."""
+def bench_clip(clip: Path, seconds: float, detector, cameras: int = 1, follow: float | None = None) -> dict:
+    """The three passes over one clip and how their events compare; ``follow``: surveil's follow rate."""
     rules = [Rule.model_validate(r) for r in RULES]
     floor_cpu, decoded = decode_floor(clip, seconds)
     footage = decoded / clip_fps(clip)
     started = time.perf_counter()
     naive_cpu, naive_frames, naive_spans = run_naive(clip, seconds, detector, rules)
     naive_wall = time.perf_counter() - started
-    mine = run_engine(clip, seconds, clip_fps(clip), detector, RULES, cameras)
+    mine = run_engine(clip, seconds, clip_fps(clip), detector, RULES, cameras, follow)
     logger.info("%s: naive %.0f s, surveil %.0f s of wall time", clip.name, naive_wall, mine.wall_s)
     return {"clip": clip.name, "cameras": cameras, "footage_s": footage,
             "naive_frames": naive_frames, "surveil_frames": mine.frames, "surveil_detected": mine.detected,
@@ -141,7 +141,8 @@ def bench_clip(clip: Path, seconds: float, detector, cameras: int = 1) -> dict:
             "rules": compare(naive_spans, mine.spans, [r.name for r in rules])}
 
 
-def run(media: Path, models: Path, seconds: float, backend: str, cameras: int = 1) -> list[dict]:
+def run(media: Path, models: Path, seconds: float, backend: str, cameras: int = 1,
+        follow: float | None = None) -> list[dict]:
     """Every busy clip with one detector."""
     from surveil.vision import pools
     from surveil.vision.appearance import load_if_enabled
@@ -152,6 +153,6 @@ def run(media: Path, models: Path, seconds: float, backend: str, cameras: int = 
         return []
     detector = loaded
     load_if_enabled(True)  # loaded once here, so the engine's start finds it cached and measures no loading
-    return [{**bench_clip(media / name, seconds, detector, cameras), "backend": backend}
+    return [{**bench_clip(media / name, seconds, detector, cameras, follow), "backend": backend}
             for name in CLIPS if (media / name).is_file()]
 

@@ -98,16 +98,21 @@ class _Listener:
                 if start < self.seconds]
 
 
-def config_for(clip: Path, rules: list[dict], root: Path, count: int = 1) -> SurveilConfig:
-    """``count`` looping file cameras of one clip played at its own speed; defaults for everything else."""
+def config_for(clip: Path, rules: list[dict], root: Path, count: int = 1, follow: float | None = None) -> SurveilConfig:
+    """``count`` looping file cameras of one clip played at its own speed; defaults for everything else.
+
+    ``follow``: the cameras' ``motion.follow_detect_fps`` (None: the default, unset).
+    """
+    motion = {} if follow is None else {"follow_detect_fps": follow}
     cameras = [{"id": CAMERA if i == 0 else f"{CAMERA}{i}", "source": str(clip), "loop": True, "realtime": True,
-                "start_time": ORIGIN.isoformat()} for i in range(count)]
+                "start_time": ORIGIN.isoformat(), "motion": motion} for i in range(count)]
     return SurveilConfig.model_validate({
         "cameras": cameras, "storage": {"path": str(root / "store")},
         "recording": {"folder": str(root / "recordings"), "clips_dir": str(root / "clips")}, "rules": rules})
 
 
-def run_engine(clip: Path, seconds: float, fps: float, detector, rules: list[dict], cameras: int = 1) -> EngineRun:
+def run_engine(clip: Path, seconds: float, fps: float, detector, rules: list[dict], cameras: int = 1,
+               follow: float | None = None) -> EngineRun:
     """Start an engine on ``clip``, stop it after ``seconds`` of footage; CPU counts start to stop, all threads.
 
     With several ``cameras`` (all showing the clip) the CPU is the process's shared out per camera,
@@ -115,8 +120,8 @@ def run_engine(clip: Path, seconds: float, fps: float, detector, rules: list[dic
     """
     root = Path(tempfile.mkdtemp(prefix="surveil-bench-naive-"))
     listener = _Listener(seconds, 1.0 / fps)
-    engine = Engine(config_for(clip, rules, root, cameras), app_paths(), detector=detector, clip_reason="benchmark",
-                    record=False)
+    config = config_for(clip, rules, root, cameras, follow)
+    engine = Engine(config, app_paths(), detector=detector, clip_reason="benchmark", record=False)
     engine.listeners.append(listener.notice)
     cpu, wall = time.process_time(), time.perf_counter()
     try:

@@ -50,6 +50,9 @@ def register(sub) -> None:
     naive.add_argument("--cameras", type=_positive(int), default=1,
                        help="surveil runs this many cameras of the clip and counts the first one's events; "
                             "its CPU is shared out per camera")
+    naive.add_argument("--follow", type=_follow_rate, default=None, metavar="FPS",
+                       help="surveil's cameras detect this often while all motion is on tracked objects "
+                            "(motion.follow_detect_fps; default unset: the full rate)")
 
 
 def _bench(which, name: str, run, text: str):
@@ -62,6 +65,17 @@ def _bench(which, name: str, run, text: str):
 def _footage(parser, shared: Path, models_help: str, media_help: str = "folder of clips") -> None:
     parser.add_argument("--media", type=Path, default=shared / "media", help=media_help)
     parser.add_argument("--models", type=Path, default=shared / "models", help=models_help)
+
+
+def _follow_rate(text: str) -> float:
+    """An argparse type: a ``motion.follow_detect_fps`` the config would accept."""
+    from surveil.config import MotionConfig
+
+    value = _positive(float)(text)
+    try:
+        return MotionConfig(follow_detect_fps=value).follow_detect_fps
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is above 60 detections a second") from None
 
 
 def _positive(kind, zero: bool = False):
@@ -164,13 +178,14 @@ def _naive(args) -> int:
         print(f"surveil bench naive: none of {', '.join(naive.CLIPS)} in {args.media}", file=sys.stderr)
         return 1
     started, load = time.perf_counter(), os.getloadavg()[0]  # a busy machine inflates CPU time (threads spin)
-    rows = naive.run(args.media, args.models, args.seconds, args.backend, args.cameras)
+    rows = naive.run(args.media, args.models, args.seconds, args.backend, args.cameras, args.follow)
     if not rows:
         print(f"surveil bench naive: the {args.backend} detector does not load from {args.models} (openvino and "
               "int8 need pip install 'surveil[openvino]')", file=sys.stderr)
         return 1
     header = (f"machine: {vision.machine()}; {args.seconds:g} s of footage per clip, clips looped; "
-              f"surveil runs {args.cameras} camera(s) of each clip; "
+              f"surveil runs {args.cameras} camera(s) of each clip"
+              f"{'' if args.follow is None else f', following at {args.follow:g} detections/s'}; "
               f"{pools.describe()}; run took {time.perf_counter() - started:.0f} s, "
               f"load average {load:.1f} before, {os.getloadavg()[0]:.1f} after")
     return _emit(args, header, {"clips": rows, "total": naive_table.totals(rows)}, naive_table.table(rows))

@@ -29,6 +29,9 @@ def register(sub) -> None:
                        help="MOTChallenge ground truth (frame, id, box, flag...)")
     track.add_argument("--fps", type=_rate, default=LIVE_FPS, metavar="N|full",
                        help=f"detections per second, as live (default {LIVE_FPS:g}), or 'full': every frame")
+    track.add_argument("--follow", type=_follow_rate, metavar="N",
+                       help="detections per second while all motion is on tracked objects "
+                            "(motion.follow_detect_fps; default unset: the --fps rate)")
     track.add_argument("--config", type=Path, help="config file for the detector (default: the one in the "
                        "config folder)")
     track.add_argument("--weights", help="detector weights or OpenVINO folder (default: the config's)")
@@ -39,6 +42,14 @@ def register(sub) -> None:
     track.set_defaults(run=_track)
     eval_reid.register(which)
     eval_colour.register(which)
+
+
+def _follow_rate(text: str) -> float:
+    """An argparse type: a follow rate the config accepts."""
+    rate = _rate(text)
+    if rate is None:
+        raise argparse.ArgumentTypeError("'full' is no follow rate: give detections per second")
+    return rate
 
 
 def _rate(text: str) -> float | None:
@@ -106,7 +117,8 @@ def _evaluate(args, truth, detector, appearance=None):
     with tqdm(desc=args.video.name, unit="frame", disable=args.no_progress or not sys.stderr.isatty(),
               file=sys.stderr) as bar:
         try:
-            result = evaluate_tracking(args.video, truth, detector, args.fps, detector.path.name, bar, appearance)
+            result = evaluate_tracking(args.video, truth, detector, args.fps, detector.path.name, bar, appearance,
+                                        args.follow)
         except SourceOpenError as exc:
             raise EvalRefused(f"{args.video}: {exc.reason}") from None
     kind = "boxes and appearance" if appearance is not None else "boxes alone"

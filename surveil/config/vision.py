@@ -23,6 +23,12 @@ class MotionConfig(StrictModel):
         5.0, gt=0, le=60, title="Detections per second",
         description="While something moves, detection runs at most this often.",
     )
+    follow_detect_fps: float | None = Field(
+        None, gt=0, le=60, title="Detections per second while following",
+        description="While everything that moves is an object already tracked, detection runs this often "
+                    "(at most the rate above); motion anywhere else brings the full rate back at once. "
+                    "Empty: the full rate always. Lower saves CPU on busy scenes and loses some identity.",
+    )
     min_detect_interval_s: float = Field(
         5.0, gt=0, le=3600, title="Detect at least every (s)",
         description="Detection runs this often even without motion, so still objects are seen now and then.",

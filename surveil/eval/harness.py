@@ -15,17 +15,19 @@ logger = logging.getLogger(__name__)
 
 
 def evaluate_tracking(video: Path, truth: GroundTruth, detector: Detector, fps: float | None,
-                      weights: str = "", progress=None, appearance=None) -> TrackEvaluation:
+                      weights: str = "", progress=None, appearance=None,
+                      follow: float | None = None) -> TrackEvaluation:
     """Track persons in ``video`` detecting at ``fps`` (None: every frame) and score the frames tracked.
 
     ``appearance``: the encoder the tracker weighs looks with (as the live engine does); None: boxes alone.
+    ``follow``: the gate's ``follow_detect_fps`` (None: unset, the full rate while anything moves).
 
     GroundTruthError when the video turns out to have another number of frames than the
     ground truth (a container can declare one count and hold another).
     """
-    run = track_video(video, detector, live_motion(fps), progress=progress, appearance=appearance)
+    run = track_video(video, detector, live_motion(fps, follow), progress=progress, appearance=appearance)
     check_frame_count(truth, video, run.frames_read)
     score = score_tracking(truth, run.predictions, run.seen)
     logger.info("%s at %s: %s; tracker %.1f ms a frame", video.name, fps or "full rate", score,
                 run.track_ms_per_frame())
-    return TrackEvaluation(video, truth.path, fps, weights, run, score)
+    return TrackEvaluation(video, truth.path, fps, weights, run, score, follow)

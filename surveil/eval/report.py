@@ -26,11 +26,15 @@ class TrackEvaluation:
     weights: str
     run: TrackerRun
     score: TrackScore
+    follow: float | None = None  # the gate's follow_detect_fps (None: unset)
 
     @property
     def rate(self) -> str:
-        """``5 fps`` or ``full`` (every frame)."""
-        return "full" if self.fps is None else f"{self.fps:g} fps"
+        """``5 fps``, ``5 fps, 3 while following`` or ``full`` (every frame)."""
+        if self.fps is None:
+            return "full"
+        following = "" if self.follow is None else f", {min(self.follow, self.fps):g} while following"
+        return f"{self.fps:g} fps{following}"
 
     def to_dict(self) -> dict:
         """One JSON object: the scores at the top level, then what was scored and how."""

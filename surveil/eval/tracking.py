@@ -37,11 +37,14 @@ class TrackerRun:
         return sum(self.track_ms) / len(self.track_ms) if self.track_ms else 0.0
 
 
-def live_motion(fps: float | None) -> MotionConfig:
-    """The gate as a live camera has it, detecting at most ``fps`` times a second; None: every frame."""
+def live_motion(fps: float | None, follow: float | None = None) -> MotionConfig:
+    """The gate as a live camera has it, detecting at most ``fps`` times a second; None: every frame.
+
+    ``follow``: at most this often while all motion is on tracked objects (``follow_detect_fps``).
+    """
     if fps is None:
         return MotionConfig(enabled=False)
-    return MotionConfig(max_detect_fps=fps)
+    return MotionConfig(max_detect_fps=fps, follow_detect_fps=follow)
 
 
 def track_video(path: Path, detector: Detector, motion: MotionConfig, label: str = "person",

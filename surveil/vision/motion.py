@@ -12,11 +12,16 @@ from surveil.config.vision import MotionConfig
 
 @dataclass(frozen=True)
 class MotionResult:
-    """``share`` of the (unmasked) picture changed; ``detect`` says whether detection runs now."""
+    """``share`` of the (unmasked) picture changed; ``detect`` says whether detection runs now.
+
+    ``novel``: some of what moved since the last analysed frame lies off the objects already
+    followed (or nothing is followed); only then may detection run at the full rate.
+    """
 
     share: float
     moving: bool
     detect: bool
+    novel: bool = True
 
 
 def polygon_mask(polygons: list, size: tuple[int, int]) -> np.ndarray | None:
@@ -36,6 +41,11 @@ class MotionGate:
 
     A running average rather than the previous frame, so slow walkers still register;
     a Gaussian blur first, so sensor noise at night does not.
+
+    Where motion lies only on objects the tracker follows (their boxes, widened as far as they can
+    have moved since they were seen), nothing new can have come in, so detection may run at
+    ``follow_detect_fps`` (where set) instead of ``max_detect_fps``. That test compares with the previous
+    analysed frame, not the background, whose average still shows where a walker was seconds ago.
     """
 
     def __init__(self, config: MotionConfig, alpha: float = 0.05):
@@ -45,13 +55,34 @@ class MotionGate:
         self._mask: np.ndarray | None = None
         self._last_detect: float | None = None
         self._deferred_from: float | None = None
+        self._previous: np.ndarray | None = None
 
-    def update(self, gray: np.ndarray, t: float) -> MotionResult:
-        """Feed one small grey frame taken at ``t`` seconds (monotonic or video time)."""
+    def update(self, gray: np.ndarray, t: float, followed: np.ndarray | None = None) -> MotionResult:
+        """Feed one small grey frame taken at ``t`` seconds (monotonic or video time).
+
+        ``followed``: boxes (N, 4, in ``gray``'s pixels) of the objects being tracked, already
+        widened by how far each can have moved; None or empty when nothing is followed.
+        """
         blurred = cv2.GaussianBlur(gray, (5, 5), 0)
         share = self._changed_share(blurred)
         moving = share >= self.config.min_area
-        return MotionResult(share, moving, self._should_detect(moving, t))
+        following = self.config.follow_detect_fps is not None  # else nobody needs to know what is new
+        novel = moving and (not following or self._novel(blurred, followed))
+        self._previous = blurred if following else None
+        return MotionResult(share, moving, self._should_detect(moving, novel, t), novel)
+
+    def _novel(self, blurred: np.ndarray, followed: np.ndarray | None) -> bool:
+        """Whether the change since the previous analysed frame reaches ``min_area`` off the followed boxes."""
+        if followed is None or not len(followed) or self._previous is None or self._previous.shape != blurred.shape:
+            return True
+        changed = cv2.absdiff(blurred, self._previous) >= self.config.pixel_threshold
+        if self._mask is not None:
+            changed &= self._mask > 0
+        height, width = changed.shape
+        for x1, y1, x2, y2 in np.round(np.asarray(followed, np.float64)).astype(int):
+            changed[max(0, y1):max(0, min(height, y2 + 1)), max(0, x1):max(0, min(width, x2 + 1))] = False
+        area = int((self._mask > 0).sum()) if self._mask is not None else changed.size
+        return float(changed.sum()) / max(1, area) >= self.config.min_area
 
     def _changed_share(self, blurred: np.ndarray) -> float:
         if self._background is None or self._background.shape != blurred.shape:
@@ -67,14 +98,17 @@ class MotionGate:
             return float(changed.sum()) / max(1, int((self._mask > 0).sum()))
         return float(changed.mean())
 
-    def _should_detect(self, moving: bool, t: float) -> bool:
+    def _should_detect(self, moving: bool, novel: bool, t: float) -> bool:
         if not self.config.enabled:
             return True
         since = None if self._last_detect is None else t - self._last_detect
         due = since is None or since >= self.config.min_detect_interval_s
         # 5 % slack: frame times jitter, and a frame that arrives a hair early should not
         # halve the detection rate of a stream that runs exactly at max_detect_fps.
-        allowed = since is None or since >= 0.95 / self.config.max_detect_fps
+        fps = self.config.max_detect_fps
+        if not novel and self.config.follow_detect_fps is not None:
+            fps = min(fps, self.config.follow_detect_fps)
+        allowed = since is None or since >= 0.95 / fps
         if due or (moving and allowed):
             self._deferred_from, self._last_detect = self._last_detect, t
             return True

@@ -76,7 +76,8 @@ class CameraPipeline:
         scale = SMALL_WIDTH / image.shape[1]
         small = cv2.resize(image, (SMALL_WIDTH, max(8, round(image.shape[0] * scale))), interpolation=cv2.INTER_AREA)
         gray = cv2.cvtColor(small, cv2.COLOR_BGR2GRAY)
-        motion = self.gate.update(gray, t)
+        following = self.gate.config.follow_detect_fps is not None
+        motion = self.gate.update(gray, t, self.tracker.followed(t) * scale if following else None)
         mid = time.perf_counter()
         flow = self.flow.step(gray, t, scale, compute=motion.detect)
         analysis.timings_ms.update(gate=(mid - start) * 1e3, flow=(time.perf_counter() - mid) * 1e3)

@@ -42,6 +42,8 @@ BYTETRACK = {"tracker_type": "bytetrack", "track_high_thresh": 0.25, "track_low_
 # (buffered IoU, Yang et al., WACV 2023), at most MAX_BUFFER; the boxes reported stay the detector's.
 BUFFER_PER_S = 2.5
 MAX_BUFFER = 1.0
+FOLLOW_SLACK = 0.25  # of a box's size on each side: limbs and a detector's box jitter between runs
+FOLLOW_SLACK_PER_S = 0.5  # more per second since the run: a velocity that is not quite right
 
 
 def buffered(xyxy: np.ndarray, buffer: float) -> np.ndarray:
@@ -102,6 +104,28 @@ class CameraTracker:
         tracked = Detections.from_arrays(dets.xyxy[indices], dets.confidence[indices], dets.class_id[indices], ids)
         changed = [self._see(tracked[i], image, t) for i in range(len(tracked))]
         return tracked, changed + self._age(set(ids.tolist()))
+
+    def followed(self, t: float) -> np.ndarray:
+        """Boxes (N, 4) covering where each track seen at the last run can have gone by ``t``.
+
+        Each is the sweep of its last box along its velocity (from optical flow) up to ``t``,
+        widened by ``FOLLOW_SLACK`` plus ``FOLLOW_SLACK_PER_S`` per second for limbs, the
+        detector's jitter and a velocity that is not quite right. What the motion gate counts as
+        already explained: motion inside them needs no new detection soon.
+        """
+        if self._last_t is None:
+            return np.empty((0, 4))
+        since = max(0.0, t - self._last_t)
+        boxes = []
+        for track in self.tracks.values():
+            if track.last_t != self._last_t:
+                continue
+            box = np.asarray(track.boxes[-1][1], np.float64)
+            moved = box + np.array([track.vx, track.vy, track.vx, track.vy]) * since
+            boxes.append(np.concatenate([np.minimum(box[:2], moved[:2]), np.maximum(box[2:], moved[2:])]))
+        if not boxes:
+            return np.empty((0, 4))
+        return buffered(np.stack(boxes), min(MAX_BUFFER, FOLLOW_SLACK + FOLLOW_SLACK_PER_S * since))
 
     def finish(self) -> list[Track]:
         """End every remaining track (end of a file, camera removed)."""
