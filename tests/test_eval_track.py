@@ -133,3 +133,9 @@ def test_a_follow_rate_detects_less_often_while_only_tracked_people_move(assets,
     # Every 5th frame (15) at the full rate; a group walking together is mostly followed, so fewer.
     assert 3 <= result["frames_scored"] < 15 and "the motion gate's choice" in result["scored_frames"]
     assert result["recall"] > 0.3 and result["idf1"] > 0.2
+
+
+def test_a_follow_rate_without_a_detection_rate_is_refused_in_one_line(tmp_path, capsys):
+    code, _, err = _eval(capsys, tmp_path / "v.mp4", "--gt", tmp_path / "gt.txt", "--fps", "full", "--follow", "2")
+    assert code == 1 and err.strip() == ("surveil eval track: --follow needs a detection rate (--fps N): "
+                                         "at 'full' every frame is detected")

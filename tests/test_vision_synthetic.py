@@ -88,61 +88,6 @@ def test_motion_inside_a_mask_is_ignored():
     assert sum(r.detected for r in masked_results) == 1  # the first frame only
 
 
-class PatchesDetector(PatchDetector):
-    """Each bright patch (connected region) is one person."""
-
-    def detect(self, images):
-        out = []
-        for image in images:
-            mask = (cv2.cvtColor(image, cv2.COLOR_BGR2GRAY) > 100).astype(np.uint8)
-            count, _, stats, _ = cv2.connectedComponentsWithStats(mask)
-            boxes = [[x, y, x + w, y + h] for x, y, w, h, _ in stats[1:count]]
-            out.append(Detections.from_arrays(boxes, [0.9] * len(boxes), [0] * len(boxes)) if boxes else Detections())
-        return out
-
-
-def _with_newcomer(count, arrives, at=(400, 40)):
-    """The walking patch of ``_frames``, and from frame ``arrives`` a second, still one far from it."""
-    newcomer = np.random.default_rng(2).integers(110, 255, (40, 20, 3), dtype=np.uint8)
-    for i, image in enumerate(_frames(count, (40.0, 0.0))):
-        if i >= arrives:
-            image[at[1]:at[1] + 40, at[0]:at[0] + 20] = newcomer
-        yield image
-
-
-def _follow(frames, follow_fps=2.0):
-    motion = MotionConfig(max_detect_fps=FPS, follow_detect_fps=follow_fps, min_detect_interval_s=100)
-    pipeline = CameraPipeline("cam", motion, PatchesDetector.names)
-    analyzer = Analyzer(PatchesDetector(), {"cam": pipeline})
-    return pipeline, [analyzer.analyze([("cam", image, i, i / FPS)])[0] for i, image in enumerate(frames)]
-
-
-def test_a_walker_already_tracked_is_detected_at_the_follow_rate():
-    pipeline, results = _follow(_frames(25, (40.0, 0.0)))
-    assert all(r.motion.moving for r in results[1:]), "the patch moves on every frame"
-    # The first frame detects (nothing followed yet); after it the only motion is the walker's own,
-    # inside his widened box, so detection runs twice a second instead of ten times.
-    assert [r.t for r in results if r.detected] == [0.0, 0.5, 1.0, 1.5, 2.0]
-    assert not any(r.motion.novel for r in results[1:])
-    tracks = list(pipeline.tracker.tracks.values())
-    assert len(tracks) == 1 and tracks[0].hits == 5, "one walker, one id, seen at every detection"
-
-
-def test_motion_off_the_followed_boxes_detects_at_once():
-    pipeline, results = _follow(_with_newcomer(25, arrives=12))
-    # Frame 12 (t = 1.2, 0.2 s after a follow-rate detection) shows the newcomer: detected on that frame.
-    assert results[12].motion.novel and results[12].detected
-    assert [r.t for r in results if r.detected] == [0.0, 0.5, 1.0, 1.2, 1.7, 2.2]
-    assert len(pipeline.tracker.tracks) == 2
-
-
-def test_without_a_follow_rate_a_followed_walker_is_detected_at_the_full_rate():
-    _, unset = _follow(_frames(25, (40.0, 0.0)), follow_fps=None)
-    _, capped = _run(_frames(25, (40.0, 0.0)), MotionConfig(max_detect_fps=2, follow_detect_fps=FPS))
-    assert sum(r.detected for r in unset) == 25
-    assert [r.t for r in capped if r.detected] == [0.0, 0.5, 1.0, 1.5, 2.0], "never above max_detect_fps"
-
-
 def test_mask_needs_three_points():
     with pytest.raises(ValueError, match="at least 3 points"):
         MotionConfig(masks=[[(0.1, 0.1), (0.2, 0.2)]])

@@ -8,6 +8,7 @@ import os
 import sys
 from pathlib import Path
 
+from surveil.cli.eval_cmd import follow_rate
 from surveil.paths import app_paths
 
 CLIP_SUFFIXES = (".mp4", ".avi", ".mkv")
@@ -50,7 +51,7 @@ def register(sub) -> None:
     naive.add_argument("--cameras", type=_positive(int), default=1,
                        help="surveil runs this many cameras of the clip and counts the first one's events; "
                             "its CPU is shared out per camera")
-    naive.add_argument("--follow", type=_follow_rate, default=None, metavar="FPS",
+    naive.add_argument("--follow", type=follow_rate, default=None, metavar="FPS",
                        help="surveil's cameras detect this often while all motion is on tracked objects "
                             "(motion.follow_detect_fps; default unset: the full rate)")
 
@@ -65,17 +66,6 @@ def _bench(which, name: str, run, text: str):
 def _footage(parser, shared: Path, models_help: str, media_help: str = "folder of clips") -> None:
     parser.add_argument("--media", type=Path, default=shared / "media", help=media_help)
     parser.add_argument("--models", type=Path, default=shared / "models", help=models_help)
-
-
-def _follow_rate(text: str) -> float:
-    """An argparse type: a ``motion.follow_detect_fps`` the config would accept."""
-    from surveil.config import MotionConfig
-
-    value = _positive(float)(text)
-    try:
-        return MotionConfig(follow_detect_fps=value).follow_detect_fps
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is above 60 detections a second") from None
 
 
 def _positive(kind, zero: bool = False):

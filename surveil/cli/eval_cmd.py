@@ -29,7 +29,7 @@ def register(sub) -> None:
                        help="MOTChallenge ground truth (frame, id, box, flag...)")
     track.add_argument("--fps", type=_rate, default=LIVE_FPS, metavar="N|full",
                        help=f"detections per second, as live (default {LIVE_FPS:g}), or 'full': every frame")
-    track.add_argument("--follow", type=_follow_rate, metavar="N",
+    track.add_argument("--follow", type=follow_rate, metavar="N",
                        help="detections per second while all motion is on tracked objects "
                             "(motion.follow_detect_fps; default unset: the --fps rate)")
     track.add_argument("--config", type=Path, help="config file for the detector (default: the one in the "
@@ -44,12 +44,12 @@ def register(sub) -> None:
     eval_colour.register(which)
 
 
-def _follow_rate(text: str) -> float:
-    """An argparse type: a follow rate the config accepts."""
-    rate = _rate(text)
-    if rate is None:
-        raise argparse.ArgumentTypeError("'full' is no follow rate: give detections per second")
-    return rate
+def follow_rate(text: str) -> float:
+    """An argparse type: a ``motion.follow_detect_fps`` the config accepts (detections per second)."""
+    try:
+        return MotionConfig(follow_detect_fps=float(text)).follow_detect_fps
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a rate above 0 and at most 60 a second") from None
 
 
 def _rate(text: str) -> float | None:
@@ -72,6 +72,8 @@ def _track(args) -> int:
     if args.weights:
         detector_config = detector_config.model_copy(update={"weights": args.weights})
     try:
+        if args.fps is None and args.follow is not None:
+            raise EvalRefused("--follow needs a detection rate (--fps N): at 'full' every frame is detected")
         truth = video_and_truth(args.video, args.gt)
         detector = _detector(detector_config, paths.model_cache_dir)
         appearance = None if args.no_appearance else _appearance()

@@ -8,14 +8,16 @@ import numpy as np
 
 from surveil.capture.cv import cv2
 from surveil.config.vision import MotionConfig
+from surveil.vision.novelty import Novelty
 
 
 @dataclass(frozen=True)
 class MotionResult:
     """``share`` of the (unmasked) picture changed; ``detect`` says whether detection runs now.
 
-    ``novel``: some of what moved since the last analysed frame lies off the objects already
-    followed (or nothing is followed); only then may detection run at the full rate.
+    ``novel``: something may have come into view since detection last ran (motion off the
+    objects followed, or nothing followed); False when nothing moved. Where a follow rate is
+    set, only then may detection run at the full rate.
     """
 
     share: float
@@ -42,10 +44,8 @@ class MotionGate:
     A running average rather than the previous frame, so slow walkers still register;
     a Gaussian blur first, so sensor noise at night does not.
 
-    Where motion lies only on objects the tracker follows (their boxes, widened as far as they can
-    have moved since they were seen), nothing new can have come in, so detection may run at
-    ``follow_detect_fps`` (where set) instead of ``max_detect_fps``. That test compares with the previous
-    analysed frame, not the background, whose average still shows where a walker was seconds ago.
+    With ``follow_detect_fps`` set, motion that lies only on objects the tracker follows lets
+    detection run at that rate instead of ``max_detect_fps`` (``surveil.vision.novelty``).
     """
 
     def __init__(self, config: MotionConfig, alpha: float = 0.05):
@@ -55,7 +55,12 @@ class MotionGate:
         self._mask: np.ndarray | None = None
         self._last_detect: float | None = None
         self._deferred_from: float | None = None
-        self._previous: np.ndarray | None = None
+        self._novelty = Novelty(config.pixel_threshold, config.min_area) if self.following else None
+
+    @property
+    def following(self) -> bool:
+        """Whether a follow rate applies, so the tracker's boxes are worth handing to ``update``."""
+        return self.config.enabled and self.config.follow_detect_fps is not None
 
     def update(self, gray: np.ndarray, t: float, followed: np.ndarray | None = None) -> MotionResult:
         """Feed one small grey frame taken at ``t`` seconds (monotonic or video time).
@@ -66,23 +71,11 @@ class MotionGate:
         blurred = cv2.GaussianBlur(gray, (5, 5), 0)
         share = self._changed_share(blurred)
         moving = share >= self.config.min_area
-        following = self.config.follow_detect_fps is not None  # else nobody needs to know what is new
-        novel = moving and (not following or self._novel(blurred, followed))
-        self._previous = blurred if following else None
-        return MotionResult(share, moving, self._should_detect(moving, novel, t), novel)
-
-    def _novel(self, blurred: np.ndarray, followed: np.ndarray | None) -> bool:
-        """Whether the change since the previous analysed frame reaches ``min_area`` off the followed boxes."""
-        if followed is None or not len(followed) or self._previous is None or self._previous.shape != blurred.shape:
-            return True
-        changed = cv2.absdiff(blurred, self._previous) >= self.config.pixel_threshold
-        if self._mask is not None:
-            changed &= self._mask > 0
-        height, width = changed.shape
-        for x1, y1, x2, y2 in np.round(np.asarray(followed, np.float64)).astype(int):
-            changed[max(0, y1):max(0, min(height, y2 + 1)), max(0, x1):max(0, min(width, x2 + 1))] = False
-        area = int((self._mask > 0).sum()) if self._mask is not None else changed.size
-        return float(changed.sum()) / max(1, area) >= self.config.min_area
+        novel = moving if self._novelty is None else self._novelty.see(blurred, moving, followed, self._mask)
+        detect = self._should_detect(moving, novel, t)
+        if detect and self._novelty is not None:
+            self._novelty.detected()
+        return MotionResult(share, moving, detect, novel)
 
     def _changed_share(self, blurred: np.ndarray) -> float:
         if self._background is None or self._background.shape != blurred.shape:
@@ -106,7 +99,7 @@ class MotionGate:
         # 5 % slack: frame times jitter, and a frame that arrives a hair early should not
         # halve the detection rate of a stream that runs exactly at max_detect_fps.
         fps = self.config.max_detect_fps
-        if not novel and self.config.follow_detect_fps is not None:
+        if not novel and self.following:
             fps = min(fps, self.config.follow_detect_fps)
         allowed = since is None or since >= 0.95 / fps
         if due or (moving and allowed):
@@ -117,3 +110,5 @@ class MotionGate:
     def defer(self) -> None:
         """Detection was wanted but did not run (the machine is busy): the next frame may ask again."""
         self._last_detect = self._deferred_from
+        if self._novelty is not None:
+            self._novelty.deferred()

@@ -76,8 +76,7 @@ class CameraPipeline:
         scale = SMALL_WIDTH / image.shape[1]
         small = cv2.resize(image, (SMALL_WIDTH, max(8, round(image.shape[0] * scale))), interpolation=cv2.INTER_AREA)
         gray = cv2.cvtColor(small, cv2.COLOR_BGR2GRAY)
-        following = self.gate.config.follow_detect_fps is not None
-        motion = self.gate.update(gray, t, self.tracker.followed(t) * scale if following else None)
+        motion = self.gate.update(gray, t, self.tracker.followed(t) * scale if self.gate.following else None)
         mid = time.perf_counter()
         flow = self.flow.step(gray, t, scale, compute=motion.detect)
         analysis.timings_ms.update(gate=(mid - start) * 1e3, flow=(time.perf_counter() - mid) * 1e3)

@@ -44,6 +44,7 @@ BUFFER_PER_S = 2.5
 MAX_BUFFER = 1.0
 FOLLOW_SLACK = 0.25  # of a box's size on each side: limbs and a detector's box jitter between runs
 FOLLOW_SLACK_PER_S = 0.5  # more per second since the run: a velocity that is not quite right
+MAX_FOLLOW_SLACK = 1.0
 
 
 def buffered(xyxy: np.ndarray, buffer: float) -> np.ndarray:
@@ -108,24 +109,21 @@ class CameraTracker:
     def followed(self, t: float) -> np.ndarray:
         """Boxes (N, 4) covering where each track seen at the last run can have gone by ``t``.
 
-        Each is the sweep of its last box along its velocity (from optical flow) up to ``t``,
-        widened by ``FOLLOW_SLACK`` plus ``FOLLOW_SLACK_PER_S`` per second for limbs, the
-        detector's jitter and a velocity that is not quite right. What the motion gate counts as
-        already explained: motion inside them needs no new detection soon.
+        Each is the track's last box widened by ``FOLLOW_SLACK`` plus ``FOLLOW_SLACK_PER_S`` per
+        second (at most ``MAX_FOLLOW_SLACK``) of its own size, for limbs, the detector's jitter and
+        a velocity that is not quite right, then swept along its velocity (optical flow) up to
+        ``t``. What the motion gate counts as explained: motion inside needs no new detection soon.
         """
         if self._last_t is None:
             return np.empty((0, 4))
         since = max(0.0, t - self._last_t)
-        boxes = []
-        for track in self.tracks.values():
-            if track.last_t != self._last_t:
-                continue
-            box = np.asarray(track.boxes[-1][1], np.float64)
-            moved = box + np.array([track.vx, track.vy, track.vx, track.vy]) * since
-            boxes.append(np.concatenate([np.minimum(box[:2], moved[:2]), np.maximum(box[2:], moved[2:])]))
-        if not boxes:
+        seen = [track for track in self.tracks.values() if track.last_t == self._last_t]
+        if not seen:
             return np.empty((0, 4))
-        return buffered(np.stack(boxes), min(MAX_BUFFER, FOLLOW_SLACK + FOLLOW_SLACK_PER_S * since))
+        widened = buffered(np.stack([track.boxes[-1][1] for track in seen]),
+                           min(MAX_FOLLOW_SLACK, FOLLOW_SLACK + FOLLOW_SLACK_PER_S * since))
+        moved = widened + np.array([[track.vx, track.vy] * 2 for track in seen]) * since
+        return np.hstack([np.minimum(widened[:, :2], moved[:, :2]), np.maximum(widened[:, 2:], moved[:, 2:])])
 
     def finish(self) -> list[Track]:
         """End every remaining track (end of a file, camera removed)."""
