@@ -247,3 +247,45 @@ def test_an_engine_with_mqtt_enabled_publishes_every_notice(broker, subscriber, 
     finally:
         engine.stop()
     subscriber.wait(lambda: subscriber.payloads("available")[-1:] == ["offline"], "offline when the engine stops")
+
+
+def _change(kind: str, subject: str, replaces: str | None = None) -> EngineNotice:
+    return EngineNotice(kind, f"{kind}: {subject}", detail={"subject": subject, "effects": [], "replaces": replaces})
+
+
+def _retained_now(port: int) -> dict[str, str]:
+    """Every retained message under the prefix a new reader is handed (it waits for availability, always held)."""
+    reader = Subscriber(port)
+    try:
+        reader.wait(lambda: any(t == f"{PREFIX}/available" for t, _, _ in reader.messages), "availability")
+        time.sleep(0.2)  # the rest of the retained set comes in the same burst
+        with reader.lock:
+            return {t[len(PREFIX) + 1:]: p for t, p, kept in reader.messages if kept}
+    finally:
+        reader.close()
+
+
+def test_a_removed_rule_or_camera_leaves_no_retained_topic_behind(broker, subscriber):
+    publisher = _publisher(broker.port, [])
+    rule = f"gate/{rule_level('Fence climber')}"
+    try:
+        publisher.notice(_status("live"))
+        publisher.notice(_alert(1))
+        subscriber.wait(lambda: subscriber.payloads(rule)[-1:] == ["ON"], "the rule ON")
+        assert {rule: "ON", "gate/status": "live"}.items() <= _retained_now(broker.port).items()
+        publisher.notice(_change("rule_removed", "Fence climber"))
+        publisher.notice(_alert(1, ended=True))  # its open alert ends after the rule went
+        subscriber.wait(lambda: len(subscriber.events()) == 2, "the alert's end")
+        held = _retained_now(broker.port)
+        assert rule not in held and held["gate/status"] == "live", held
+        publisher.notice(_change("camera_removed", "gate"))
+        subscriber.wait(lambda: all(subscriber.payloads(t)[-1:] == [""] for t in ("gate/status", "gate/status/detail")),
+                        "the camera's status cleared")
+        held = _retained_now(broker.port)
+        assert not [t for t in held if t.startswith("gate/")], held
+        publisher.notice(_change("camera_added", "gate"))
+        publisher.notice(_change("rule_changed", "Fence climber"))
+        publisher.notice(_alert(3))  # the same names again: their topics are live once more
+        subscriber.wait(lambda: subscriber.payloads(rule)[-1:] == ["ON"], "the re-added rule ON")
+    finally:
+        publisher.stop()

@@ -9,6 +9,10 @@
 - ``<p>/<camera>/<rule>``: ``ON`` while an alert of the rule is open on the camera, else ``OFF`` (retained).
 - ``<p>/notices``: every other notice as JSON ``{"time", "kind", "message", "camera", "detail"}``.
 
+When a camera is removed (or renamed) or a rule removed, its retained topics are cleared on the
+broker (an empty retained message), so Home Assistant does not keep showing what no longer exists;
+an alert that ends after its rule went does not bring the topic back.
+
 The engine calls ``notice()`` on its own threads and it only queues (bounded; a full queue counts a
 drop). One thread turns notices into messages; paho's network thread connects, reconnects (1 s
 doubling to 30 s) and sends the QoS 1 events kept while the broker was away (bounded too). Retained
@@ -69,6 +73,7 @@ class MqttPublisher:
         self._connected = False
         self._up: bool | None = None  # None until the first try: each change is logged and announced once
         self._open: dict[str, EventRecord] = {}  # open alerts by event id (worker thread only)
+        self._gone: set[str] = set()  # retained topics of removed cameras and rules: cleared on every connect
         cameras = [camera.id for camera in config.cameras]
         self._retained = {self._rule_topic(camera, rule.name): "OFF"  # known from the start: no stale ON
                           for rule in config.rules if rule.enabled for camera in rule.cameras or cameras}
@@ -145,6 +150,7 @@ class MqttPublisher:
             else:
                 if notice.kind == "camera_status" and notice.camera_id:
                     self._camera_status(notice)
+                self._follow_config(notice)
                 self._publish(self._topic("notices"), {
                     "time": round(time.time(), 3), "kind": notice.kind, "message": mask_credentials(notice.message),
                     "camera": notice.camera_id, "detail": notice.detail}, qos=0)
@@ -165,7 +171,39 @@ class MqttPublisher:
         self._publish(self._topic("events"), {"type": "new" if started else "end", "event": event_json(record)},
                       qos=1)
         still_open = any(r.camera_id == record.camera_id and r.rule == record.rule for r in self._open.values())
-        self._state(self._rule_topic(record.camera_id, record.rule), "ON" if still_open else "OFF")
+        topic = self._rule_topic(record.camera_id, record.rule)
+        if topic not in self._gone:  # the rule or camera was removed while the alert was open
+            self._state(topic, "ON" if still_open else "OFF")
+
+    def _follow_config(self, notice: EngineNotice) -> None:
+        """Clear the retained topics of a removed camera or rule; let a re-added one publish again."""
+        subject, replaces = notice.detail.get("subject"), notice.detail.get("replaces")
+        if not isinstance(subject, str):
+            return
+        if notice.kind == "camera_removed" or (notice.kind == "camera_updated" and replaces not in (None, subject)):
+            self._forget(lambda levels: levels[0] == _level(replaces or subject))
+        elif notice.kind == "rule_removed":
+            self._forget(lambda levels: len(levels) == 2 and levels[1] == rule_level(subject))
+        with self._lock:  # a camera or rule of that name exists again: its topics are live
+            if notice.kind in ("camera_added", "camera_updated"):
+                self._gone = {t for t in self._gone if self._levels(t)[0] != _level(subject)}
+            elif notice.kind == "rule_changed":
+                self._gone = {t for t in self._gone if self._levels(t)[1:] != [rule_level(subject)]}
+
+    def _forget(self, matches: Callable[[list[str]], bool]) -> None:
+        """Drop the retained topics whose levels (below the prefix) match, and clear them on the broker."""
+        with self._lock:
+            topics = [t for t in self._retained if matches(self._levels(t))]
+            for topic in topics:
+                del self._retained[topic]
+                self._gone.add(topic)
+                if self._connected:
+                    self._client.publish(topic, "", qos=0, retain=True)
+        if topics:
+            logger.info("MQTT: cleared %d retained topic(s): %s", len(topics), ", ".join(topics))
+
+    def _levels(self, topic: str) -> list[str]:
+        return topic[len(self.prefix) + 1:].split("/")
 
     def _camera_status(self, notice: EngineNotice) -> None:
         detail, camera = notice.detail, _level(notice.camera_id)
@@ -198,6 +236,7 @@ class MqttPublisher:
             if self._retained.get(topic) == payload and self._connected:
                 return
             self._retained[topic] = payload
+            self._gone.discard(topic)
             if self._connected:
                 self._client.publish(topic, payload, qos=0, retain=True)
 
@@ -218,6 +257,8 @@ class MqttPublisher:
             client.publish(self._topic("available"), "online", qos=1, retain=True)
             for topic, payload in self._retained.items():
                 client.publish(topic, payload, qos=0, retain=True)
+            for topic in self._gone:  # removed while the broker was away: it may still hold them
+                client.publish(topic, "", qos=0, retain=True)
         self._went(True, "")
 
     def _on_disconnect(self, client, userdata, flags, reason_code, properties) -> None:
