@@ -271,21 +271,26 @@ def test_a_removed_rule_or_camera_leaves_no_retained_topic_behind(broker, subscr
     try:
         publisher.notice(_status("live"))
         publisher.notice(_alert(1))
-        subscriber.wait(lambda: subscriber.payloads(rule)[-1:] == ["ON"], "the rule ON")
+        subscriber.wait(lambda: subscriber.payloads(rule)[-1:] == ["ON"] and subscriber.payloads("gate/status"),
+                        "the rule ON and the camera's status")
         assert {rule: "ON", "gate/status": "live"}.items() <= _retained_now(broker.port).items()
         publisher.notice(_change("rule_removed", "Fence climber"))
         publisher.notice(_alert(1, ended=True))  # its open alert ends after the rule went
         subscriber.wait(lambda: len(subscriber.events()) == 2, "the alert's end")
         held = _retained_now(broker.port)
         assert rule not in held and held["gate/status"] == "live", held
-        publisher.notice(_change("camera_removed", "gate"))
+        publisher.notice(_change("camera_updated", "yard", replaces="gate"))  # renamed
         subscriber.wait(lambda: all(subscriber.payloads(t)[-1:] == [""] for t in ("gate/status", "gate/status/detail")),
-                        "the camera's status cleared")
+                        "the old id's status cleared")
+        publisher.notice(_status("stopped"))  # the old capture thread's last word, after the rename
+        publisher.notice(_alert(3, ended=True))
+        subscriber.wait(lambda: len(subscriber.events()) == 3, "a later event")
         held = _retained_now(broker.port)
         assert not [t for t in held if t.startswith("gate/")], held
         publisher.notice(_change("camera_added", "gate"))
-        publisher.notice(_change("rule_changed", "Fence climber"))
-        publisher.notice(_alert(3))  # the same names again: their topics are live once more
+        publisher.notice(_alert(5))  # the same names again: their topics are live once more
+        publisher.notice(_status("live"))
         subscriber.wait(lambda: subscriber.payloads(rule)[-1:] == ["ON"], "the re-added rule ON")
+        subscriber.wait(lambda: subscriber.payloads("gate/status")[-1:] == ["live"], "the re-added camera's status")
     finally:
         publisher.stop()

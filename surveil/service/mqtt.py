@@ -172,11 +172,14 @@ class MqttPublisher:
                       qos=1)
         still_open = any(r.camera_id == record.camera_id and r.rule == record.rule for r in self._open.values())
         topic = self._rule_topic(record.camera_id, record.rule)
-        if topic not in self._gone:  # the rule or camera was removed while the alert was open
+        if started or topic not in self._gone:  # an end after its rule or camera went leaves the topic cleared
             self._state(topic, "ON" if still_open else "OFF")
 
     def _follow_config(self, notice: EngineNotice) -> None:
-        """Clear the retained topics of a removed camera or rule; let a re-added one publish again."""
+        """Clear the retained topics of a removed camera or rule; a camera added again publishes its status.
+
+        A removed rule's topic comes back with its next alert (``_state`` un-clears what it sets).
+        """
         subject, replaces = notice.detail.get("subject"), notice.detail.get("replaces")
         if not isinstance(subject, str):
             return
@@ -184,11 +187,9 @@ class MqttPublisher:
             self._forget(lambda levels: levels[0] == _level(replaces or subject))
         elif notice.kind == "rule_removed":
             self._forget(lambda levels: len(levels) == 2 and levels[1] == rule_level(subject))
-        with self._lock:  # a camera or rule of that name exists again: its topics are live
-            if notice.kind in ("camera_added", "camera_updated"):
-                self._gone = {t for t in self._gone if self._levels(t)[0] != _level(subject)}
-            elif notice.kind == "rule_changed":
-                self._gone = {t for t in self._gone if self._levels(t)[1:] != [rule_level(subject)]}
+        if notice.kind in ("camera_added", "camera_updated"):  # a camera of that id again: its status is live
+            with self._lock:
+                self._gone = {t for t in self._gone if self._levels(t)[:2] != [_level(subject), "status"]}
 
     def _forget(self, matches: Callable[[list[str]], bool]) -> None:
         """Drop the retained topics whose levels (below the prefix) match, and clear them on the broker."""
@@ -207,6 +208,8 @@ class MqttPublisher:
 
     def _camera_status(self, notice: EngineNotice) -> None:
         detail, camera = notice.detail, _level(notice.camera_id)
+        if self._topic(camera, "status") in self._gone:  # a capture thread's last word after its camera went
+            return
         self._state(self._topic(camera, "status"), str(detail.get("state") or "unknown"))
         self._state(self._topic(camera, "status", "detail"), json.dumps({
             "state": detail.get("state"), "reason": mask_credentials(str(detail.get("reason") or "")) or None,
