@@ -294,3 +294,19 @@ def test_a_removed_rule_or_camera_leaves_no_retained_topic_behind(broker, subscr
         subscriber.wait(lambda: subscriber.payloads("gate/status")[-1:] == ["live"], "the re-added camera's status")
     finally:
         publisher.stop()
+
+
+def test_a_camera_added_at_run_time_has_its_rule_topics_off_at_once(broker, subscriber):
+    before = _config(broker.port)
+    yard = before.cameras[0].model_copy(update={"id": "yard"})
+    after = before.model_copy(update={"cameras": [*before.cameras, yard]})
+    current = [before]
+    publisher = MqttPublisher(before, None, reconnect_s=(0.2, 1), config_now=lambda: current[0])
+    publisher.start()
+    try:
+        retained(broker.port, {"gate/fence_climber": "OFF"})
+        current[0] = after  # the engine saves the change, then announces it
+        publisher.notice(_change("camera_added", "yard"))
+        retained(broker.port, {"gate/fence_climber": "OFF", "yard/fence_climber": "OFF"})
+    finally:
+        publisher.stop()

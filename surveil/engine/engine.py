@@ -95,7 +95,8 @@ class Engine:
 
     def _start(self) -> None:
         self.store, self._parts = start_parts(self.config, self.paths, self.watch, self._notify,
-                                              on_segment=self._segment_closed, on_clip=self._clip_done)
+                                              on_segment=self._segment_closed, on_clip=self._clip_done,
+                                              config_now=lambda: self.config)
         self.writer, self.webhooks, *publishers, self.retention, self.recorder = self._parts
         self.listeners.extend(publisher.notice for publisher in publishers)  # MQTT, when enabled: every notice
         pools.configure()  # before the first model runs

@@ -28,8 +28,12 @@ Notify = Callable[[EngineNotice], None]
 
 
 def start_parts(config: SurveilConfig, paths: AppPaths, watch: Watch, notify: Notify,
-                on_segment: Callable, on_clip: Callable) -> tuple[EventStore, list]:
-    """Open the store (repairing what a crash left), then start the parts; returns the store and the parts in order."""
+                on_segment: Callable, on_clip: Callable,
+                config_now: Callable[[], SurveilConfig] | None = None) -> tuple[EventStore, list]:
+    """Open the store (repairing what a crash left), then start the parts; returns the store and the parts in order.
+
+    ``config_now``: the configuration as changes leave it (for the parts that follow changes).
+    """
     rec = config.recording
     recordings, clips = recordings_folder(config, paths), clips_folder(config, paths)
     store = EventStore(store_folder(config, paths))
@@ -42,7 +46,8 @@ def start_parts(config: SurveilConfig, paths: AppPaths, watch: Watch, notify: No
         parts.append(_started(writer))
         parts.append(_started(WebhookSender(watch=watch)))
         if config.mqtt.enabled:
-            parts.append(_started(MqttPublisher(config, notify, watch=watch, lookup_event=store.get_event)))
+            parts.append(_started(MqttPublisher(config, notify, watch=watch, lookup_event=store.get_event,
+                                                config_now=config_now)))
         parts.append(_started(RetentionThread(store, config, recordings, clips, notify, watch=watch)))
 
         def segment_closed(segment) -> None:  # recorder thread: into the index and the audit chain

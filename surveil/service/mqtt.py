@@ -61,8 +61,10 @@ class MqttPublisher:
 
     def __init__(self, config: SurveilConfig, notify: Callable[[EngineNotice], None] | None = None,
                  watch: Watch | None = None, lookup_event: Callable[[str], EventRecord | None] | None = None,
-                 capacity: int = 1000, broker_queue: int = 1000, reconnect_s: tuple[float, float] = (1, 30)):
+                 capacity: int = 1000, broker_queue: int = 1000, reconnect_s: tuple[float, float] = (1, 30),
+                 config_now: Callable[[], SurveilConfig] | None = None):
         settings = config.mqtt
+        self._config_now = config_now  # the engine's configuration after a change: new pairs start OFF
         self.prefix = "/".join(_level(part) for part in settings.topic_prefix.strip("/").split("/"))
         self.broker = mask_credentials(f"{settings.host}:{settings.port}")
         self._settings, self._notify, self._watch, self._lookup_event = settings, notify, watch, lookup_event
@@ -74,9 +76,7 @@ class MqttPublisher:
         self._up: bool | None = None  # None until the first try: each change is logged and announced once
         self._open: dict[str, EventRecord] = {}  # open alerts by event id (worker thread only)
         self._gone: set[str] = set()  # retained topics of removed cameras and rules: cleared on every connect
-        cameras = [camera.id for camera in config.cameras]
-        self._retained = {self._rule_topic(camera, rule.name): "OFF"  # known from the start: no stale ON
-                          for rule in config.rules if rule.enabled for camera in rule.cameras or cameras}
+        self._retained = dict.fromkeys(self._rule_topics(config), "OFF")  # known from the start: no stale ON
         self.published = self.dropped = 0
         self._client = self._make_client(settings.client_id or f"surveil-{socket.gethostname()}", broker_queue,
                                          reconnect_s)
@@ -176,9 +176,10 @@ class MqttPublisher:
             self._state(topic, "ON" if still_open else "OFF")
 
     def _follow_config(self, notice: EngineNotice) -> None:
-        """Clear the retained topics of a removed camera or rule; a camera added again publishes its status.
+        """Clear the retained topics of a removed camera or rule; new pairs start ``OFF``.
 
-        A removed rule's topic comes back with its next alert (``_state`` un-clears what it sets).
+        A camera added again publishes its status; a removed rule's topic comes back when the rule
+        does (``_state`` un-clears what it sets).
         """
         subject, replaces = notice.detail.get("subject"), notice.detail.get("replaces")
         if not isinstance(subject, str):
@@ -190,6 +191,24 @@ class MqttPublisher:
         if notice.kind in ("camera_added", "camera_updated"):  # a camera of that id again: its status is live
             with self._lock:
                 self._gone = {t for t in self._gone if self._levels(t)[:2] != [_level(subject), "status"]}
+        if notice.kind in ("camera_added", "camera_updated", "rule_changed"):
+            self._start_off()
+
+    def _rule_topics(self, config: SurveilConfig) -> list[str]:
+        """The ``<camera>/<rule>`` topic of every enabled rule and camera it watches."""
+        cameras = [camera.id for camera in config.cameras]
+        return [self._rule_topic(camera, rule.name) for rule in config.rules if rule.enabled
+                for camera in rule.cameras or cameras]
+
+    def _start_off(self) -> None:
+        """Give the rule topics a camera or rule change brought an ``OFF``, as configured pairs have from the start."""
+        if self._config_now is None:
+            return
+        for topic in self._rule_topics(self._config_now()):
+            with self._lock:
+                known = topic in self._retained
+            if not known:
+                self._state(topic, "OFF")
 
     def _forget(self, matches: Callable[[list[str]], bool]) -> None:
         """Drop the retained topics whose levels (below the prefix) match, and clear them on the broker."""
