@@ -8,7 +8,7 @@ import numpy as np
 
 from surveil.capture.cv import cv2
 from surveil.config.vision import MotionConfig
-from surveil.vision.novelty import Novelty
+from surveil.vision.novelty import Novelty, changed_share
 
 
 @dataclass(frozen=True)
@@ -85,11 +85,7 @@ class MotionGate:
             return 1.0  # nothing to compare with yet: treat the first frame as motion
         diff = cv2.absdiff(blurred, cv2.convertScaleAbs(self._background))
         cv2.accumulateWeighted(blurred, self._background, self._alpha)
-        changed = diff >= self.config.pixel_threshold
-        if self._mask is not None:
-            changed &= self._mask > 0
-            return float(changed.sum()) / max(1, int((self._mask > 0).sum()))
-        return float(changed.mean())
+        return changed_share(diff >= self.config.pixel_threshold, self._mask)
 
     def _should_detect(self, moving: bool, novel: bool, t: float) -> bool:
         if not self.config.enabled:

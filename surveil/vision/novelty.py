@@ -47,11 +47,16 @@ class Novelty:
         if followed is None or not len(followed) or self._previous is None or self._previous.shape != blurred.shape:
             return True  # nothing followed, or nothing to compare with: anything may be new
         changed = cv2.absdiff(blurred, self._previous) >= self._threshold
-        if mask is not None:
-            changed &= mask > 0
         blank(changed, followed)
-        area = int((mask > 0).sum()) if mask is not None else changed.size
-        return float(changed.sum()) / max(1, area) >= self._min_area
+        return changed_share(changed, mask) >= self._min_area
+
+
+def changed_share(changed: np.ndarray, mask: np.ndarray | None) -> float:
+    """The share of the pixels ``mask`` keeps (255; None: all) that ``changed`` (H, W, bool) marks."""
+    if mask is None:
+        return float(changed.mean())
+    keep = mask > 0
+    return float((changed & keep).sum()) / max(1, int(keep.sum()))
 
 
 def blank(changed: np.ndarray, boxes: np.ndarray) -> None:
